@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Relay;
+
+/// <summary>
+/// Every error leaves as application/problem+json. Malformed input that slips past a handler's own
+/// checks (bad JSON, wrong content type, oversized body) becomes a 4xx, never a 500 with a trace.
+/// </summary>
+public static class ProblemHandling
+{
+    public static IServiceCollection AddProblemHandling(this IServiceCollection services)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            ctx.ProblemDetails.Extensions.Remove("exception");
+            ctx.ProblemDetails.Instance ??= ctx.HttpContext.Request.Path;
+        });
+        services.AddExceptionHandler<BadInputExceptionHandler>();
+        return services;
+    }
+
+    public static WebApplication UseProblemHandling(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    private sealed class BadInputExceptionHandler(IProblemDetailsService problems, ILogger<BadInputExceptionHandler> logger) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+        {
+            var (status, title) = exception switch
+            {
+                BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => (413, "Request body too large"),
+                BadHttpRequestException bad => (bad.StatusCode, "Bad request"),
+                System.Text.Json.JsonException => (400, "Malformed JSON"),
+                FormatException => (400, "Malformed input"),
+                _ => (500, "Internal error"),
+            };
+            if (status >= 500)
+                logger.LogError(exception, "Unhandled error on {Path}", http.Request.Path);
+            http.Response.StatusCode = status;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http,
+                ProblemDetails = { Status = status, Title = title, Detail = status < 500 ? exception.Message : "The relay could not complete the request; it has been logged." },
+                Exception = exception,
+            });
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace Relay.Pipeline;
+
+/// <summary>
+/// One unit of work accepted by the relay. <see cref="ShopKey"/> is "{platform}:{shopId}";
+/// <see cref="EventId"/> is what dedup keys on (Shopware's source.eventId, a hash for Shoper).
+/// <see cref="Kind"/> routes it to a handler; <see cref="Body"/> is the raw payload.
+/// </summary>
+public sealed record InboxEvent(string ShopKey, string EventId, string Kind, string Body, DateTimeOffset AcceptedAt);
+
+/// <summary>An event as a worker holds it: where it sits in the stream and how often it was tried.</summary>
+public sealed record QueueItem(int Partition, string EntryId, InboxEvent Event, int Attempt);
+
+public sealed record DeadLetter(string Id, InboxEvent Event, int Attempts, string Error, DateTimeOffset DeadAt);

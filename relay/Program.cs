@@ -1,0 +1,37 @@
+using Relay;
+using Relay.Admin;
+using Relay.Health;
+using Relay.Operator;
+using Relay.Pipeline;
+using Relay.Secrets;
+using Relay.Shops;
+using Relay.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Configure the shared parts: time, storage, secrets, the durable pipeline
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddRelayStore();
+builder.Services.AddSecrets();
+builder.Services.AddPipeline();
+builder.Services.AddSingleton<ShopDirectory>();
+
+// Configure the web surface: errors as problem+json, admin sessions, OpenAPI
+builder.Services.AddProblemHandling();
+builder.Services.AddAdminSessions();
+builder.Services.AddApiReference();
+builder.Services.AddOperatorApi();
+
+var app = builder.Build();
+
+app.UseProblemHandling();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapApiReference();
+app.MapHealth();
+app.MapOperatorApi();
+
+app.Run();
+
+public partial class Program;

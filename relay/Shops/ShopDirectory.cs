@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Relay.Storage;
+
+namespace Relay.Shops;
+
+public enum ShopStatus { Pending, Active, Inactive, NeedsReinstall, Deleted }
+
+/// <summary>
+/// What every part of the relay needs to know about a tenant, whatever its platform. The platform
+/// folders keep their own credentials beside it (encrypted); this is the shared, harmless part.
+/// </summary>
+public sealed record ShopInfo(
+    string Platform,
+    string ShopId,
+    string Url,
+    ShopStatus Status,
+    DateTimeOffset InstalledAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastEventAt = null,
+    string? StatusReason = null)
+{
+    public string Key => ShopKeys.Of(Platform, ShopId);
+}
+
+public static class ShopKeys
+{
+    public static string Of(string platform, string shopId) => $"{platform}:{shopId}";
+}
+
+/// <summary>The list of tenants and their shared record. Platform folders write it; everyone reads it.</summary>
+public sealed class ShopDirectory(IRelayStore store)
+{
+    private const string IndexPrefix = "relay:shops:";
+
+    public async Task<ShopInfo?> GetAsync(string shopKey)
+    {
+        var json = await store.GetAsync(StoreKeys.ShopItem(shopKey, "info"));
+        return json is null ? null : JsonSerializer.Deserialize<ShopInfo>(json, JsonDefaults.Options);
+    }
+
+    public async Task SaveAsync(ShopInfo shop)
+    {
+        await store.SetAsync(StoreKeys.ShopItem(shop.Key, "info"), JsonSerializer.Serialize(shop, JsonDefaults.Options));
+        await store.SetAsync(IndexPrefix + shop.Key, shop.Platform);
+    }
+
+    public async Task<IReadOnlyList<ShopInfo>> ListAsync()
+    {
+        var keys = await store.ListKeysAsync(IndexPrefix);
+        var shops = new List<ShopInfo>(keys.Count);
+        foreach (var key in keys)
+            if (await GetAsync(key[IndexPrefix.Length..]) is { } shop)
+                shops.Add(shop);
+        return shops.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Uninstall without kept user data: every key of the shop and its queued work goes.</summary>
+    public async Task ForgetAsync(string shopKey, int partitions)
+    {
+        await store.PurgeShopAsync(shopKey, partitions);
+        foreach (var key in await store.ListKeysAsync(StoreKeys.Shop(shopKey)))
+            await store.DeleteAsync(key);
+        await store.DeleteAsync(IndexPrefix + shopKey);
+    }
+}

@@ -1,0 +1,20 @@
+namespace Relay.Storage;
+
+/// <summary>
+/// Generic cell rate algorithm: the bucket is one number, the theoretical arrival time (TAT) of the
+/// next request, so it is cheap to share in Redis. The Lua twin of this lives in RedisRelayStore.
+/// </summary>
+internal static class Gcra
+{
+    /// <param name="stored">TAT in Unix milliseconds, or null for an empty bucket.</param>
+    public static TimeSpan Reserve(string? stored, double perSecond, int burst, DateTimeOffset now, out double newTat)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var interval = 1000.0 / perSecond;
+        var tat = stored is null ? nowMs : Math.Max(double.Parse(stored, System.Globalization.CultureInfo.InvariantCulture), nowMs);
+        // A reservation is always granted; the caller waits until its slot.
+        var allowAt = tat - interval * (burst - 1);
+        newTat = tat + interval;
+        return allowAt > nowMs ? TimeSpan.FromMilliseconds(allowAt - nowMs) : TimeSpan.Zero;
+    }
+}

@@ -1,0 +1,70 @@
+using Relay.Pipeline;
+
+namespace Relay.Storage;
+
+/// <summary>
+/// Everything the relay keeps. Redis in production; an in-process copy with the same
+/// semantics when no Redis is configured. Keys are namespaced by the caller
+/// (see <see cref="StoreKeys"/>), so one shop's data can be listed and deleted alone.
+/// </summary>
+public interface IRelayStore
+{
+    Task<bool> PingAsync(CancellationToken ct = default);
+
+    // ---- Inbox and queue ------------------------------------------------------------
+
+    /// <summary>Dedup and enqueue as one atomic step. False when the event id was seen within the TTL.</summary>
+    Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl);
+
+    /// <summary>New entries for this consumer (XREADGROUP &gt;). Non-blocking.</summary>
+    Task<IReadOnlyList<QueueItem>> ReadAsync(int partition, string consumer, int count);
+
+    /// <summary>Entries another consumer read but has not acked for at least <paramref name="minIdle"/>.</summary>
+    Task<IReadOnlyList<QueueItem>> ClaimStaleAsync(int partition, string consumer, TimeSpan minIdle, int count);
+
+    /// <summary>Done: ack and delete, so memory follows the backlog, not the history.</summary>
+    Task AckAsync(QueueItem item);
+
+    /// <summary>Ack and park the event in the delayed-retry set until <paramref name="dueAt"/>.</summary>
+    Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error);
+
+    /// <summary>Moves retries that are due back into the stream. Returns how many moved.</summary>
+    Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max);
+
+    /// <summary>Ack and move to the shop's dead-letter stream with the last error.</summary>
+    Task DeadLetterAsync(QueueItem item, string error, DateTimeOffset at);
+
+    Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string shopKey, int max);
+
+    /// <summary>Puts a dead letter back into the queue with a fresh attempt count. False when unknown.</summary>
+    Task<bool> ReplayDeadLetterAsync(string shopKey, string deadLetterId);
+
+    Task<QueueDepth> GetDepthAsync(int partition);
+
+    /// <summary>Drops queued, retrying and dead work of one shop (uninstall).</summary>
+    Task<int> PurgeShopAsync(string shopKey, int partitions);
+
+    // ---- Documents, counters, logs --------------------------------------------------
+
+    Task<string?> GetAsync(string key);
+    Task SetAsync(string key, string value, TimeSpan? ttl = null);
+    /// <summary>SET NX: true when this call created the key.</summary>
+    Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan? ttl = null);
+    Task<bool> DeleteAsync(string key);
+    /// <summary>Keys under a prefix (SCAN MATCH prefix*). Meant for small sets such as one shop's keys.</summary>
+    Task<IReadOnlyList<string>> ListKeysAsync(string prefix);
+    Task<long> IncrementAsync(string key, long by = 1, TimeSpan? ttl = null);
+
+    /// <summary>Newest-first capped list with an expiry (LPUSH, LTRIM, EXPIRE): activity logs.</summary>
+    Task AppendLogAsync(string key, string entry, int maxLength, TimeSpan ttl);
+    Task<IReadOnlyList<string>> ReadLogAsync(string key, int count);
+
+    /// <summary>
+    /// Shared pacing (GCRA): reserves the next slot of a bucket that admits <paramref name="perSecond"/>
+    /// requests a second with bursts of <paramref name="burst"/>. Returns how long the caller must wait
+    /// before sending; zero when it may send now. Several relay processes share one bucket.
+    /// </summary>
+    Task<TimeSpan> ReserveSlotAsync(string bucketKey, double perSecond, int burst, DateTimeOffset now);
+}
+
+public sealed record QueueDepth(long Waiting, long Pending, long Retrying);

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+using Relay.Pipeline;
+using Relay.Storage.Embedded;
+using Relay.Storage.Redis;
+
+namespace Relay.Storage;
+
+public static class StorageServices
+{
+    public static IServiceCollection AddRelayStore(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.Section)
+            .Validate(o => !o.UsesRedis || StorageOptions.ToConfiguration(o.Redis) is not null,
+                "Storage:Redis is not a valid Redis connection (use host:port or redis://[:password@]host:port[/db]).")
+            .ValidateOnStart();
+
+        services.AddSingleton<IRelayStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var partitions = sp.GetRequiredService<IOptions<PipelineOptions>>().Value.Partitions;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Storage");
+            if (!storage.UsesRedis)
+            {
+                logger.LogWarning("Storage:Redis is not set: using the embedded in-process store. It is NOT durable; queued events are lost on restart. Set Storage:Redis for production.");
+                return new EmbeddedRelayStore(sp.GetRequiredService<TimeProvider>(), partitions);
+            }
+            return new RedisRelayStore(StorageOptions.ToConfiguration(storage.Redis)!, partitions, logger);
+        });
+        return services;
+    }
+}
