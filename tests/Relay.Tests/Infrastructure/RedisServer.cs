@@ -62,6 +62,13 @@ public sealed class RedisServer : IAsyncLifetime
         throw new InvalidOperationException($"redis-server did not listen on port {Port}.");
     }
 
+    /// <summary>Each test starts from an empty Redis; tests of one class run one after another.</summary>
+    public void FlushAll()
+    {
+        using var admin = StackExchange.Redis.ConnectionMultiplexer.Connect(ConnectionString + ",allowAdmin=true");
+        admin.GetServer("127.0.0.1", Port).FlushAllDatabases();
+    }
+
     public async Task StopAsync()
     {
         if (_process is null || _process.HasExited) return;
