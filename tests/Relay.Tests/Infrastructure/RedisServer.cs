@@ -8,7 +8,7 @@ namespace Relay.Tests.Infrastructure;
 /// A real redis-server on a free loopback port, in its own temp directory, with AOF on
 /// (as production runs it) so a restart keeps what was written.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
 {
     private Process? _process;
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "relay-redis-" + Guid.NewGuid().ToString("N")[..8]);
@@ -77,6 +77,8 @@ public sealed class RedisServer : IAsyncLifetime
         _process.Dispose();
         _process = null;
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     public async Task DisposeAsync()
     {
