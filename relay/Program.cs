@@ -34,6 +34,6 @@ app.MapHealth();
 app.MapOperatorApi();
 app.MapShopware();
 
-app.Run();
+return app.RunOrExplain();
 
 public partial class Program;
