@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Relay.Platforms.Shopware;
 using Relay.Shops;
+using Relay.Storage;
 using Simulators.Shopware;
 
 namespace Relay.Tests.Platforms.Shopware;
@@ -31,8 +32,8 @@ public sealed class ShopwareRegistrationTests
         Assert.Equal(bed.Shop.SecretKey, credentials.SecretKey);
 
         // Nothing secret is stored in the clear.
-        var store = bed.Relay.Get<Storage.IRelayStore>();
-        foreach (var key in await store.ListKeysAsync(Storage.StoreKeys.Shop(bed.ShopKey)))
+        var store = bed.Relay.Get<IRelayStore>();
+        foreach (var key in await store.ListKeysAsync(StoreKeys.Shop(bed.ShopKey)))
         {
             var value = await store.GetAsync(key) ?? "";
             Assert.DoesNotContain(bed.Shop.ShopSecret!, value);
