@@ -56,19 +56,35 @@ public static class ShopwareServices
 
         group.MapGet("/register", ShopwareRegistration.RegisterAsync)
             .WithName("ShopwareRegister")
-            .WithSummary("Registration request from Shopware (signed with the app secret); answers proof, shop secret and confirmation URL.");
+            .WithSummary("Registration request from Shopware (signed with the app secret); answers proof, shop secret and confirmation URL.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
         group.MapPost("/register/confirm", ShopwareRegistration.ConfirmAsync)
             .WithName("ShopwareRegisterConfirm")
-            .WithSummary("Registration confirmation with the integration's API keys (signed with the new shop secret).");
+            .WithSummary("Registration confirmation with the integration's API keys (signed with the new shop secret).")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapPost("/lifecycle", ShopwareWebhooks.ReceiveLifecycleAsync)
             .WithName("ShopwareLifecycle")
-            .WithSummary("App lifecycle webhooks: app.installed, activated, deactivated, updated, deleted.");
+            .WithSummary("App lifecycle webhooks: app.installed, activated, deactivated, updated, deleted.")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
             .WithName("ShopwareWebhook")
-            .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.");
+            .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/module", ShopwareModule.OpenAsync)
             .WithName("ShopwareModule")
-            .WithSummary("Admin module iframe entry (signed query); redirects to the admin page with a shop-scoped session.");
+            .WithSummary("Admin module iframe entry (signed query); redirects to the admin page with a shop-scoped session.")
+            .Produces(StatusCodes.Status302Found)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
         return group;
     }
 }
