@@ -43,6 +43,9 @@ internal static class ShopwareHttp
     public static ProblemHttpResult TooLarge(int maxBytes) =>
         Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", $"Shopware requests to the relay are limited to {maxBytes} bytes.");
 
+    public static ProblemHttpResult NotJson() =>
+        Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Shopware sends JSON: Content-Type must be application/json.");
+
     public static ProblemHttpResult BadSignature(string detail) =>
         Problem(StatusCodes.Status401Unauthorized, "Signature not valid", detail);
 }

@@ -84,6 +84,8 @@ public static class ShopwareRegistration
     {
         var o = options.Value;
         var now = time.GetUtcNow();
+        if (!request.HasJsonContentType())
+            return ShopwareHttp.NotJson();
         if (await ShopwareHttp.ReadBodyAsync(request, o.MaxBodyBytes, ct) is not { } body)
             return ShopwareHttp.TooLarge(o.MaxBodyBytes);
         if (ReadConfirmation(body) is not { } confirmation)

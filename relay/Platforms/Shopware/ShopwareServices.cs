@@ -24,8 +24,8 @@ public static class ShopwareServices
                 if (string.IsNullOrWhiteSpace(o.PublicBaseUrl))
                     o.PublicBaseUrl = "http://localhost:5000";
             })
-            .Validate(o => !string.IsNullOrWhiteSpace(o.AppName) && o.AppName.All(char.IsAsciiLetterOrDigit),
-                "Shopware:AppName must be the manifest's technical <meta><name> (letters and digits); it is part of the registration proof.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.AppName) && o.AppName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'),
+                "Shopware:AppName must be the manifest's technical <meta><name> (letters, digits, '_' or '-'); it is part of the registration proof.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.AppSecret),
                 "Shopware:AppSecret must be set to the manifest <setup><secret> (or the store app secret from the Shopware Account).")
             .Validate(o => ShopwareOptions.IsBaseUrl(o.PublicBaseUrl),
@@ -65,21 +65,24 @@ public static class ShopwareServices
             .Accepts<System.Text.Json.JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapPost("/lifecycle", ShopwareWebhooks.ReceiveLifecycleAsync)
             .WithName("ShopwareLifecycle")
             .WithSummary("App lifecycle webhooks: app.installed, activated, deactivated, updated, deleted.")
             .Accepts<System.Text.Json.JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
             .WithName("ShopwareWebhook")
             .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
             .Accepts<System.Text.Json.JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/module", ShopwareModule.OpenAsync)
             .WithName("ShopwareModule")
             .WithSummary("Admin module iframe entry (signed query); redirects to the admin page with a shop-scoped session.")

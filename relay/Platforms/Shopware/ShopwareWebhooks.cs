@@ -23,6 +23,8 @@ public static class ShopwareWebhooks
         HttpRequest request, ShopwareShops shops, Inbox inbox, IOptions<ShopwareOptions> options, TimeProvider time, CancellationToken ct)
     {
         var o = options.Value;
+        if (!request.HasJsonContentType())
+            return ShopwareHttp.NotJson();
         if (await ShopwareHttp.ReadBodyAsync(request, o.MaxBodyBytes, ct) is not { } body)
             return ShopwareHttp.TooLarge(o.MaxBodyBytes);
         if (Parse(body) is not { } envelope)
@@ -44,6 +46,8 @@ public static class ShopwareWebhooks
         IOptions<ShopwareOptions> options, IOptions<PipelineOptions> pipeline, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
     {
         var o = options.Value;
+        if (!request.HasJsonContentType())
+            return ShopwareHttp.NotJson();
         if (await ShopwareHttp.ReadBodyAsync(request, o.MaxBodyBytes, ct) is not { } body)
             return ShopwareHttp.TooLarge(o.MaxBodyBytes);
         if (Parse(body) is not { } envelope)

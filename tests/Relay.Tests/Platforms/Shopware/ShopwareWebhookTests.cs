@@ -149,6 +149,21 @@ public sealed class ShopwareWebhookTests
     }
 
     [Fact]
+    public async Task Webhook_that_is_not_json_is_415()
+    {
+        await using var bed = await ShopwareTestbed.StartAsync();
+        await bed.InstallAsync();
+        var body = bed.Shop.WebhookBody("customer.written", ShopwareTestbed.CustomerWritten("c1"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/shopware/webhook") { Content = new StringContent(body, Encoding.UTF8, "text/plain") };
+        request.Headers.Add("shopware-shop-signature", ShopwareShopSimulator.Sign(bed.Shop.ShopSecret!, body));
+
+        using var response = await bed.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal(0, await bed.QueuedAsync());
+    }
+
+    [Fact]
     public async Task Oversized_webhook_body_is_413()
     {
         await using var bed = await ShopwareTestbed.StartAsync();
