@@ -183,13 +183,13 @@ public sealed class ShopwareAdminClient(
         if (wait > TimeSpan.Zero) await Task.Delay(wait, time, ct);
     }
 
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what)
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, string what)
     {
         if (response.IsSuccessStatusCode) return;
         var retryAfter = response.Headers.RetryAfter switch
         {
             { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow,
+            { Date: { } date } => date - time.GetUtcNow(),
             _ => (TimeSpan?)null,
         };
         // The body may echo customer data, so only its status reaches the message.
