@@ -6,6 +6,7 @@ using Relay.Pipeline;
 using Relay.Secrets;
 using Relay.Shops;
 using Relay.Storage;
+using Relay.Targets;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,6 +16,7 @@ builder.Services.AddRelayStore();
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
+builder.Services.AddTargets();
 
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI
 builder.Services.AddProblemHandling();
