@@ -6,7 +6,6 @@ using Relay.Pipeline;
 using Relay.Secrets;
 using Relay.Shops;
 using Relay.Storage;
-using Relay.Targets;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -16,7 +15,7 @@ builder.Services.AddRelayStore();
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
-builder.Services.AddTargets();
+Relay.Targets.TargetServices.AddTargets(builder.Services);
 
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI
 builder.Services.AddProblemHandling();
