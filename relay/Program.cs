@@ -33,6 +33,6 @@ app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
 
-app.Run();
+return app.RunOrExplain();
 
 public partial class Program;
