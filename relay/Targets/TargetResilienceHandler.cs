@@ -44,13 +44,19 @@ public sealed class TargetResilienceHandler(TargetResiliencePipelines pipelines)
                 BrokenCircuitException e => new TargetTransientException("The target is failing repeatedly; calls are paused (circuit open).", code: "CIRCUIT_OPEN", retryAfter: e.RetryAfter, inner: e),
                 TimeoutRejectedException e => new TargetTransientException("The target did not answer in time.", code: "TIMEOUT", inner: e),
                 HttpRequestException e => new TargetTransientException($"The target could not be reached ({e.HttpRequestError}).", code: "NETWORK", inner: e),
-                var e => e,
+                var e => Rethrow(e),
             };
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    private static Exception Rethrow(Exception e)
+    {
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+        return e;
     }
 
     private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken ct) => base.SendAsync(request, ct);

@@ -29,8 +29,15 @@ public static class TargetServices
         return services;
     }
 
-    /// <summary>The HTTP client every target uses: resilience outside, the target's own handlers (signing) inside.</summary>
+    /// <summary>
+    /// The HTTP client every target uses: resilience outside, the target's own handlers (signing,
+    /// pacing) inside, so each attempt is signed and paced on its own. The overall timeout is
+    /// Polly's per attempt, not HttpClient's, which would cut across retries.
+    /// </summary>
     internal static IHttpClientBuilder AddTargetHttpClient(this IServiceCollection services, string name) =>
         services.AddHttpClient(name, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            // The factory's request logs carry paths such as contact/{externalId} or ?Email=…, which
+            // can be an address; target calls are reported by the pipeline, masked, instead.
+            .RemoveAllLoggers()
             .AddHttpMessageHandler<TargetResilienceHandler>();
 }

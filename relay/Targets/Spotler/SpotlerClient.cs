@@ -71,7 +71,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
             using var _ = await SendAsync(HttpMethod.Post, "contact", new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = ContactJson(contact) }, ct);
             return UpsertOutcome.Ok(contact.Key);
         }
-        catch (TargetPermanentException e)
+        catch (TargetPermanentException e) when (e.Status == HttpStatusCode.BadRequest)
         {
             return new UpsertOutcome(contact.Key, UpsertStatus.Rejected, e.Code, e.Message);
         }
