@@ -8,6 +8,9 @@ public static class TargetHttp
     /// <summary>Tags a request with its account so the resilience handler picks that account's circuit breaker.</summary>
     public static readonly HttpRequestOptionsKey<string> AccountKey = new("relay.target.account");
 
+    /// <summary>Marks a call that creates without a key, so a lost answer must not be retried blindly.</summary>
+    public static readonly HttpRequestOptionsKey<bool> NotIdempotentKey = new("relay.target.not-idempotent");
+
     public static HttpRequestMessage Request(HttpMethod method, Uri uri, string accountId, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, uri) { Content = content };

@@ -21,6 +21,8 @@ public sealed class TargetResilienceHandler(TargetResiliencePipelines pipelines)
         var account = request.Options.TryGetValue(TargetHttp.AccountKey, out var id) ? id : request.RequestUri?.Host ?? "unknown";
         var pipeline = pipelines.For(account);
         var context = ResilienceContextPool.Shared.Get(ct);
+        if (request.Options.TryGetValue(TargetHttp.NotIdempotentKey, out var notIdempotent) && notIdempotent)
+            context.Properties.Set(TargetResiliencePipelines.NotIdempotent, true);
         try
         {
             var outcome = await pipeline.ExecuteOutcomeAsync(
@@ -64,6 +66,8 @@ public sealed class TargetResilienceHandler(TargetResiliencePipelines pipelines)
 
 public sealed class TargetResiliencePipelines(IOptions<TargetHttpOptions> options, TimeProvider time)
 {
+    public static readonly ResiliencePropertyKey<bool> NotIdempotent = new("relay.target.not-idempotent");
+
     private readonly ResiliencePipelineRegistry<string> _registry = new();
 
     public ResiliencePipeline<HttpResponseMessage> For(string accountId) =>
@@ -81,7 +85,7 @@ public sealed class TargetResiliencePipelines(IOptions<TargetHttpOptions> option
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 ShouldHandle = args => ValueTask.FromResult(
-                    IsTransient(args.Outcome)
+                    (args.Context.Properties.GetValue(NotIdempotent, false) ? WasNotProcessed(args.Outcome) : IsTransient(args.Outcome))
                     && (args.Outcome.Result is not { } response || RetryAfter(response, time) is not { } wait || wait <= o.MaxRetryAfter)),
                 // Null falls back to the exponential jittered delay.
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } r ? RetryAfter(r, time) : null),
@@ -102,6 +106,14 @@ public sealed class TargetResiliencePipelines(IOptions<TargetHttpOptions> option
     private static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is HttpRequestException or TimeoutRejectedException
         || outcome.Result is { } response && IsTransient(response);
+
+    /// <summary>
+    /// For calls that would duplicate if repeated (creating a record without a key): only answers
+    /// that say the request was not processed. A timeout or a 500 may have created it already.
+    /// </summary>
+    private static bool WasNotProcessed(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError }
+        || outcome.Result?.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable;
 
     public static bool IsTransient(HttpResponseMessage response) =>
         response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -38,36 +37,51 @@ public sealed class SimulatorHost : IAsyncDisposable
 }
 
 /// <summary>
-/// Faults a test asks for, served to the next requests in order before the simulator looks at
-/// them: a status (429 with Retry-After, 503…) or a delay (timeouts).
+/// Faults a test asks for, served in order to the next matching requests before the simulator
+/// looks at them: a status (429 with Retry-After, 503…) or a delay (timeouts). A fault can be
+/// aimed at one method and path; otherwise it takes the next request.
 /// </summary>
 public sealed class FaultPlan
 {
-    private readonly ConcurrentQueue<Fault> _faults = new();
+    private readonly List<Fault> _faults = [];
     private int _served;
 
-    private sealed record Fault(int Status, TimeSpan Delay, TimeSpan? RetryAfter, string? Body, string ContentType);
+    private sealed record Fault(int Status, TimeSpan Delay, TimeSpan? RetryAfter, string? Body, string ContentType, string? Method, string? Path);
 
-    /// <summary>Number of requests answered by an injected fault.</summary>
+    /// <summary>Number of requests answered (or held) by an injected fault.</summary>
     public int Served => Volatile.Read(ref _served);
 
-    public void FailNext(int count, int status, TimeSpan? retryAfter = null, string? body = null, string contentType = "application/json")
+    public void FailNext(int count, int status, TimeSpan? retryAfter = null, string? body = null, string contentType = "application/json", string? method = null, string? path = null) =>
+        Add(count, new Fault(status, TimeSpan.Zero, retryAfter, body, contentType, method, path));
+
+    /// <summary>Holds the next requests this long, then handles them normally (unless the client gave up).</summary>
+    public void DelayNext(int count, TimeSpan delay, string? method = null, string? path = null) =>
+        Add(count, new Fault(0, delay, null, null, "", method, path));
+
+    public void Clear()
     {
-        for (var i = 0; i < count; i++) _faults.Enqueue(new Fault(status, TimeSpan.Zero, retryAfter, body, contentType));
+        lock (_faults) _faults.Clear();
     }
 
-    /// <summary>Holds the next requests this long before handling them normally.</summary>
-    public void DelayNext(int count, TimeSpan delay)
+    private void Add(int count, Fault fault)
     {
-        for (var i = 0; i < count; i++) _faults.Enqueue(new Fault(0, delay, null, null, ""));
+        lock (_faults)
+            for (var i = 0; i < count; i++) _faults.Add(fault);
     }
-
-    public void Clear() => _faults.Clear();
 
     /// <summary>Middleware body: true when the fault answered the request.</summary>
     public async Task<bool> ApplyAsync(HttpContext context)
     {
-        if (!_faults.TryDequeue(out var fault)) return false;
+        Fault? fault;
+        lock (_faults)
+        {
+            var index = _faults.FindIndex(f =>
+                (f.Method is null || HttpMethods.Equals(f.Method, context.Request.Method))
+                && (f.Path is null || string.Equals(f.Path, context.Request.Path.Value, StringComparison.OrdinalIgnoreCase)));
+            if (index < 0) return false;
+            fault = _faults[index];
+            _faults.RemoveAt(index);
+        }
         Interlocked.Increment(ref _served);
         if (fault.Delay > TimeSpan.Zero)
         {

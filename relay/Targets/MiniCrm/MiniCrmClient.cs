@@ -160,6 +160,8 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         using var request = TargetHttp.Request(method, new Uri(settings.BaseUri, relative), accountId, content);
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", settings.BasicAuthorization);
         request.Options.Set(MiniCrmPacingHandler.PaceKey, _pace);
+        // PUT /Contact without an id creates; repeating it after a lost answer makes a duplicate.
+        if (method == HttpMethod.Put && relative == "Api/R3/Contact") request.Options.Set(TargetHttp.NotIdempotentKey, true);
         using var response = await http.SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         // Errors are plain text, not JSON (MiniCRM's troubleshooting page); surface them as they are.

@@ -128,6 +128,33 @@ public sealed class MiniCrmClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_create_whose_answer_was_lost_is_not_repeated_blindly()
+    {
+        using var host = new TargetTestHost(http: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(200));
+        var target = host.Create("minicrm", _sim.BaseUrl, Credentials(), new() { ["requestsPerMinute"] = "6000" });
+        _sim.Faults.DelayNext(1, TimeSpan.FromSeconds(3), "PUT", "/Api/R3/Contact");
+
+        var outcome = Assert.Single(await target.UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna" }]));
+
+        Assert.Equal(UpsertStatus.RetryLater, outcome.Status);
+        Assert.Equal("TIMEOUT", outcome.Code);
+        // A blind retry would have created the Person on its second, undelayed attempt.
+        Assert.Empty(_sim.Contacts);
+    }
+
+    [Fact]
+    public async Task A_create_refused_with_503_is_retried()
+    {
+        _sim.Faults.FailNext(1, 503, method: "PUT", path: "/Api/R3/Contact");
+
+        var outcome = Assert.Single(await Target().UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna" }]));
+
+        Assert.Equal(UpsertStatus.Ok, outcome.Status);
+        Assert.Single(_sim.Contacts);
+        Assert.Equal([503, 200], _sim.Requests.Where(r => r is { Method: "PUT", Path: "/Api/R3/Contact" }).Select(r => r.Status));
+    }
+
+    [Fact]
     public async Task Two_relay_instances_sharing_one_store_stay_within_60_requests_a_minute()
     {
         var time = new VirtualTimeProvider();
