@@ -186,6 +186,12 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
             ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind == JsonValueKind.Number ? v.GetRawText() : null
             : null;
 
+    /// <summary>"status: response" when the envelope carries a text, else the status alone.</summary>
+    private static string? Describe(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("response", out var r) && r.ValueKind == JsonValueKind.String
+            ? $"{Str(root, "status")}: {r.GetString()}"
+            : Str(root, "status");
+
     /// <summary>Returns the `response` member of the envelope (cloned, so the document can go).</summary>
     private async Task<JsonElement> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken ct)
     {
@@ -200,7 +206,7 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
         using (doc)
         {
             var root = doc?.RootElement ?? default;
-            var message = Str(root, "status") is { } s && root.TryGetProperty("response", out var r) && r.ValueKind == JsonValueKind.String ? $"{s}: {r.GetString()}" : doc is null ? text : Str(root, "status");
+            var message = doc is null ? text : Describe(root);
             if (!response.IsSuccessStatusCode) throw TargetHttp.Error(Name, response, null, message, time);
             if (doc is null) throw new TargetTransientException($"SARE answered {(int)response.StatusCode} with a body that is not JSON.", response.StatusCode, "BAD_BODY");
             // The envelope repeats the status; an error can hide in a 200.
