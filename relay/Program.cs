@@ -15,6 +15,8 @@ builder.Services.AddRelayStore();
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
+builder.Services.AddSingleton<Relay.Settings.ShopSettingsStore>();
+Relay.Targets.TargetServices.AddTargets(builder.Services);
 
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI
 builder.Services.AddProblemHandling();
