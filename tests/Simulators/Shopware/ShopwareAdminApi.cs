@@ -21,7 +21,6 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     private readonly List<SimulatedWebhook> _webhooks = [];
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
     private readonly ConcurrentQueue<string> _requests = new();
-    private readonly Queue<int> _failures = new();
     private DateTimeOffset _windowStart;
     private int _windowCount;
     private int _tokenRequests;
@@ -47,12 +46,13 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     /// <summary>Every issued token stops working, as when the shop's token TTL is shorter than announced.</summary>
     public void RevokeTokens() => _tokens.Clear();
 
+    /// <summary>Faults for Admin API calls (token requests are never faulted), in the order they were asked for.</summary>
+    public FaultPlan Faults { get; } = new();
+
     /// <summary>The next <paramref name="count"/> Admin API calls answer <paramref name="status"/> (429/503 with Retry-After: 1).</summary>
-    public void FailNext(int status, int count = 1)
-    {
-        lock (_gate)
-            for (var i = 0; i < count; i++) _failures.Enqueue(status);
-    }
+    public void FailNext(int status, int count = 1) =>
+        Faults.FailNext(count, status, status is 429 or 503 ? TimeSpan.FromSeconds(1) : null,
+            body: $$"""{"errors":[{"status":"{{status}}","code":"SIMULATED","title":"Error","detail":"Failure on demand."}]}""");
 
     public SimulatedCustomer AddCustomer(SimulatedCustomer customer)
     {
@@ -89,11 +89,19 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         app.Use(async (http, next) =>
         {
             _requests.Enqueue($"{http.Request.Method} {http.Request.Path}");
-            if (http.Request.Path.StartsWithSegments("/api") && !http.Request.Path.StartsWithSegments("/api/oauth/token")
-                && await Guard(http) is { } refusal)
+            if (http.Request.Path.StartsWithSegments("/api") && !http.Request.Path.StartsWithSegments("/api/oauth/token"))
             {
-                await refusal.ExecuteAsync(http);
-                return;
+                if (RateLimited(http) is { } limited)
+                {
+                    await limited.ExecuteAsync(http);
+                    return;
+                }
+                if (await Faults.ApplyAsync(http)) return;
+                if (Unauthorized(http) is { } refusal)
+                {
+                    await refusal.ExecuteAsync(http);
+                    return;
+                }
             }
             await next(http);
         });
@@ -167,39 +175,35 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         });
     }
 
-    /// <summary>Rate limit, failures on demand, bearer token and Accept header, in the order a real shop meets them.</summary>
-    private Task<IResult?> Guard(HttpContext http)
+    /// <summary>A fixed window per shop, as Shopware's rate limiter answers: 429 with Retry-After.</summary>
+    private IResult? RateLimited(HttpContext http)
     {
         var now = time.GetUtcNow();
         lock (_gate)
         {
-            if (RateLimit is { } limit)
+            if (RateLimit is not { } limit) return null;
+            if (now - _windowStart >= limit.Window)
             {
-                if (now - _windowStart >= limit.Window)
-                {
-                    _windowStart = now;
-                    _windowCount = 0;
-                }
-                if (++_windowCount > limit.Requests)
-                {
-                    var wait = Math.Max(1, (int)Math.Ceiling((_windowStart + limit.Window - now).TotalSeconds));
-                    http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-                    return Task.FromResult<IResult?>(Results.Json(Error("429", "FRAMEWORK__API_RATE_LIMIT", "Too many requests."), statusCode: 429));
-                }
+                _windowStart = now;
+                _windowCount = 0;
             }
-            if (_failures.TryDequeue(out var failure))
-            {
-                if (failure is 429 or 503) http.Response.Headers.RetryAfter = "1";
-                return Task.FromResult<IResult?>(Results.Json(Error(failure.ToString(CultureInfo.InvariantCulture), "SIMULATED", "Failure on demand."), statusCode: failure));
-            }
+            if (++_windowCount <= limit.Requests) return null;
+            var wait = Math.Max(1, (int)Math.Ceiling((_windowStart + limit.Window - now).TotalSeconds));
+            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return Results.Json(Error("429", "FRAMEWORK__API_RATE_LIMIT", "Too many requests."), statusCode: 429);
         }
+    }
+
+    /// <summary>Bearer token issued by /api/oauth/token and not expired; Accept: application/json.</summary>
+    private IResult? Unauthorized(HttpContext http)
+    {
         var auth = http.Request.Headers.Authorization.ToString();
-        if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_tokens.TryGetValue(auth["Bearer ".Length..], out var expires) || expires <= now)
-            return Task.FromResult<IResult?>(Results.Json(Error("401", "9", "The resource owner or authorization server denied the request."), statusCode: 401));
+        if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_tokens.TryGetValue(auth["Bearer ".Length..], out var expires) || expires <= time.GetUtcNow())
+            return Results.Json(Error("401", "9", "The resource owner or authorization server denied the request."), statusCode: 401);
         // A real shop answers JSON:API without this header: a different shape the relay must never parse.
         if (!http.Request.Headers.Accept.ToString().Contains("application/json", StringComparison.Ordinal))
-            return Task.FromResult<IResult?>(Results.Json(Error("406", "SIMULATED", "Send Accept: application/json; the default is JSON:API."), statusCode: 406));
-        return Task.FromResult<IResult?>(null);
+            return Results.Json(Error("406", "SIMULATED", "Send Accept: application/json; the default is JSON:API."), statusCode: 406);
+        return null;
     }
 
     private static object Error(string status, string code, string detail) =>

@@ -60,38 +60,34 @@ public sealed record ShopwareRegistrationOutcome(
 /// </summary>
 public sealed class ShopwareShopSimulator : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly SimulatorHost _host;
     private readonly HttpClient _relay;
     private readonly ShopwareShopSimulatorOptions _options;
     private readonly ShopwareAdminApi _api;
 
-    private ShopwareShopSimulator(WebApplication app, HttpClient relay, ShopwareShopSimulatorOptions options, ShopwareAdminApi api, string origin)
+    private ShopwareShopSimulator(SimulatorHost host, HttpClient relay, ShopwareShopSimulatorOptions options, ShopwareAdminApi api)
     {
-        _app = app;
+        _host = host;
         _relay = relay;
         _options = options;
         _api = api;
-        Origin = origin;
     }
 
     /// <summary>Starts the shop on 127.0.0.1 with a free port. <paramref name="relay"/> reaches the relay (e.g. a WebApplicationFactory client).</summary>
     public static async Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         var api = new ShopwareAdminApi(options.Time, options.TokenLifetime);
-        if (options.ShopPath.Trim('/').Length > 0)
-            app.UsePathBase("/" + options.ShopPath.Trim('/'));
-        api.Map(app);
-        await app.StartAsync();
-        var origin = app.Urls.First().TrimEnd('/');
-        return new ShopwareShopSimulator(app, relay, options, api, origin);
+        var host = await SimulatorHost.StartAsync(app =>
+        {
+            if (options.ShopPath.Trim('/').Length > 0)
+                app.UsePathBase("/" + options.ShopPath.Trim('/'));
+            api.Map(app);
+        });
+        return new ShopwareShopSimulator(host, relay, options, api);
     }
 
     /// <summary>http://127.0.0.1:{port}</summary>
-    public string Origin { get; }
+    public string Origin => _host.BaseUrl;
 
     /// <summary>APP_URL: what Shopware sends as shop-url and what the Admin API lives under.</summary>
     public string ShopUrl => _options.ShopPath.Trim('/').Length > 0 ? $"{Origin}/{_options.ShopPath.TrimStart('/')}" : Origin;
@@ -270,9 +266,5 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
                 throw new InvalidOperationException($"The relay answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }
