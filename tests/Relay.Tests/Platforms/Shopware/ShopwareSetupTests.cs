@@ -1,8 +1,13 @@
 using System.Xml.Linq;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 using Relay.Platforms.Shopware;
+using Relay.Pipeline;
+using Relay.Secrets;
+using Relay.Storage;
 using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Platforms.Shopware;
@@ -10,15 +15,21 @@ namespace Relay.Tests.Platforms.Shopware;
 /// <summary>Settings the Shopware app needs, and the manifest that must agree with the relay's routes.</summary>
 public sealed class ShopwareSetupTests
 {
-    private static Exception StartWith(Dictionary<string, string?> settings)
+    /// <summary>Runs the start-up validation the host runs, over the relay's registrations plus the Shopware ones.</summary>
+    private static Exception? Validate(Dictionary<string, string?> settings, string environment = "Testing")
     {
-        // Workers off: a worker racing the failed start's disposal once surfaced as ObjectDisposedException.
-        settings["Pipeline:WorkersEnabled"] = "false";
-        var app = new RelayApplication(settings);
-        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        try { app.Dispose(); }
-        catch (Exception) { } // a host that never started cannot stop cleanly
-        return error;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Secrets:MasterKey"] = RelayApplication.TestMasterKey })
+            .AddInMemoryCollection(settings)
+            .Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment })
+            .AddLogging()
+            .AddSingleton(TimeProvider.System);
+        services.AddRelayStore().AddSecrets().AddPipeline().AddShopware();
+        using var provider = services.BuildServiceProvider();
+        return Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());
     }
 
     [Theory]
@@ -29,24 +40,21 @@ public sealed class ShopwareSetupTests
     [InlineData("Shopware:MaxBodyBytes", "10")]
     public void An_invalid_shopware_setting_stops_start_up_naming_the_setting(string key, string value)
     {
-        var validation = Assert.IsType<OptionsValidationException>(StartWith(new() { [key] = value }));
+        var validation = Assert.IsType<OptionsValidationException>(Validate(new() { [key] = value }));
         Assert.Contains(key, string.Join(" ", validation.Failures));
     }
 
     [Fact]
     public void Production_without_app_secret_and_base_url_stops_start_up_naming_both()
     {
-        using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-        {
-            b.UseEnvironment("Production");
-            b.UseSetting("Secrets:MasterKey", RelayApplication.TestMasterKey);
-            b.UseSetting("Pipeline:WorkersEnabled", "false");
-        });
-        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        var failures = string.Join(" ", Assert.IsType<OptionsValidationException>(error).Failures);
+        var failures = string.Join(" ", Assert.IsType<OptionsValidationException>(Validate([], "Production")).Failures);
         Assert.Contains("Shopware:AppSecret", failures);
         Assert.Contains("Shopware:PublicBaseUrl", failures);
     }
+
+    [Fact]
+    public void Production_with_app_secret_and_base_url_starts() =>
+        Assert.Null(Validate(new() { ["Shopware:AppSecret"] = "s3cret", ["Shopware:PublicBaseUrl"] = "https://relay.example.com" }, "Production"));
 
     [Fact]
     public async Task Testing_environment_starts_with_harmless_defaults()
