@@ -16,6 +16,7 @@ builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
 builder.Services.AddSingleton<Relay.Settings.ShopSettingsStore>();
+builder.Services.AddSingleton<Relay.Sync.ActivityLog>();
 Relay.Targets.TargetServices.AddTargets(builder.Services);
 
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI
