@@ -23,6 +23,7 @@ Relay.Targets.TargetServices.AddTargets(builder.Services);
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI
 builder.Services.AddProblemHandling();
 builder.Services.AddAdminSessions();
+builder.Services.AddAdminApi();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
 builder.Services.AddShopware();
@@ -37,6 +38,8 @@ app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
 app.MapShopware();
+app.MapAdminPage();
+app.MapAdminApi();
 
 return app.RunOrExplain();
 

@@ -1,0 +1,103 @@
+using Relay.Settings;
+
+namespace Relay.Admin;
+
+// What the admin page sends and receives. Enums travel as camelCase strings: the page and the
+// published OpenAPI contract should not depend on enum member order.
+
+/// <summary>Settings as the page sees them: credentials are reduced to which ones are set.</summary>
+public sealed record AdminSettingsView(
+    int Version,
+    DateTimeOffset? UpdatedAt,
+    AdminTargetView? Target,
+    FieldMapping Customers,
+    FieldMapping Subscribers,
+    string UniqueKey,
+    IReadOnlyList<string> Lists,
+    bool EraseInTargetOnDelete,
+    int PullIntervalMinutes,
+    bool SyncEnabled);
+
+/// <param name="CredentialsSet">Names of the stored credentials; their values never leave the relay.</param>
+public sealed record AdminTargetView(
+    string Kind,
+    string? BaseUrl,
+    IReadOnlyList<string> CredentialsSet,
+    IReadOnlyDictionary<string, string> Options);
+
+/// <summary>A save. <see cref="ExpectedVersion"/> is the version the page loaded; another save in between gives 409.</summary>
+public sealed record AdminSettingsInput
+{
+    public int ExpectedVersion { get; init; }
+    public AdminTargetInput? Target { get; init; }
+    public FieldMapping? Customers { get; init; }
+    public FieldMapping? Subscribers { get; init; }
+    public string? UniqueKey { get; init; }
+    public IReadOnlyList<string>? Lists { get; init; }
+    public bool EraseInTargetOnDelete { get; init; }
+    public int? PullIntervalMinutes { get; init; }
+    public bool SyncEnabled { get; init; }
+}
+
+/// <param name="Credentials">Write-only. A name left out (or blank) keeps the stored value of the same target kind.</param>
+public sealed record AdminTargetInput(
+    string Kind,
+    string? BaseUrl = null,
+    IReadOnlyDictionary<string, string?>? Credentials = null,
+    IReadOnlyDictionary<string, string?>? Options = null);
+
+/// <summary>The body of a connection test or a field discovery: unsaved settings, or none for the saved ones.</summary>
+public sealed record AdminTargetProbe(AdminTargetInput? Target);
+
+public sealed record AdminTargetProvider(string Kind, string DisplayName, IReadOnlyList<string> CredentialNames, IReadOnlyList<string> OptionNames);
+
+/// <param name="Outcome">"ok", "auth" (credentials refused), "configuration" (incomplete or malformed), "unavailable" (network, timeout, 5xx), "refused" (other 4xx).</param>
+public sealed record ConnectionTestResult(bool Ok, string Outcome, string Message);
+
+public sealed record AdminTargetFields(IReadOnlyList<Targets.TargetField> Fields, IReadOnlyList<Targets.TargetList> Lists);
+
+/// <summary>What the mapping editor offers on the shop side, and what it starts from.</summary>
+/// <param name="StandardTargetFields">Contact fields every target writes to its own well-known field (<see cref="ContactFields"/>).</param>
+public sealed record AdminShopFields(
+    IReadOnlyList<string> StandardTargetFields,
+    IReadOnlyList<string> Customers,
+    IReadOnlyList<string> Subscribers,
+    IReadOnlyList<string> Transforms,
+    FieldMapping DefaultCustomers,
+    FieldMapping DefaultSubscribers);
+
+/// <param name="RatePerSecond">Contacts a second since the start, null until something was done.</param>
+/// <param name="EtaSeconds">Null while the total is unknown.</param>
+public sealed record AdminSyncView(
+    string State,
+    long Done,
+    long? Total,
+    long Failed,
+    double? Percent,
+    double? RatePerSecond,
+    long? EtaSeconds,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Error);
+
+public sealed record AdminActivityEntry(DateTimeOffset At, string Kind, string Outcome, string Message, string? MaskedEmail, string? EventId);
+
+public sealed record AdminDeadLetter(string Id, string EventId, string Kind, int Attempts, string Error, DateTimeOffset AcceptedAt, DateTimeOffset DeadAt);
+
+/// <param name="WebhooksArriving">True when the shop sent an event within <see cref="AdminStatus.QuietAfterHours"/> hours.</param>
+/// <param name="TokenHealth">"ok", "failing" (the relay cannot reach the shop's API: reinstall), "inactive".</param>
+public sealed record AdminStatus(
+    string ShopKey,
+    string Platform,
+    string ShopUrl,
+    string ShopStatus,
+    string? StatusReason,
+    DateTimeOffset? LastEventAt,
+    bool WebhooksArriving,
+    int QuietAfterHours,
+    string TokenHealth,
+    bool NeedsReinstall,
+    bool TargetConfigured,
+    bool SyncEnabled,
+    int DeadLetters,
+    DateTimeOffset Now);
