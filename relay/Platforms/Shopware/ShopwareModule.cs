@@ -35,6 +35,6 @@ public static class ShopwareModule
         var token = sessions.Issue(shop.Key, string.IsNullOrEmpty(language) ? null : language);
         response.Headers.CacheControl = "no-store";
         response.Headers["Referrer-Policy"] = "no-referrer";
-        return TypedResults.Redirect($"/admin/#session={token}");
+        return TypedResults.Redirect(AdminPage.UrlFor(token, shop.Key));
     }
 }

@@ -18,8 +18,9 @@ public sealed class ShopwareModuleTests
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var location = response.Headers.Location!.OriginalString;
-        Assert.StartsWith("/admin/#session=", location);
-        var token = new JsonWebTokenHandler().ReadJsonWebToken(location["/admin/#session=".Length..]);
+        var prefix = $"/admin/?shop={Uri.EscapeDataString(bed.ShopKey)}#session=";
+        Assert.StartsWith(prefix, location);
+        var token = new JsonWebTokenHandler().ReadJsonWebToken(location[prefix.Length..]);
         Assert.Equal(bed.ShopKey, token.GetClaim(AdminSessions.ShopClaim).Value);
         Assert.Equal("de-DE", token.GetClaim("lang").Value);
         Assert.Equal(AdminSessions.Audience, Assert.Single(token.Audiences));
