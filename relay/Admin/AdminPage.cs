@@ -50,9 +50,11 @@ public static partial class AdminPage
             },
         });
 
-        app.MapGet("/admin", (HttpRequest request) => TypedResults.Redirect(PagePath + request.QueryString)).ExcludeFromDescription();
-        app.MapGet(PagePath, async (HttpContext http, ShopDirectory shops, IOptions<AdminOptions> options) =>
+        // Routing matches "/admin" here too; the page's relative asset paths need the slash.
+        app.MapGet(PagePath, async Task<IResult> (HttpContext http, ShopDirectory shops, IOptions<AdminOptions> options) =>
         {
+            if (!http.Request.Path.Value!.EndsWith('/'))
+                return TypedResults.Redirect(PagePath + http.Request.QueryString);
             var shopKey = http.Request.Query["shop"].ToString();
             var shop = shopKey.Length is > 0 and <= 200 ? await shops.GetAsync(shopKey) : null;
             var headers = http.Response.Headers;
