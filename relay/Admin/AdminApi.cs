@@ -41,22 +41,27 @@ public static class AdminApi
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapGet("/settings", GetSettingsAsync).WithName("AdminGetSettings");
-        group.MapPut("/settings", SaveSettingsAsync).WithName("AdminSaveSettings");
+        group.MapPut("/settings", SaveSettingsAsync).WithName("AdminSaveSettings").ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/targets", ListTargets).WithName("AdminListTargets");
         group.MapPost("/targets/test", TestConnectionAsync).WithName("AdminTestConnection");
         group.MapGet("/targets/fields", (ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, IOptions<AdminOptions> options, CancellationToken ct) =>
-            DescribeTargetAsync(null, user, settings, targets, options, ct)).WithName("AdminSavedTargetFields");
-        group.MapPost("/targets/fields", DescribeTargetAsync).WithName("AdminTargetFields");
+            DescribeTargetAsync(null, user, settings, targets, options, ct)).WithName("AdminSavedTargetFields").ProducesTargetProblems();
+        group.MapPost("/targets/fields", DescribeTargetAsync).WithName("AdminTargetFields").ProducesTargetProblems();
         group.MapGet("/shop-fields", ShopFields).WithName("AdminShopFields");
         group.MapGet("/sync", GetSyncAsync).WithName("AdminGetSync");
-        group.MapPost("/sync", StartSyncAsync).WithName("AdminStartSync");
+        group.MapPost("/sync", StartSyncAsync).WithName("AdminStartSync").ProducesProblem(StatusCodes.Status409Conflict);
         group.MapDelete("/sync", CancelSyncAsync).WithName("AdminCancelSync");
         group.MapGet("/activity", ActivityAsync).WithName("AdminActivity");
         group.MapGet("/dead-letters", DeadLettersAsync).WithName("AdminDeadLetters");
-        group.MapPost("/dead-letters/{id}/replay", ReplayAsync).WithName("AdminReplayDeadLetter");
+        group.MapPost("/dead-letters/{id}/replay", ReplayAsync).WithName("AdminReplayDeadLetter").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/status", StatusAsync).WithName("AdminStatus");
         return group;
     }
+
+    private static RouteHandlerBuilder ProducesTargetProblems(this RouteHandlerBuilder route) => route
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+        .ProducesProblem(StatusCodes.Status502BadGateway);
 
     private static ILogger Log(ILoggerFactory logs) => logs.CreateLogger("Relay.Admin");
 

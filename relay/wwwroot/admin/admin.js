@@ -342,6 +342,11 @@ function renderMapping() {
   resized();
 }
 
+/** A list of mapping problems is stale as soon as the merchant changes a row. */
+function clearMappingProblems() {
+  if ($('mapping-result').classList.contains('error')) clearResult('mapping-result');
+}
+
 /** The same checks the relay makes, plus the target's required fields, which only the page knows after describing. */
 function mappingProblems() {
   const problems = [];
@@ -588,8 +593,6 @@ function renderStatus(status) {
     [t('status.deadLetters'), format.number(status.deadLetters)],
   ];
   $('status-facts').replaceChildren(...facts.flatMap(([term, value]) => [h('dt', { text: term }), h('dd', { text: value })]));
-  $('status-warning').hidden = !status.needsReinstall;
-  $('status-warning').textContent = status.needsReinstall ? t('status.reinstall') : '';
   $('shop-line').textContent = status.shopUrl;
   if (status.needsReinstall) showBanner(t('status.reinstall'), 'warn');
   resized();
@@ -624,6 +627,7 @@ function wire() {
       selectMappingKind(state.mappingKind === 'customers' ? 'subscribers' : 'customers', true);
     });
   }
+  $('mapping-rows').addEventListener('change', clearMappingProblems);
   $('mapping-add').addEventListener('click', () => {
     state.mapping[state.mappingKind].push({ target: '', sources: [], constant: null, separator: ' ', transforms: [], overwriteOnUpdate: true });
     renderMapping();

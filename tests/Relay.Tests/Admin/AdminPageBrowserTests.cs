@@ -287,7 +287,7 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await Expect(page.Locator("#tab-connection")).ToHaveTextAsync("Verbindung");
         await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "de");
         await page.ClickAsync("#tab-status");
-        await Expect(page.Locator("#status-warning")).ToContainTextAsync("Installieren Sie die App in der Shop-Administration neu.");
+        await Expect(page.Locator("#banner")).ToContainTextAsync("Installieren Sie die App in der Shop-Administration neu.");
         await Expect(page.Locator("#status-facts")).ToContainTextAsync("Kommen an");
         await Expect(page.Locator("#status-facts")).ToContainTextAsync("Fehlerhaft");
         await AdminBrowserFixture.ScreenshotAsync(page, "status");
