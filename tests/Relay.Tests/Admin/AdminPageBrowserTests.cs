@@ -293,6 +293,59 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await AdminBrowserFixture.ScreenshotAsync(page, "status");
     }
 
+    /// <summary>
+    /// Shoper's admin waits for the ShopApp SDK's init, show and adjustIframeSize. The SDK comes from
+    /// Shoper's CDN; here the browser is handed a stand-in that records the calls.
+    /// </summary>
+    [Fact]
+    public async Task In_Shoper_the_page_talks_to_the_ShopApp_SDK_in_Polish()
+    {
+        var shopId = Guid.NewGuid().ToString("N") + "abcdefgh";
+        var shop = await SeedShopAsync(fixture.Relay.App.Services, shopId, "https://demo.shoparena.pl", platform: "shoper");
+        var token = Session(fixture.Relay.App.Services, shop.Key, "pl_PL");
+        var page = await fixture.NewPageAsync();
+        var sdkRequests = new List<string>();
+        await page.Context.RouteAsync("https://dcsaascdn.net/**", route =>
+        {
+            sdkRequests.Add(route.Request.Url);
+            return route.FulfillAsync(new RouteFulfillOptions
+            {
+                ContentType = "text/javascript",
+                Body = """
+                    window.sdkCalls = [];
+                    window.ShopApp = function (ready) {
+                      const app = {
+                        init(_, done) { sdkCalls.push('init'); done({ styles: [] }, app); },
+                        show(_, done) { sdkCalls.push('show'); done(); },
+                        adjustIframeSize() { sdkCalls.push('adjustIframeSize'); },
+                      };
+                      ready(app);
+                    };
+                    """,
+            });
+        });
+
+        await page.GotoAsync($"{fixture.Relay.BaseUrl}/admin/?shop={Uri.EscapeDataString(shop.Key)}&platform=shoper#session={token}");
+
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await Expect(page.Locator("#tab-connection")).ToHaveTextAsync("Połączenie");
+        await page.WaitForFunctionAsync("() => window.sdkCalls && window.sdkCalls.join() .startsWith('init,show,adjustIframeSize')");
+        Assert.Equal(["https://dcsaascdn.net/js/dc-sdk-1.0.5.min.js"], sdkRequests);
+    }
+
+    [Fact]
+    public async Task A_session_of_another_shop_does_not_run_under_this_shops_address()
+    {
+        await using var shop = await fixture.InstallShopAsync();
+        var other = await SeedShopAsync(fixture.Relay.App.Services, "OtherShop" + Guid.NewGuid().ToString("N")[..7], "https://other.example");
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync($"{fixture.Relay.BaseUrl}/admin/?shop={Uri.EscapeDataString(KeyOf(shop))}#session={Session(fixture.Relay.App.Services, other.Key)}");
+
+        await Expect(page.Locator("#banner")).ToContainTextAsync("This page was opened for another shop.");
+        await Expect(page.Locator("#app")).ToBeHiddenAsync();
+    }
+
     [Fact]
     public async Task Only_the_shop_itself_can_frame_the_page_and_it_hears_sw_app_loaded()
     {
