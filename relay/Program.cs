@@ -21,6 +21,7 @@ builder.Services.AddProblemHandling();
 builder.Services.AddAdminSessions();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
+builder.Services.AddShoper();
 
 var app = builder.Build();
 
@@ -31,6 +32,7 @@ app.UseAuthorization();
 app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
+app.MapShoper();
 
 app.Run();
 
