@@ -34,6 +34,6 @@ app.MapHealth();
 app.MapOperatorApi();
 app.MapShoper();
 
-app.Run();
+return app.RunOrExplain();
 
 public partial class Program;

@@ -4,6 +4,7 @@ namespace Relay;
 public static class ApiReference
 {
     public const string DocumentPath = "/openapi/v1.json";
+    public const string YamlDocumentPath = "/openapi/v1.yaml";
 
     public static IServiceCollection AddApiReference(this IServiceCollection services)
     {
@@ -21,6 +22,7 @@ public static class ApiReference
     public static WebApplication MapApiReference(this WebApplication app)
     {
         app.MapOpenApi(DocumentPath);
+        app.MapOpenApi(YamlDocumentPath);
         app.UseSwaggerUI(o =>
         {
             o.RoutePrefix = "docs";

@@ -1,29 +1,368 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Relay.Pipeline;
+using StackExchange.Redis;
 
 namespace Relay.Storage.Redis;
 
-public sealed class RedisRelayStore(string configuration, int partitions, ILogger logger) : IRelayStore, IDisposable
+/// <summary>
+/// The store on Redis. Queues are streams read through one consumer group, so several relay
+/// processes split the work; delayed retries are a sorted set per partition; dead letters a stream
+/// per shop. Every step that must not be torn in half by a crash is one Lua script over keys that
+/// share a hash tag. StackExchange.Redis 1.2.6 predates the stream API, hence ExecuteAsync.
+/// </summary>
+public sealed class RedisRelayStore : IRelayStore, IDisposable
 {
-    public void Dispose() { }
-    public Task<bool> PingAsync(CancellationToken ct = default) => throw new NotImplementedException(configuration + partitions + logger);
-    public Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl) => throw new NotImplementedException();
-    public Task<IReadOnlyList<QueueItem>> ReadAsync(int partition, string consumer, int count) => throw new NotImplementedException();
-    public Task<IReadOnlyList<QueueItem>> ClaimStaleAsync(int partition, string consumer, TimeSpan minIdle, int count) => throw new NotImplementedException();
-    public Task AckAsync(QueueItem item) => throw new NotImplementedException();
-    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error) => throw new NotImplementedException();
-    public Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max) => throw new NotImplementedException();
-    public Task DeadLetterAsync(QueueItem item, string error, DateTimeOffset at) => throw new NotImplementedException();
-    public Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string shopKey, int max) => throw new NotImplementedException();
-    public Task<bool> ReplayDeadLetterAsync(string shopKey, string deadLetterId) => throw new NotImplementedException();
-    public Task<QueueDepth> GetDepthAsync(int partition) => throw new NotImplementedException();
-    public Task<int> PurgeShopAsync(string shopKey, int partitions) => throw new NotImplementedException();
-    public Task<string?> GetAsync(string key) => throw new NotImplementedException();
-    public Task SetAsync(string key, string value, TimeSpan? ttl = null) => throw new NotImplementedException();
-    public Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan? ttl = null) => throw new NotImplementedException();
-    public Task<bool> DeleteAsync(string key) => throw new NotImplementedException();
-    public Task<IReadOnlyList<string>> ListKeysAsync(string prefix) => throw new NotImplementedException();
-    public Task<long> IncrementAsync(string key, long by = 1, TimeSpan? ttl = null) => throw new NotImplementedException();
-    public Task AppendLogAsync(string key, string entry, int maxLength, TimeSpan ttl) => throw new NotImplementedException();
-    public Task<IReadOnlyList<string>> ReadLogAsync(string key, int count) => throw new NotImplementedException();
-    public Task<TimeSpan> ReserveSlotAsync(string bucketKey, double perSecond, int burst, DateTimeOffset now) => throw new NotImplementedException();
+    // Stream entry fields: s = shop key (for purges without parsing), d = event JSON, a = attempt.
+    private const string AcceptScript = """
+        if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+          redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'd', ARGV[3], 'a', '0')
+          return 1
+        end
+        return 0
+        """;
+
+    private const string AckScript = """
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        return redis.call('XDEL', KEYS[1], ARGV[2])
+        """;
+
+    // Only the consumer group's own pending entry may be moved: if the entry is gone (acked or
+    // purged meanwhile) nothing is scheduled, so a retry can never resurrect finished work.
+    private const string RetryScript = """
+        if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+        return 1
+        """;
+
+    // Retry members are "attempt|shopKey|nonce|json" so the script can rebuild the entry without cjson.
+    private const string PromoteScript = """
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+        for _, member in ipairs(due) do
+          local a1 = string.find(member, '|', 1, true)
+          local a2 = string.find(member, '|', a1 + 1, true)
+          local a3 = string.find(member, '|', a2 + 1, true)
+          redis.call('XADD', KEYS[2], '*', 's', string.sub(member, a1 + 1, a2 - 1), 'd', string.sub(member, a3 + 1), 'a', string.sub(member, 1, a1 - 1))
+          redis.call('ZREM', KEYS[1], member)
+        end
+        return #due
+        """;
+
+    private const string IncrementScript = """
+        local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+        if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return v
+        """;
+
+    private const string AppendLogScript = """
+        redis.call('LPUSH', KEYS[1], ARGV[1])
+        redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        return 1
+        """;
+
+    // GCRA: the bucket is the theoretical arrival time of the next request (see Gcra.cs).
+    private const string ReserveScript = """
+        local now = tonumber(ARGV[1])
+        local interval = tonumber(ARGV[2])
+        local burst = tonumber(ARGV[3])
+        local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+        if tat < now then tat = now end
+        local allowAt = tat - interval * (burst - 1)
+        redis.call('SET', KEYS[1], string.format('%.3f', tat + interval), 'PX', ARGV[4])
+        if allowAt > now then return string.format('%.3f', allowAt - now) end
+        return '0'
+        """;
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _db;
+    private readonly int _partitions;
+    private readonly ILogger _logger;
+    private readonly HashSet<int> _groupsReady = [];
+
+    public RedisRelayStore(string configuration, int partitions, ILogger logger)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        // Start even when Redis is down: readiness reports it and the multiplexer reconnects by itself.
+        options.AbortOnConnectFail = false;
+        _redis = ConnectionMultiplexer.Connect(options);
+        _db = _redis.GetDatabase();
+        _partitions = partitions;
+        _logger = logger;
+    }
+
+    public void Dispose() => _redis.Dispose();
+
+    public async Task<bool> PingAsync(CancellationToken ct = default)
+    {
+        if (!_redis.IsConnected) return false;
+        try
+        {
+            await _db.PingAsync().WaitAsync(ct);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    // ---- Inbox and queue ------------------------------------------------------------
+
+    public async Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl)
+    {
+        var partition = StoreKeys.PartitionOf(evt.ShopKey, _partitions);
+        var result = await _db.ScriptEvaluateAsync(AcceptScript,
+            [StoreKeys.Seen(partition, evt.ShopKey, evt.EventId), StoreKeys.Stream(partition)],
+            [(long)dedupTtl.TotalSeconds, evt.ShopKey, EventJson.Write(evt)]);
+        return (long)result == 1;
+    }
+
+    public async Task<IReadOnlyList<QueueItem>> ReadAsync(int partition, string consumer, int count)
+    {
+        await EnsureGroupAsync(partition);
+        RedisResult result;
+        try
+        {
+            result = await _db.ExecuteAsync("XREADGROUP", "GROUP", StoreKeys.ConsumerGroup, consumer, "COUNT", count, "STREAMS", StoreKeys.Stream(partition), ">");
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            // Redis lost the group (restart without persistence, FLUSHALL): recreate and read next time.
+            lock (_groupsReady) _groupsReady.Remove(partition);
+            return [];
+        }
+        if (result.IsNull) return [];
+        var streams = (RedisResult[])result!;
+        if (streams.Length == 0) return [];
+        var entries = (RedisResult[])((RedisResult[])streams[0]!)[1]!;
+        return ParseEntries(partition, entries);
+    }
+
+    public async Task<IReadOnlyList<QueueItem>> ClaimStaleAsync(int partition, string consumer, TimeSpan minIdle, int count)
+    {
+        await EnsureGroupAsync(partition);
+        var result = (RedisResult[])(await _db.ExecuteAsync("XAUTOCLAIM", StoreKeys.Stream(partition), StoreKeys.ConsumerGroup, consumer,
+            (long)minIdle.TotalMilliseconds, "0-0", "COUNT", count))!;
+        return ParseEntries(partition, (RedisResult[])result[1]!);
+    }
+
+    private static List<QueueItem> ParseEntries(int partition, RedisResult[] entries)
+    {
+        var items = new List<QueueItem>(entries.Length);
+        foreach (var raw in entries)
+        {
+            if (raw.IsNull) continue;
+            var entry = (RedisResult[])raw!;
+            if (entry.Length < 2 || entry[1].IsNull) continue; // deleted while pending (Redis 6.2)
+            var id = (string)entry[0]!;
+            var fields = (RedisResult[])entry[1]!;
+            string? json = null;
+            var attempt = 0;
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                switch ((string)fields[i]!)
+                {
+                    case "d": json = (string)fields[i + 1]!; break;
+                    case "a": attempt = int.Parse((string)fields[i + 1]!, CultureInfo.InvariantCulture); break;
+                }
+            }
+            if (json is not null)
+                items.Add(new QueueItem(partition, id, EventJson.Read(json), attempt));
+        }
+        return items;
+    }
+
+    private async Task EnsureGroupAsync(int partition)
+    {
+        lock (_groupsReady)
+            if (_groupsReady.Contains(partition)) return;
+        try
+        {
+            // From id 0, not $: entries accepted before the first worker started are still read.
+            await _db.ExecuteAsync("XGROUP", "CREATE", StoreKeys.Stream(partition), StoreKeys.ConsumerGroup, "0", "MKSTREAM");
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+        }
+        lock (_groupsReady) _groupsReady.Add(partition);
+    }
+
+    public Task AckAsync(QueueItem item) =>
+        _db.ScriptEvaluateAsync(AckScript, [StoreKeys.Stream(item.Partition)], [StoreKeys.ConsumerGroup, item.EntryId]);
+
+    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error) =>
+        _db.ScriptEvaluateAsync(RetryScript, [StoreKeys.Stream(item.Partition), StoreKeys.Retry(item.Partition)],
+            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item.Attempt + 1, item.Event, item.EntryId)]);
+
+    private static string RetryMember(int attempt, InboxEvent evt, string nonce) =>
+        $"{attempt}|{evt.ShopKey}|{nonce}|{EventJson.Write(evt)}";
+
+    public async Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max)
+    {
+        var moved = await _db.ScriptEvaluateAsync(PromoteScript, [StoreKeys.Retry(partition), StoreKeys.Stream(partition)],
+            [now.ToUnixTimeMilliseconds(), max]);
+        return (int)(long)moved;
+    }
+
+    public async Task DeadLetterAsync(QueueItem item, string error, DateTimeOffset at)
+    {
+        // Two slots (partition, shop), so two steps: write the dead letter first. A crash between
+        // leaves the entry pending; it is reclaimed, fails again and may be dead-lettered twice,
+        // which is visible and harmless, whereas the other order could lose it.
+        await _db.ExecuteAsync("XADD", StoreKeys.DeadLetters(item.Event.ShopKey), "*",
+            "d", EventJson.Write(item.Event), "a", item.Attempt + 1, "err", error, "at", at.ToUnixTimeMilliseconds());
+        await AckAsync(item);
+    }
+
+    public async Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string shopKey, int max)
+    {
+        var entries = (RedisResult[])(await _db.ExecuteAsync("XREVRANGE", StoreKeys.DeadLetters(shopKey), "+", "-", "COUNT", max))!;
+        return entries.Select(e => ParseDeadLetter((RedisResult[])e!)).ToList();
+    }
+
+    private static DeadLetter ParseDeadLetter(RedisResult[] entry)
+    {
+        var fields = (RedisResult[])entry[1]!;
+        var map = new Dictionary<string, string>();
+        for (var i = 0; i + 1 < fields.Length; i += 2) map[(string)fields[i]!] = (string)fields[i + 1]!;
+        return new DeadLetter((string)entry[0]!, EventJson.Read(map["d"]), int.Parse(map["a"], CultureInfo.InvariantCulture), map["err"],
+            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(map["at"], CultureInfo.InvariantCulture)));
+    }
+
+    public async Task<bool> ReplayDeadLetterAsync(string shopKey, string deadLetterId)
+    {
+        var key = StoreKeys.DeadLetters(shopKey);
+        RedisResult[] entries;
+        try
+        {
+            entries = (RedisResult[])(await _db.ExecuteAsync("XRANGE", key, deadLetterId, deadLetterId))!;
+        }
+        catch (RedisServerException)
+        {
+            return false; // not a stream id at all
+        }
+        if (entries.Length == 0) return false;
+        var letter = ParseDeadLetter((RedisResult[])entries[0]!);
+        var partition = StoreKeys.PartitionOf(shopKey, _partitions);
+        // Enqueue before deleting: a crash between replays twice rather than never.
+        await _db.ExecuteAsync("XADD", StoreKeys.Stream(partition), "*", "s", shopKey, "d", EventJson.Write(letter.Event), "a", 0);
+        await _db.ExecuteAsync("XDEL", key, deadLetterId);
+        return true;
+    }
+
+    public async Task<QueueDepth> GetDepthAsync(int partition)
+    {
+        await EnsureGroupAsync(partition);
+        var stream = StoreKeys.Stream(partition);
+        var length = (long)await _db.ExecuteAsync("XLEN", stream);
+        var summary = (RedisResult[])(await _db.ExecuteAsync("XPENDING", stream, StoreKeys.ConsumerGroup))!;
+        var pending = (long)summary[0];
+        var retrying = await _db.SortedSetLengthAsync(StoreKeys.Retry(partition));
+        return new QueueDepth(length - pending, pending, retrying);
+    }
+
+    public async Task<int> PurgeShopAsync(string shopKey, int partitions)
+    {
+        var removed = 0;
+        for (var p = 0; p < partitions; p++)
+        {
+            var stream = StoreKeys.Stream(p);
+            var start = "-";
+            while (true)
+            {
+                var entries = (RedisResult[])(await _db.ExecuteAsync("XRANGE", stream, start, "+", "COUNT", 500))!;
+                if (entries.Length == 0) break;
+                foreach (var raw in entries)
+                {
+                    var entry = (RedisResult[])raw!;
+                    var id = (string)entry[0]!;
+                    var fields = (RedisResult[])entry[1]!;
+                    if (fields.Length >= 2 && (string)fields[0]! == "s" && (string)fields[1]! == shopKey)
+                    {
+                        await _db.ScriptEvaluateAsync(AckScript, [stream], [StoreKeys.ConsumerGroup, id]);
+                        removed++;
+                    }
+                    start = "(" + id;
+                }
+            }
+            var prefix = $"|{shopKey}|";
+            foreach (var member in await _db.SortedSetRangeByRankAsync(StoreKeys.Retry(p)))
+            {
+                var s = (string)member!;
+                var first = s.IndexOf('|');
+                if (first >= 0 && s.AsSpan(first).StartsWith(prefix) && await _db.SortedSetRemoveAsync(StoreKeys.Retry(p), member))
+                    removed++;
+            }
+        }
+        var dead = (long)await _db.ExecuteAsync("XLEN", StoreKeys.DeadLetters(shopKey));
+        await _db.KeyDeleteAsync(StoreKeys.DeadLetters(shopKey));
+        return removed + (int)dead;
+    }
+
+    // ---- Documents, counters, logs --------------------------------------------------
+
+    public async Task<string?> GetAsync(string key) => await _db.StringGetAsync(key);
+
+    public Task SetAsync(string key, string value, TimeSpan? ttl = null) => _db.StringSetAsync(key, value, ttl);
+
+    public Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan? ttl = null) =>
+        _db.StringSetAsync(key, value, ttl, When.NotExists);
+
+    public Task<bool> DeleteAsync(string key) => _db.KeyDeleteAsync(key);
+
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var pattern = GlobEscape(prefix) + "*";
+        var cursor = "0";
+        do
+        {
+            var page = (RedisResult[])(await _db.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))!;
+            cursor = (string)page[0]!;
+            foreach (var k in (RedisResult[])page[1]!) keys.Add((string)k!);
+        } while (cursor != "0");
+        return keys.Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static string GlobEscape(string value)
+    {
+        var sb = new StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\') sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    public async Task<long> IncrementAsync(string key, long by = 1, TimeSpan? ttl = null) =>
+        (long)await _db.ScriptEvaluateAsync(IncrementScript, [key], [by, (long)(ttl?.TotalMilliseconds ?? 0)]);
+
+    public Task AppendLogAsync(string key, string entry, int maxLength, TimeSpan ttl) =>
+        _db.ScriptEvaluateAsync(AppendLogScript, [key], [entry, maxLength, (long)ttl.TotalMilliseconds]);
+
+    public async Task<IReadOnlyList<string>> ReadLogAsync(string key, int count) =>
+        (await _db.ListRangeAsync(key, 0, count - 1)).Select(v => (string)v!).ToList();
+
+    public async Task<TimeSpan> ReserveSlotAsync(string bucketKey, double perSecond, int burst, DateTimeOffset now)
+    {
+        var interval = 1000.0 / perSecond;
+        var ttlMs = (long)(interval * burst) + 60_000;
+        var wait = (string)(await _db.ScriptEvaluateAsync(ReserveScript, [bucketKey],
+            [now.ToUnixTimeMilliseconds(), interval.ToString("R", CultureInfo.InvariantCulture), burst, ttlMs]))!;
+        return TimeSpan.FromMilliseconds(double.Parse(wait, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Queue entries carry the event as compact JSON: shop, id, kind, body, accepted-at.</summary>
+    private static class EventJson
+    {
+        public static string Write(InboxEvent evt) => JsonSerializer.Serialize(evt, StoreJson.Default.InboxEvent);
+        public static InboxEvent Read(string json) => JsonSerializer.Deserialize(json, StoreJson.Default.InboxEvent)!;
+    }
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(InboxEvent))]
+internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

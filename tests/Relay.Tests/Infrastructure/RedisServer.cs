@@ -8,7 +8,7 @@ namespace Relay.Tests.Infrastructure;
 /// A real redis-server on a free loopback port, in its own temp directory, with AOF on
 /// (as production runs it) so a restart keeps what was written.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
 {
     private Process? _process;
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "relay-redis-" + Guid.NewGuid().ToString("N")[..8]);
@@ -62,6 +62,13 @@ public sealed class RedisServer : IAsyncLifetime
         throw new InvalidOperationException($"redis-server did not listen on port {Port}.");
     }
 
+    /// <summary>Each test starts from an empty Redis; tests of one class run one after another.</summary>
+    public void FlushAll()
+    {
+        using var admin = StackExchange.Redis.ConnectionMultiplexer.Connect(ConnectionString + ",allowAdmin=true");
+        admin.GetServer("127.0.0.1", Port).FlushAllDatabases();
+    }
+
     public async Task StopAsync()
     {
         if (_process is null || _process.HasExited) return;
@@ -70,6 +77,8 @@ public sealed class RedisServer : IAsyncLifetime
         _process.Dispose();
         _process = null;
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     public async Task DisposeAsync()
     {

@@ -10,7 +10,10 @@ namespace Relay.Tests.Infrastructure;
 /// Embedded store unless "Storage:Redis" is given; time is a <see cref="ManualTimeProvider"/>
 /// when one is passed.
 /// </summary>
-public sealed class RelayApplication(Dictionary<string, string?>? settings = null, TimeProvider? time = null)
+public sealed class RelayApplication(
+    Dictionary<string, string?>? settings = null,
+    TimeProvider? time = null,
+    Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     public static readonly string TestMasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
@@ -28,7 +31,9 @@ public sealed class RelayApplication(Dictionary<string, string?>? settings = nul
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.UseEnvironment("Testing");
         if (time is not null)
-            builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton(time)));
+            builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(time)));
+        if (services is not null)
+            builder.ConfigureServices(services);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();

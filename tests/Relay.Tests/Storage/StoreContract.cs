@@ -1,0 +1,247 @@
+using Relay.Pipeline;
+using Relay.Storage;
+using Relay.Storage.Embedded;
+using Relay.Storage.Redis;
+using Relay.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Relay.Tests.Storage;
+
+/// <summary>
+/// What every store must do, run against Redis and against the embedded store alike.
+/// Time comes from a <see cref="ManualTimeProvider"/> wherever the store takes it from the caller;
+/// Redis measures consumer idle time itself, so <see cref="LetTimePassAsync"/> really waits there.
+/// </summary>
+public abstract class StoreContract
+{
+    protected const int Partitions = 2;
+    protected readonly ManualTimeProvider Time = new();
+    protected abstract IRelayStore Store { get; }
+    protected abstract Task LetTimePassAsync(TimeSpan span);
+
+    protected static readonly TimeSpan Ttl = TimeSpan.FromDays(7);
+
+    protected InboxEvent Event(string shop = "shopware:s1", string id = "e1", string kind = "test", string body = "{}") =>
+        new(shop, id, kind, body, Time.GetUtcNow());
+
+    protected async Task<List<QueueItem>> ReadAllAsync(string consumer = "c1")
+    {
+        var items = new List<QueueItem>();
+        for (var p = 0; p < Partitions; p++) items.AddRange(await Store.ReadAsync(p, consumer, 1000));
+        return items;
+    }
+
+    [Fact]
+    public async Task An_accepted_event_is_read_back_whole()
+    {
+        var body = new string('x', 2048) + "\"ü€\"";
+        Assert.True(await Store.AcceptAsync(Event(body: body, kind: "shopware.webhook"), Ttl));
+
+        var item = Assert.Single(await ReadAllAsync());
+        Assert.Equal("shopware:s1", item.Event.ShopKey);
+        Assert.Equal("e1", item.Event.EventId);
+        Assert.Equal("shopware.webhook", item.Event.Kind);
+        Assert.Equal(body, item.Event.Body);
+        Assert.Equal(Time.GetUtcNow(), item.Event.AcceptedAt);
+        Assert.Equal(0, item.Attempt);
+    }
+
+    [Fact]
+    public async Task The_same_event_accepted_twice_is_enqueued_once()
+    {
+        Assert.True(await Store.AcceptAsync(Event(), Ttl));
+        Assert.False(await Store.AcceptAsync(Event(), Ttl));
+        Assert.True(await Store.AcceptAsync(Event(shop: "shopware:s2"), Ttl)); // ids are per shop
+
+        Assert.Equal(2, (await ReadAllAsync()).Count);
+    }
+
+    [Fact]
+    public async Task A_hundred_concurrent_duplicates_enqueue_once()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(() => Store.AcceptAsync(Event(), Ttl))));
+
+        Assert.Single(results, accepted => accepted);
+        Assert.Single(await ReadAllAsync());
+    }
+
+    [Fact]
+    public async Task Read_entries_are_not_read_again_and_acked_ones_leave_the_queue()
+    {
+        await Store.AcceptAsync(Event(id: "a"), Ttl);
+        await Store.AcceptAsync(Event(id: "b"), Ttl);
+
+        var items = await ReadAllAsync("c1");
+        Assert.Equal(2, items.Count);
+        Assert.Empty(await ReadAllAsync("c2"));
+
+        foreach (var item in items) await Store.AckAsync(item);
+        var depth = await Store.GetDepthAsync(StoreKeys.PartitionOf("shopware:s1", Partitions));
+        Assert.Equal(new QueueDepth(0, 0, 0), depth);
+    }
+
+    [Fact]
+    public async Task A_dead_consumers_entry_is_claimed_by_another_after_the_visibility_timeout()
+    {
+        await Store.AcceptAsync(Event(), Ttl);
+        var taken = Assert.Single(await ReadAllAsync("dead-consumer"));
+
+        Assert.Empty(await Store.ClaimStaleAsync(taken.Partition, "survivor", TimeSpan.FromSeconds(30), 10));
+        await LetTimePassAsync(TimeSpan.FromMilliseconds(300));
+        var claimed = Assert.Single(await Store.ClaimStaleAsync(taken.Partition, "survivor", TimeSpan.FromMilliseconds(200), 10));
+        Assert.Equal(taken.EntryId, claimed.EntryId);
+        Assert.Equal(taken.Event, claimed.Event);
+
+        await Store.AckAsync(claimed);
+        await LetTimePassAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Empty(await Store.ClaimStaleAsync(taken.Partition, "third", TimeSpan.FromMilliseconds(200), 10));
+    }
+
+    [Fact]
+    public async Task A_retry_waits_until_due_and_comes_back_with_the_next_attempt_number()
+    {
+        await Store.AcceptAsync(Event(), Ttl);
+        var item = Assert.Single(await ReadAllAsync());
+        await Store.ScheduleRetryAsync(item, Time.GetUtcNow().AddMinutes(5), "boom");
+
+        Assert.Equal(new QueueDepth(0, 0, 1), await Store.GetDepthAsync(item.Partition));
+        Assert.Equal(0, await Store.PromoteDueRetriesAsync(item.Partition, Time.GetUtcNow().AddMinutes(4), 10));
+        Assert.Equal(1, await Store.PromoteDueRetriesAsync(item.Partition, Time.GetUtcNow().AddMinutes(5), 10));
+
+        var again = Assert.Single(await ReadAllAsync());
+        Assert.Equal(1, again.Attempt);
+        Assert.Equal(item.Event, again.Event);
+    }
+
+    [Fact]
+    public async Task A_retry_of_an_entry_already_acked_elsewhere_is_not_scheduled()
+    {
+        await Store.AcceptAsync(Event(), Ttl);
+        var item = Assert.Single(await ReadAllAsync());
+        await Store.AckAsync(item);
+
+        await Store.ScheduleRetryAsync(item, Time.GetUtcNow(), "late failure");
+
+        Assert.Equal(0, await Store.PromoteDueRetriesAsync(item.Partition, Time.GetUtcNow().AddDays(1), 10));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_listed_per_shop_and_replayed_with_a_fresh_attempt_count()
+    {
+        await Store.AcceptAsync(Event(shop: "shopware:a", id: "1"), Ttl);
+        await Store.AcceptAsync(Event(shop: "shoper:b", id: "2"), Ttl);
+        foreach (var item in await ReadAllAsync())
+            await Store.DeadLetterAsync(item with { Attempt = 3 }, "gave up: 503", Time.GetUtcNow());
+
+        var dead = Assert.Single(await Store.ListDeadLettersAsync("shopware:a", 10));
+        Assert.Equal("1", dead.Event.EventId);
+        Assert.Equal("gave up: 503", dead.Error);
+        Assert.Equal(4, dead.Attempts);
+        Assert.Equal(Time.GetUtcNow(), dead.DeadAt);
+        Assert.Empty(await ReadAllAsync());
+
+        Assert.True(await Store.ReplayDeadLetterAsync("shopware:a", dead.Id));
+        Assert.False(await Store.ReplayDeadLetterAsync("shopware:a", dead.Id));
+        Assert.False(await Store.ReplayDeadLetterAsync("shopware:a", "not-an-id"));
+        Assert.Empty(await Store.ListDeadLettersAsync("shopware:a", 10));
+        Assert.Single(await Store.ListDeadLettersAsync("shoper:b", 10));
+
+        var replayed = Assert.Single(await ReadAllAsync());
+        Assert.Equal("1", replayed.Event.EventId);
+        Assert.Equal(0, replayed.Attempt);
+    }
+
+    [Fact]
+    public async Task Purging_a_shop_removes_its_queued_retrying_and_dead_work_only()
+    {
+        await Store.AcceptAsync(Event(shop: "shopware:gone", id: "1"), Ttl);
+        await Store.AcceptAsync(Event(shop: "shopware:gone", id: "2"), Ttl);
+        await Store.AcceptAsync(Event(shop: "shopware:gone", id: "3"), Ttl);
+        await Store.AcceptAsync(Event(shop: "shopware:stays", id: "1"), Ttl);
+        var read = (await ReadAllAsync()).Where(i => i.Event.ShopKey == "shopware:gone").Take(2).ToList();
+        await Store.ScheduleRetryAsync(read[0], Time.GetUtcNow(), "x");
+        await Store.DeadLetterAsync(read[1], "x", Time.GetUtcNow());
+
+        Assert.Equal(3, await Store.PurgeShopAsync("shopware:gone", Partitions));
+
+        Assert.Empty(await Store.ListDeadLettersAsync("shopware:gone", 10));
+        long waiting = 0, pending = 0, retrying = 0;
+        for (var p = 0; p < Partitions; p++)
+        {
+            var depth = await Store.GetDepthAsync(p);
+            (waiting, pending, retrying) = (waiting + depth.Waiting, pending + depth.Pending, retrying + depth.Retrying);
+        }
+        Assert.Equal((0L, 1L, 0L), (waiting, pending, retrying)); // the other shop's entry, read above and not acked
+    }
+
+    [Fact]
+    public async Task Documents_can_be_set_once_listed_by_prefix_and_expire()
+    {
+        Assert.Null(await Store.GetAsync("relay:{shopware:s1}:config"));
+        await Store.SetAsync("relay:{shopware:s1}:config", "{\"a\":1}");
+        Assert.True(await Store.SetIfAbsentAsync("relay:{shopware:s1}:lock", "me", TimeSpan.FromMinutes(1)));
+        Assert.False(await Store.SetIfAbsentAsync("relay:{shopware:s1}:lock", "you", TimeSpan.FromMinutes(1)));
+        await Store.SetAsync("relay:{shopware:s2}:config", "other");
+
+        Assert.Equal("{\"a\":1}", await Store.GetAsync("relay:{shopware:s1}:config"));
+        Assert.Equal(["relay:{shopware:s1}:config", "relay:{shopware:s1}:lock"], await Store.ListKeysAsync("relay:{shopware:s1}:"));
+
+        Assert.True(await Store.DeleteAsync("relay:{shopware:s1}:config"));
+        Assert.False(await Store.DeleteAsync("relay:{shopware:s1}:config"));
+    }
+
+    [Fact]
+    public async Task Counters_increment_and_logs_keep_the_newest_entries()
+    {
+        Assert.Equal(1, await Store.IncrementAsync("relay:count", 1, TimeSpan.FromMinutes(1)));
+        Assert.Equal(6, await Store.IncrementAsync("relay:count", 5, TimeSpan.FromMinutes(1)));
+
+        for (var i = 1; i <= 5; i++) await Store.AppendLogAsync("relay:log", $"entry {i}", 3, TimeSpan.FromDays(1));
+        Assert.Equal(["entry 5", "entry 4", "entry 3"], await Store.ReadLogAsync("relay:log", 10));
+        Assert.Equal(["entry 5"], await Store.ReadLogAsync("relay:log", 1));
+    }
+
+    [Fact]
+    public async Task Slots_are_spaced_by_the_rate_after_the_burst_and_shared_by_all_callers()
+    {
+        var now = Time.GetUtcNow();
+        // 2 per second with a burst of 3: three go at once, then one every 500 ms.
+        var waits = new List<TimeSpan>();
+        for (var i = 0; i < 5; i++) waits.Add(await Store.ReserveSlotAsync("relay:bucket:shop", 2, 3, now));
+
+        Assert.Equal([TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1000)], waits);
+        Assert.Equal(TimeSpan.Zero, await Store.ReserveSlotAsync("relay:bucket:other", 2, 3, now));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), await Store.ReserveSlotAsync("relay:bucket:shop", 2, 3, now.AddSeconds(1)));
+    }
+}
+
+public sealed class EmbeddedStoreContractTests : StoreContract
+{
+    public EmbeddedStoreContractTests() => Store = new EmbeddedRelayStore(Time, Partitions);
+
+    protected override IRelayStore Store { get; }
+
+    protected override Task LetTimePassAsync(TimeSpan span)
+    {
+        Time.Advance(span);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class RedisStoreContractTests : StoreContract, IClassFixture<RedisServer>, IDisposable
+{
+    private readonly RedisRelayStore _store;
+
+    public RedisStoreContractTests(RedisServer redis)
+    {
+        redis.FlushAll();
+        _store = new RedisRelayStore(redis.ConnectionString, Partitions, NullLogger.Instance);
+    }
+
+    protected override IRelayStore Store => _store;
+
+    // Redis measures idle time on its own clock.
+    protected override Task LetTimePassAsync(TimeSpan span) => Task.Delay(span);
+
+    public void Dispose() => _store.Dispose();
+}
