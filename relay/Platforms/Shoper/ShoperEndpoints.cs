@@ -30,15 +30,26 @@ public static class ShoperEndpoints
         group.MapPost("/appstore", ReceiveNotificationAsync)
             .WithName("ShoperAppstoreNotification")
             .WithSummary("Appstore lifecycle notification (install, upgrade, uninstall, billing), form-encoded and HMAC-signed.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
             .DisableAntiforgery();
 
         group.MapPost("/webhooks", ReceiveWebhookAsync)
             .WithName("ShoperWebhook")
-            .WithSummary("Shop webhook delivery (subscriber.* and client.*), verified by X-Webhook-Sha1.");
+            .WithSummary("Shop webhook delivery (subscriber.* and client.*), verified by X-Webhook-Sha1.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapGet("/iframe", EnterIframeAsync)
             .WithName("ShoperIframeEntry")
-            .WithSummary("Entry of the app page in the shop admin; verifies the signed query and redirects to the admin page with a session.");
+            .WithSummary("Entry of the app page in the shop admin; verifies the signed query and redirects to the admin page with a session.")
+            .Produces(StatusCodes.Status302Found)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         return group;
     }
