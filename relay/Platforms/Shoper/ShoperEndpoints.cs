@@ -65,6 +65,15 @@ public static class ShoperEndpoints
 
     // ---- Appstore notifications ---------------------------------------------------------
 
+    // A notification is a dozen short fields; anything far bigger is not from the Appstore.
+    private static readonly Microsoft.AspNetCore.Http.Features.FormOptions NotificationFormLimits = new()
+    {
+        ValueCountLimit = 64,
+        KeyLengthLimit = 128,
+        ValueLengthLimit = 4096,
+        BufferBody = false,
+    };
+
     internal static async Task<Results<Ok<ShoperAck>, ProblemHttpResult>> ReceiveNotificationAsync(
         HttpRequest request, ShoperAppstoreNotifications notifications, IOptions<ShoperOptions> options,
         RelayMetrics metrics, CancellationToken ct)
@@ -75,7 +84,7 @@ public static class ShoperEndpoints
         IFormCollection form;
         try
         {
-            form = await request.ReadFormAsync(ct);
+            form = await request.ReadFormAsync(NotificationFormLimits, ct);
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {

@@ -125,6 +125,18 @@ public sealed class ShoperAppstoreTests
     }
 
     [Fact]
+    public async Task An_oversized_notification_is_a_400_not_a_500()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        var fields = bed.Shop.BuildNotification("install", Enumerable.Range(0, 100).ToDictionary(i => $"extra{i}", i => "x"));
+
+        using var response = await bed.Client.PostAsync("/shoper/appstore", new FormUrlEncodedContent(fields));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(await bed.InfoAsync());
+    }
+
+    [Fact]
     public async Task A_notification_for_another_application_is_refused()
     {
         await using var bed = await ShoperTestbed.StartAsync();
