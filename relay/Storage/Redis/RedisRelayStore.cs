@@ -14,10 +14,11 @@ namespace Relay.Storage.Redis;
 /// </summary>
 public sealed class RedisRelayStore : IRelayStore, IDisposable
 {
-    // Stream entry fields: s = shop key (for purges without parsing), d = event JSON, a = attempt.
+    // Stream entry fields: s shop key, e event id, k kind, t accepted-at (Unix ms), b raw body,
+    // a attempt. The body goes in as it came, so the hot path encodes nothing.
     private const string AcceptScript = """
         if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-          redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'd', ARGV[3], 'a', '0')
+          redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'e', ARGV[3], 'k', ARGV[4], 't', ARGV[5], 'b', ARGV[6], 'a', '0')
           return 1
         end
         return 0
@@ -37,14 +38,12 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         return 1
         """;
 
-    // Retry members are "attempt|shopKey|nonce|json" so the script can rebuild the entry without cjson.
+    // Retry members are JSON (a rare path), rebuilt into entry fields here.
     private const string PromoteScript = """
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
         for _, member in ipairs(due) do
-          local a1 = string.find(member, '|', 1, true)
-          local a2 = string.find(member, '|', a1 + 1, true)
-          local a3 = string.find(member, '|', a2 + 1, true)
-          redis.call('XADD', KEYS[2], '*', 's', string.sub(member, a1 + 1, a2 - 1), 'd', string.sub(member, a3 + 1), 'a', string.sub(member, 1, a1 - 1))
+          local m = cjson.decode(member)
+          redis.call('XADD', KEYS[2], '*', 's', m.s, 'e', m.e, 'k', m.k, 't', m.t, 'b', m.b, 'a', m.a)
           redis.call('ZREM', KEYS[1], member)
         end
         return #due
@@ -116,7 +115,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         var partition = StoreKeys.PartitionOf(evt.ShopKey, _partitions);
         var result = await _db.ScriptEvaluateAsync(AcceptScript,
             [StoreKeys.Seen(partition, evt.ShopKey, evt.EventId), StoreKeys.Stream(partition)],
-            [(long)dedupTtl.TotalSeconds, evt.ShopKey, EventJson.Write(evt)]);
+            [(long)dedupTtl.TotalSeconds, evt.ShopKey, evt.EventId, evt.Kind, evt.AcceptedAt.ToUnixTimeMilliseconds(), evt.Body]);
         return (long)result == 1;
     }
 
@@ -158,22 +157,24 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
             var entry = (RedisResult[])raw!;
             if (entry.Length < 2 || entry[1].IsNull) continue; // deleted while pending (Redis 6.2)
             var id = (string)entry[0]!;
-            var fields = (RedisResult[])entry[1]!;
-            string? json = null;
-            var attempt = 0;
-            for (var i = 0; i + 1 < fields.Length; i += 2)
-            {
-                switch ((string)fields[i]!)
-                {
-                    case "d": json = (string)fields[i + 1]!; break;
-                    case "a": attempt = int.Parse((string)fields[i + 1]!, CultureInfo.InvariantCulture); break;
-                }
-            }
-            if (json is not null)
-                items.Add(new QueueItem(partition, id, EventJson.Read(json), attempt));
+            var fields = Fields((RedisResult[])entry[1]!);
+            items.Add(new QueueItem(partition, id, EventOf(fields), int.Parse(fields["a"], CultureInfo.InvariantCulture)));
         }
         return items;
     }
+
+    private static Dictionary<string, string> Fields(RedisResult[] flat)
+    {
+        var map = new Dictionary<string, string>(8);
+        for (var i = 0; i + 1 < flat.Length; i += 2) map[(string)flat[i]!] = (string)flat[i + 1]!;
+        return map;
+    }
+
+    private static InboxEvent EventOf(Dictionary<string, string> f) =>
+        new(f["s"], f["e"], f["k"], f["b"], DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(f["t"], CultureInfo.InvariantCulture)));
+
+    private static object[] EventFields(InboxEvent evt) =>
+        ["s", evt.ShopKey, "e", evt.EventId, "k", evt.Kind, "t", evt.AcceptedAt.ToUnixTimeMilliseconds(), "b", evt.Body];
 
     private async Task EnsureGroupAsync(int partition)
     {
@@ -195,10 +196,13 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 
     public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error) =>
         _db.ScriptEvaluateAsync(RetryScript, [StoreKeys.Stream(item.Partition), StoreKeys.Retry(item.Partition)],
-            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item.Attempt + 1, item.Event, item.EntryId)]);
+            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item)]);
 
-    private static string RetryMember(int attempt, InboxEvent evt, string nonce) =>
-        $"{attempt}|{evt.ShopKey}|{nonce}|{EventJson.Write(evt)}";
+    /// <summary>The entry id makes the member unique: the same event failing twice is two retries, not one.</summary>
+    private static string RetryMember(QueueItem item) => JsonSerializer.Serialize(new RetryEntry(
+        item.EntryId, item.Event.ShopKey, item.Event.EventId, item.Event.Kind,
+        item.Event.AcceptedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), item.Event.Body,
+        (item.Attempt + 1).ToString(CultureInfo.InvariantCulture)), StoreJson.Default.RetryEntry);
 
     public async Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max)
     {
@@ -212,8 +216,8 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         // Two slots (partition, shop), so two steps: write the dead letter first. A crash between
         // leaves the entry pending; it is reclaimed, fails again and may be dead-lettered twice,
         // which is visible and harmless, whereas the other order could lose it.
-        await _db.ExecuteAsync("XADD", StoreKeys.DeadLetters(item.Event.ShopKey), "*",
-            "d", EventJson.Write(item.Event), "a", item.Attempt + 1, "err", error, "at", at.ToUnixTimeMilliseconds());
+        await _db.ExecuteAsync("XADD", [StoreKeys.DeadLetters(item.Event.ShopKey), "*", .. EventFields(item.Event),
+            "a", item.Attempt + 1, "err", error, "at", at.ToUnixTimeMilliseconds()]);
         await AckAsync(item);
     }
 
@@ -225,10 +229,8 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 
     private static DeadLetter ParseDeadLetter(RedisResult[] entry)
     {
-        var fields = (RedisResult[])entry[1]!;
-        var map = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < fields.Length; i += 2) map[(string)fields[i]!] = (string)fields[i + 1]!;
-        return new DeadLetter((string)entry[0]!, EventJson.Read(map["d"]), int.Parse(map["a"], CultureInfo.InvariantCulture), map["err"],
+        var map = Fields((RedisResult[])entry[1]!);
+        return new DeadLetter((string)entry[0]!, EventOf(map), int.Parse(map["a"], CultureInfo.InvariantCulture), map["err"],
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(map["at"], CultureInfo.InvariantCulture)));
     }
 
@@ -248,7 +250,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         var letter = ParseDeadLetter((RedisResult[])entries[0]!);
         var partition = StoreKeys.PartitionOf(shopKey, _partitions);
         // Enqueue before deleting: a crash between replays twice rather than never.
-        await _db.ExecuteAsync("XADD", StoreKeys.Stream(partition), "*", "s", shopKey, "d", EventJson.Write(letter.Event), "a", 0);
+        await _db.ExecuteAsync("XADD", [StoreKeys.Stream(partition), "*", .. EventFields(letter.Event), "a", 0]);
         await _db.ExecuteAsync("XDEL", key, deadLetterId);
         return true;
     }
@@ -288,12 +290,10 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
                     start = "(" + id;
                 }
             }
-            var prefix = $"|{shopKey}|";
             foreach (var member in await _db.SortedSetRangeByRankAsync(StoreKeys.Retry(p)))
             {
-                var s = (string)member!;
-                var first = s.IndexOf('|');
-                if (first >= 0 && s.AsSpan(first).StartsWith(prefix) && await _db.SortedSetRemoveAsync(StoreKeys.Retry(p), member))
+                var retry = JsonSerializer.Deserialize((string)member!, StoreJson.Default.RetryEntry);
+                if (retry?.s == shopKey && await _db.SortedSetRemoveAsync(StoreKeys.Retry(p), member))
                     removed++;
             }
         }
@@ -355,14 +355,10 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
             [now.ToUnixTimeMilliseconds(), interval.ToString("R", CultureInfo.InvariantCulture), burst, ttlMs]))!;
         return TimeSpan.FromMilliseconds(double.Parse(wait, CultureInfo.InvariantCulture));
     }
-
-    /// <summary>Queue entries carry the event as compact JSON: shop, id, kind, body, accepted-at.</summary>
-    private static class EventJson
-    {
-        public static string Write(InboxEvent evt) => JsonSerializer.Serialize(evt, StoreJson.Default.InboxEvent);
-        public static InboxEvent Read(string json) => JsonSerializer.Deserialize(json, StoreJson.Default.InboxEvent)!;
-    }
 }
 
-[System.Text.Json.Serialization.JsonSerializable(typeof(InboxEvent))]
+/// <summary>A delayed retry as its sorted-set member; all strings so Lua's cjson keeps numbers exact.</summary>
+internal sealed record RetryEntry(string n, string s, string e, string k, string t, string b, string a);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(RetryEntry))]
 internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -145,6 +145,27 @@ public abstract class QueueWorkerContract
     }
 
     [Fact]
+    public async Task Shutting_down_finishes_the_item_in_hand_and_acks_it()
+    {
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var handler = new ScriptedHandler { Behaviour = async _ => { started.SetResult(); await release.Task; } };
+        var worker = Worker(handler, time: TimeProvider.System);
+        await Accept("e1");
+
+        await worker.StartAsync(CancellationToken.None);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var stopping = worker.StopAsync(CancellationToken.None);
+        Assert.False(stopping.IsCompleted);
+        release.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, handler.Calls["e1"]);
+        var depth = await Store.GetDepthAsync(StoreKeys.PartitionOf("shopware:s1", Options.Partitions));
+        Assert.Equal(new QueueDepth(0, 0, 0), depth);
+    }
+
+    [Fact]
     public async Task An_item_of_a_worker_that_died_mid_item_is_reclaimed_and_processed_once()
     {
         await Accept("e1");

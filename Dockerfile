@@ -1,0 +1,17 @@
+# Multi-stage build on the official .NET images. Runs as the image's non-root `app` user on 8080.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY Directory.Build.props Directory.Packages.props ./
+COPY relay/Relay.csproj relay/
+RUN dotnet restore relay/Relay.csproj
+COPY relay/ relay/
+RUN dotnet publish relay/Relay.csproj -c Release -o /app --no-restore /p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app .
+ENV ASPNETCORE_HTTP_PORTS=8080 \
+    DOTNET_gcServer=0
+EXPOSE 8080
+USER $APP_UID
+ENTRYPOINT ["dotnet", "Relay.dll"]

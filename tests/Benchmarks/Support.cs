@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Benchmarks;
+
+internal sealed class Arguments(string[] args)
+{
+    public string? Get(string name)
+    {
+        var i = Array.IndexOf(args, "--" + name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    public int Int(string name, int fallback) => Get(name) is { } v ? int.Parse(v) : fallback;
+}
+
+/// <summary>A redis-server of the benchmark's own on a free port (AOF on, as in production), or --redis host:port.</summary>
+internal sealed class BenchRedis : IAsyncDisposable
+{
+    private Process? _process;
+    private string? _dir;
+    public required string ConnectionString { get; init; }
+
+    public static async Task<BenchRedis> StartAsync(Arguments args)
+    {
+        if (args.Get("redis") is { } given) return new BenchRedis { ConnectionString = given };
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var dir = Directory.CreateTempSubdirectory("bench-redis-").FullName;
+        var process = Process.Start(new ProcessStartInfo("redis-server")
+        {
+            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", args.Get("appendonly") ?? "yes", "--save", "", "--loglevel", "warning" },
+            RedirectStandardOutput = true,
+        })!;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var c = new TcpClient();
+                await c.ConnectAsync(IPAddress.Loopback, port);
+                break;
+            }
+            catch (SocketException) { await Task.Delay(50); }
+        }
+        return new BenchRedis { ConnectionString = $"127.0.0.1:{port}", _process = process, _dir = dir };
+    }
+
+    public async Task<long> UsedMemoryMbAsync()
+    {
+        using var mux = await ConnectionMultiplexer.ConnectAsync(ConnectionString);
+        var info = (string)(await mux.GetDatabase().ExecuteAsync("INFO", "memory"))!;
+        var line = info.Split('\n').First(l => l.StartsWith("used_memory:"));
+        return long.Parse(line["used_memory:".Length..].Trim()) / 1024 / 1024;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        if (_dir is not null) Directory.Delete(_dir, true);
+    }
+}
+
+internal static class Payload
+{
+    /// <summary>A customer.written webhook body padded to about <paramref name="size"/> bytes.</summary>
+    public static string ShopwareWebhook(int size)
+    {
+        var sb = new StringBuilder("""{"data":{"payload":[{"entity":"customer","operation":"update","primaryKey":"0190a6b4c1a57f0f9e1c2d3e4f5a6b7c","updatedFields":["id","firstName","lastName","email","newsletter"]}],"event":"customer.written"},"source":{"url":"https:\/\/shop.example.com","eventId":"5f1e0c2b7d9a4e3f8b6a1c0d9e8f7a6b","shopId":"AbCdEf1234567890","appVersion":"1.0.0"},"timestamp":1700000000,"padding":" """);
+        while (sb.Length < size - 2) sb.Append('x');
+        return sb.Append("\"}").ToString();
+    }
+}
