@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Relay.Platforms.Shoper;
 using Relay.Secrets;
@@ -298,15 +300,27 @@ public sealed class ShoperAppstoreTests
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
-    public async Task Incomplete_shoper_settings_stop_the_relay_with_a_message_naming_the_setting()
+    [Theory]
+    [InlineData("Shoper:AppSecret")]
+    [InlineData("Shoper:AppstoreSecret")]
+    [InlineData("Shoper:PublicBaseUrl")]
+    public void Incomplete_shoper_settings_fail_validation_naming_the_missing_setting(string missing)
     {
-        await using var relay = new RelayApplication(new() { ["Shoper:AppId"] = "app", ["Shoper:AppstoreSecret"] = "s", ["Shoper:PublicBaseUrl"] = "https://relay.test" });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Shoper:AppId"] = "app",
+            ["Shoper:AppSecret"] = "secret",
+            ["Shoper:AppstoreSecret"] = "appstore",
+            ["Shoper:PublicBaseUrl"] = "https://relay.example.test",
+        };
+        settings.Remove(missing);
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .AddShoper()
+            .BuildServiceProvider();
 
-        var error = Assert.ThrowsAny<Exception>(() => relay.CreateClient());
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ShoperOptions>>().Value);
 
-        var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException;
-        Assert.NotNull(validation);
-        Assert.Contains("Shoper:AppSecret", validation.Message);
+        Assert.Contains(missing, string.Join(" ", error.Failures));
     }
 }
