@@ -248,12 +248,14 @@ public sealed class ShoperClient(
 }
 
 /// <summary>
-/// A shop's bucket as its headers state it. Pacing keeps a margin of one call of burst and a tenth of
-/// the drain rate, because requests reserved in order can still arrive bunched.
+/// A shop's bucket as its headers state it. Pacing bursts into only half of it and drains at nine
+/// tenths of its rate: requests are paced when they are reserved, not when they arrive, so a pause
+/// of a relay process (or the network) can land several at once, and the shop also counts calls
+/// this store never paced.
 /// </summary>
 internal sealed record ShoperBucket(int Limit, double Bandwidth)
 {
-    public int PacingBurst => Math.Max(1, Limit - 1);
+    public int PacingBurst => Math.Max(1, Limit / 2);
     public double PacingRate => Bandwidth * 0.9;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Limit},{Bandwidth}");

@@ -12,6 +12,7 @@ using Simulators.Shoper;
 namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>Protocol §1–2: lifecycle notifications from the Appstore and the OAuth code exchange at install.</summary>
+[Collection(ShoperTestbed.Collection)]
 public sealed class ShoperAppstoreTests
 {
     [Fact]

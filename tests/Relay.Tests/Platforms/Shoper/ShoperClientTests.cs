@@ -5,6 +5,7 @@ using Relay.Storage.Embedded;
 namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>Protocol §4 and §6: listing, consent writes, bulk, and staying inside the shop's leaky bucket.</summary>
+[Collection(ShoperTestbed.Collection)]
 public sealed class ShoperClientTests
 {
     [Fact]
@@ -188,9 +189,11 @@ public sealed class ShoperClientTests
     }
 
     [Fact]
-    public async Task Two_relay_instances_with_separate_stores_overflow_the_bucket_and_recover_by_retrying()
+    public async Task Two_relay_instances_with_separate_stores_still_get_every_call_through()
     {
-        // The control for the test above: pacing is only as good as the store it is shared through.
+        // Misconfigured (no shared store), each instance paces alone: the shop's X-Shop-Api-Calls
+        // feedback and the 429 retries have to carry them. Whether 429s happen depends on timing, so
+        // only the outcome is asserted.
         void Bucket(Simulators.Shoper.ShoperSimulatorOptions o) { o.ApiLimit = 5; o.ApiBandwidth = 20; }
         await using var first = await ShoperTestbed.StartAsync(manualTime: false, shop: Bucket);
         await first.InstallAsync();
@@ -199,10 +202,9 @@ public sealed class ShoperClientTests
         await second.Get<ShoperShops>().SaveAsync(first.ShopKey, record);
         await second.Get<Relay.Shops.ShopDirectory>().SaveAsync((await first.InfoAsync())!);
 
-        await Task.WhenAll(CallsInSequence(first.ShoperClient(), first.ShopKey, 10), CallsInSequence(second.ShoperClient(), first.ShopKey, 10));
+        await Task.WhenAll(CallsInSequence(first.ShoperClient(), first.ShopKey, 15), CallsInSequence(second.ShoperClient(), first.ShopKey, 15));
 
-        Assert.True(first.Shop.TooManyRequests > 0);
-        Assert.Equal(20, first.Shop.Requests.Count(r => r.Path == "/webapi/rest/subscribers" && r.Status == 200));
+        Assert.Equal(30, first.Shop.Requests.Count(r => r.Path == "/webapi/rest/subscribers" && r.Status == 200));
     }
 
     private static async Task CallsInSequence(ShoperClient client, string shopKey, int count)

@@ -4,6 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>Protocol §3: the admin iframe entry checks the signed place/shop/timestamp and hands the page a session.</summary>
+[Collection(ShoperTestbed.Collection)]
 public sealed class ShoperIframeTests
 {
     [Fact]

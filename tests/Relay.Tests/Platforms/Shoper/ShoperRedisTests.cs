@@ -5,6 +5,7 @@ using Simulators.Shoper;
 namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>The production shape: several relay processes on one Redis, one Shoper shop between them.</summary>
+[Collection(ShoperTestbed.Collection)]
 public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisServer>
 {
     private Dictionary<string, string?> OnRedis => new() { ["Storage:Redis"] = redis.ConnectionString };

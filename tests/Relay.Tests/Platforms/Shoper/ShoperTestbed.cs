@@ -12,6 +12,12 @@ namespace Relay.Tests.Platforms.Shoper;
 /// <summary>A simulated Shoper shop and a relay configured as the app that shop installs.</summary>
 public sealed class ShoperTestbed : IAsyncDisposable
 {
+    /// <summary>
+    /// The Shoper integration tests run one class at a time: each starts Kestrel servers and relay hosts,
+    /// and running them all at once on a small machine starves the rest of the suite.
+    /// </summary>
+    public const string Collection = "Shoper integration";
+
     public const string PublicBaseUrl = "https://relay.example.test";
 
     private ShoperTestbed(ShoperShopSimulator shop, WebApplicationFactory<Program> relay, ManualTimeProvider? time)

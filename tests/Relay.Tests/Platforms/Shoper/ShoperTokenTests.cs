@@ -5,6 +5,7 @@ using Relay.Shops;
 namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>Protocol §2: access tokens are refreshed ahead of expiry and after a 401; a refused refresh means reinstall.</summary>
+[Collection(ShoperTestbed.Collection)]
 public sealed class ShoperTokenTests
 {
     [Fact]

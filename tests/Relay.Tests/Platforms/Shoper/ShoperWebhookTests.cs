@@ -7,6 +7,7 @@ using Simulators.Shoper;
 namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>Protocol §5: deliveries are verified with X-Webhook-Sha1, resolved by X-Shop-License, de-duplicated and queued.</summary>
+[Collection(ShoperTestbed.Collection)]
 public sealed class ShoperWebhookTests
 {
     private const string SubscriberBody = "{\"subscriber_id\":\"1001\",\"email\":\"anna@example.com\",\"active\":\"1\"}";
