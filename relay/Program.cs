@@ -15,12 +15,17 @@ builder.Services.AddRelayStore();
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
+builder.Services.AddSingleton<Relay.Settings.ShopSettingsStore>();
+builder.Services.AddSingleton<Relay.Sync.ActivityLog>();
+builder.Services.AddSingleton<Relay.Sync.FullSync>();
+Relay.Targets.TargetServices.AddTargets(builder.Services);
 
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI
 builder.Services.AddProblemHandling();
 builder.Services.AddAdminSessions();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
+builder.Services.AddShopware();
 builder.Services.AddShoper();
 
 var app = builder.Build();
@@ -32,6 +37,7 @@ app.UseAuthorization();
 app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
+app.MapShopware();
 app.MapShoper();
 
 return app.RunOrExplain();

@@ -1,44 +1,83 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Relay.Operator;
+using Relay.Pipeline;
+using Relay.Secrets;
+using Relay.Storage;
 using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Api;
 
 public sealed class ConfigurationTests
 {
-    private static Exception StartWith(Dictionary<string, string?> settings)
+    /// <summary>Runs the start-up validation the host runs, over the relay's own registrations.</summary>
+    private static Exception? Validate(Dictionary<string, string?> settings)
     {
-        var app = new RelayApplication(settings);
-        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        try { app.Dispose(); }
-        catch (Exception) { } // a host that never started cannot stop cleanly
-        return error;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Secrets:MasterKey"] = RelayApplication.TestMasterKey })
+            .AddInMemoryCollection(settings)
+            .Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLogging()
+            .AddSingleton(TimeProvider.System);
+        services.AddRelayStore().AddSecrets().AddPipeline().AddOperatorApi();
+        using var provider = services.BuildServiceProvider();
+        return Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());
     }
 
     [Theory]
     [InlineData("Pipeline:Partitions", "0")]
     [InlineData("Pipeline:WorkerConcurrency", "-1")]
     [InlineData("Pipeline:RetryJitter", "1.5")]
+    [InlineData("Pipeline:VisibilityTimeout", "00:00:00")]
     [InlineData("Storage:Redis", "redis://:pw@/nohost")]
     [InlineData("Operator:ApiKey", "short")]
+    [InlineData("Secrets:MasterKey", "bm90LWEta2V5")]
     public void An_invalid_setting_stops_start_up_naming_the_setting(string key, string value)
     {
-        var error = StartWith(new() { [key] = value });
-        var validation = Assert.IsType<OptionsValidationException>(error);
-        Assert.Contains(key, string.Join(" ", validation.Failures));
+        var error = Assert.IsType<OptionsValidationException>(Validate(new() { [key] = value }));
+        Assert.Contains(key, string.Join(" ", error.Failures));
     }
 
     [Fact]
-    public void A_malformed_duration_stops_start_up_naming_the_setting()
+    public void Valid_settings_pass()
     {
-        var error = StartWith(new() { ["Pipeline:DedupTtl"] = "seven days" });
-        Assert.Contains("Pipeline:DedupTtl", error.ToString());
+        Assert.Null(Validate(new() { ["Pipeline:Partitions"] = "8", ["Pipeline:RetrySchedule:0"] = "00:00:10" }));
     }
 
     [Fact]
-    public void Redis_without_a_master_key_stops_start_up_asking_for_one()
+    public void A_malformed_duration_is_reported_naming_the_setting()
     {
-        var error = StartWith(new() { ["Storage:Redis"] = "127.0.0.1:1", ["Secrets:MasterKey"] = "" });
-        Assert.Contains("Secrets:MasterKey", string.Join(" ", Assert.IsType<OptionsValidationException>(error).Failures));
+        var error = Validate(new() { ["Pipeline:DedupTtl"] = "seven days" });
+        Assert.Contains("Pipeline:DedupTtl", error?.Message);
+    }
+
+    [Fact]
+    public void Redis_without_a_master_key_is_refused_asking_for_one()
+    {
+        var error = Assert.IsType<OptionsValidationException>(Validate(new() { ["Storage:Redis"] = "127.0.0.1:1", ["Secrets:MasterKey"] = "" }));
+        Assert.Contains("Secrets:MasterKey", string.Join(" ", error.Failures));
+    }
+
+    [Fact]
+    public async Task The_real_process_exits_with_one_line_naming_the_bad_setting()
+    {
+        var relay = Path.Combine(AppContext.BaseDirectory, "Relay.dll");
+        var start = new ProcessStartInfo("dotnet") { ArgumentList = { relay, "--urls", "http://127.0.0.1:0" }, RedirectStandardError = true, RedirectStandardOutput = true };
+        start.Environment["Pipeline__Partitions"] = "0";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("Configuration error: Pipeline:Partitions must be between 1 and 256.", await stderr);
+        Assert.DoesNotContain("   at ", await stderr + await stdout);
     }
 
     [Theory]
@@ -47,6 +86,6 @@ public sealed class ConfigurationTests
     [InlineData("localhost:6379,password=x", "localhost:6379,password=x")]
     public void Redis_urls_become_connection_options(string url, string expected)
     {
-        Assert.Equal(expected, Relay.Storage.StorageOptions.ToConfiguration(url));
+        Assert.Equal(expected, StorageOptions.ToConfiguration(url));
     }
 }

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Text.Json.Serialization;
+
+namespace Relay.Platforms.Shopware;
+
+/// <summary>Where and as whom to call one shop's Admin API. The keys never appear in ToString or logs.</summary>
+public sealed record ShopwareApiAccess(string ShopKey, string ShopUrl, string ApiKey, string SecretKey)
+{
+    /// <summary>rtrim(shopUrl, '/') . '/api/…': a trailing slash must not produce //api (app-bundle-symfony#54).</summary>
+    public Uri Endpoint(string path) => new(ShopUrl.TrimEnd('/') + "/api/" + path.TrimStart('/'));
+
+    public override string ToString() => $"ShopwareApiAccess {{ ShopKey = {ShopKey}, ShopUrl = {ShopUrl} }}";
+}
+
+/// <summary>A search criteria body (protocol §2.3). Page numbers start at 1.</summary>
+public sealed record ShopwareCriteria
+{
+    public int Page { get; init; } = 1;
+    public int Limit { get; init; } = 100;
+
+    /// <summary>1 = exact total. Without it Shopware's total is only the size of the page.</summary>
+    [JsonPropertyName("total-count-mode")]
+    public int TotalCountMode { get; init; } = 1;
+
+    public IReadOnlyList<ShopwareFilter>? Filter { get; init; }
+    public IReadOnlyList<ShopwareSort>? Sort { get; init; }
+    public IReadOnlyDictionary<string, string[]>? Includes { get; init; }
+}
+
+public sealed record ShopwareFilter(string Type, string Field, object? Value = null, IReadOnlyDictionary<string, object?>? Parameters = null)
+{
+    public static ShopwareFilter EqualTo(string field, object? value) => new("equals", field, value);
+    public static ShopwareFilter EqualsAny(string field, params string[] values) => new("equalsAny", field, values);
+    public static ShopwareFilter Prefix(string field, string value) => new("prefix", field, value);
+    public static ShopwareFilter Since(string field, DateTimeOffset from) =>
+        new("range", field, Parameters: new Dictionary<string, object?> { ["gte"] = from.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz") });
+}
+
+public sealed record ShopwareSort(string Field, string Order = "ASC");
+
+public sealed record ShopwareSearchResult<T>(long Total, IReadOnlyList<T> Data);
+
+public sealed record ShopwareCustomer(
+    string Id,
+    string? Email,
+    string? FirstName,
+    string? LastName,
+    string? SalutationId,
+    string? SalesChannelId,
+    string? LanguageId,
+    string? CustomerNumber,
+    bool? Guest,
+    bool? Active,
+    DateTimeOffset? CreatedAt,
+    DateTimeOffset? UpdatedAt);
+
+public sealed record ShopwareNewsletterRecipient(
+    string Id,
+    string? Email,
+    string? FirstName,
+    string? LastName,
+    string? Status,
+    string? SalesChannelId,
+    string? LanguageId,
+    DateTimeOffset? ConfirmedAt,
+    DateTimeOffset? CreatedAt,
+    DateTimeOffset? UpdatedAt);
+
+/// <summary>The only values Shopware stores in newsletter_recipient.status; the API itself accepts any string.</summary>
+public static class ShopwareNewsletterStatus
+{
+    public const string NotSet = "notSet";
+    public const string OptIn = "optIn";
+    public const string Direct = "direct";
+    public const string OptOut = "optOut";
+
+    public static bool IsKnown(string status) => status is NotSet or OptIn or Direct or OptOut;
+    public static bool IsSubscribed(string? status) => status is OptIn or Direct;
+}
+
+public sealed record ShopwareWebhook(string Id, string Name, string EventName, string Url, bool Active, string? AppId = null);
+
+/// <summary>
+/// An Admin API call that did not succeed. <see cref="IsTransient"/> tells the pipeline whether a retry
+/// can help (429, 5xx, timeouts); <see cref="RetryAfter"/> carries the shop's own hint.
+/// </summary>
+public sealed class ShopwareApiException(HttpStatusCode status, string message, TimeSpan? retryAfter = null) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+    public bool IsTransient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;
+}

@@ -1,0 +1,51 @@
+namespace Relay.Platforms.Shopware;
+
+public sealed class ShopwareOptions
+{
+    public const string Section = "Shopware";
+
+    /// <summary>Manifest &lt;meta&gt;&lt;name&gt;: the technical app name. It is part of the registration proof.</summary>
+    public string AppName { get; set; } = "RelayConnector";
+
+    /// <summary>
+    /// Manifest &lt;setup&gt;&lt;secret&gt; (private and dev apps) or the store app secret from the
+    /// Shopware Account. Signs only the registration request and the proof.
+    /// </summary>
+    public string? AppSecret { get; set; }
+
+    /// <summary>
+    /// The relay's public base URL as shops reach it (e.g. https://relay.example.com). Falls back to
+    /// Relay:PublicBaseUrl. The confirmation URL handed to Shopware is built from it.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>How far a signed timestamp (webhook, module URL, registration) may lie from our clock.</summary>
+    public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// A shop that already completed registration must sign a re-registration with its current shop
+    /// secret (shopware-shop-signature / -previous). Shopware before the 6.7 rotation work does not send
+    /// these headers; turning this off then accepts a re-registration without them unless the shop has
+    /// sent them before (the PHP SDK's rule).
+    /// </summary>
+    public bool EnforceDualSignature { get; set; } = true;
+
+    /// <summary>How long a registration may wait for its confirmation. Shopware confirms within seconds.</summary>
+    public TimeSpan PendingRegistrationLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Largest request body accepted from a shop.</summary>
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Admin API pacing per shop, shared by every relay instance (GCRA in the store).</summary>
+    public double AdminApiRequestsPerSecond { get; set; } = 10;
+    public int AdminApiBurst { get; set; } = 20;
+
+    public Uri ConfirmationUrl => new(new Uri(PublicBaseUrl!.TrimEnd('/') + "/"), "shopware/register/confirm");
+
+    /// <summary>The old shop secret stays valid this long after a rotation (docs: "e.g. 1 minute"; PHP SDK: 60 s).</summary>
+    public static readonly TimeSpan SecretGracePeriod = TimeSpan.FromSeconds(60);
+
+    internal static bool IsBaseUrl(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment);
+}

@@ -1,0 +1,93 @@
+using Relay.Platforms.Shopware;
+
+// In the root namespace, like the other composition helpers, so Program.cs needs no extra using.
+namespace Relay;
+
+public static class ShopwareServices
+{
+    public static IServiceCollection AddShopware(this IServiceCollection services)
+    {
+        services.AddOptions<ShopwareOptions>()
+            .BindConfiguration(ShopwareOptions.Section)
+            .PostConfigure<IConfiguration, IHostEnvironment, ILoggerFactory>((o, configuration, env, logs) =>
+            {
+                if (string.IsNullOrWhiteSpace(o.PublicBaseUrl))
+                    o.PublicBaseUrl = configuration["Relay:PublicBaseUrl"];
+                if (!env.IsDevelopment() && !env.IsEnvironment("Testing")) return;
+                // Harmless local defaults: a random app secret cannot be guessed, so it only costs a dev who
+                // wants to install a real shop the step of setting it (and the manifest secret) explicitly.
+                if (string.IsNullOrWhiteSpace(o.AppSecret))
+                {
+                    o.AppSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+                    logs.CreateLogger("Relay.Shopware").LogWarning("Shopware:AppSecret is not set: using a random one; shops cannot register until it matches the manifest <secret>.");
+                }
+                if (string.IsNullOrWhiteSpace(o.PublicBaseUrl))
+                    o.PublicBaseUrl = "http://localhost:5000";
+            })
+            .Validate(o => !string.IsNullOrWhiteSpace(o.AppName) && o.AppName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'),
+                "Shopware:AppName must be the manifest's technical <meta><name> (letters, digits, '_' or '-'); it is part of the registration proof.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.AppSecret),
+                "Shopware:AppSecret must be set to the manifest <setup><secret> (or the store app secret from the Shopware Account).")
+            .Validate(o => ShopwareOptions.IsBaseUrl(o.PublicBaseUrl),
+                "Shopware:PublicBaseUrl (or Relay:PublicBaseUrl) must be the relay's absolute public http(s) base URL, e.g. https://relay.example.com.")
+            .Validate(o => o.WebhookTolerance >= TimeSpan.FromMinutes(1) && o.WebhookTolerance <= TimeSpan.FromDays(1),
+                "Shopware:WebhookTolerance must be between 00:01:00 and 1.00:00:00 (default 00:15:00).")
+            .Validate(o => o.PendingRegistrationLifetime >= TimeSpan.FromMinutes(1),
+                "Shopware:PendingRegistrationLifetime must be at least 00:01:00.")
+            .Validate(o => o.MaxBodyBytes is >= 1024 and <= 64 * 1024 * 1024,
+                "Shopware:MaxBodyBytes must be between 1024 and 67108864.")
+            .Validate(o => o.AdminApiRequestsPerSecond > 0 && o.AdminApiBurst >= 1,
+                "Shopware:AdminApiRequestsPerSecond must be positive and Shopware:AdminApiBurst at least 1.")
+            .ValidateOnStart();
+
+        services.AddSingleton<ShopwareShops>();
+        services.AddSingleton<ShopwareTokenCache>();
+        services.AddHttpClient<ShopwareAdminClient>(http =>
+        {
+            // Shopware's own app client uses 5 s; the Admin API gets a little more for large search pages.
+            http.Timeout = TimeSpan.FromSeconds(30);
+        });
+        return services;
+    }
+
+    public static RouteGroupBuilder MapShopware(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/shopware").WithTags("Shopware");
+
+        group.MapGet("/register", ShopwareRegistration.RegisterAsync)
+            .WithName("ShopwareRegister")
+            .WithSummary("Registration request from Shopware (signed with the app secret); answers proof, shop secret and confirmation URL.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        group.MapPost("/register/confirm", ShopwareRegistration.ConfirmAsync)
+            .WithName("ShopwareRegisterConfirm")
+            .WithSummary("Registration confirmation with the integration's API keys (signed with the new shop secret).")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapPost("/lifecycle", ShopwareWebhooks.ReceiveLifecycleAsync)
+            .WithName("ShopwareLifecycle")
+            .WithSummary("App lifecycle webhooks: app.installed, activated, deactivated, updated, deleted.")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
+            .WithName("ShopwareWebhook")
+            .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapGet("/module", ShopwareModule.OpenAsync)
+            .WithName("ShopwareModule")
+            .WithSummary("Admin module iframe entry (signed query); redirects to the admin page with a shop-scoped session.")
+            .Produces(StatusCodes.Status302Found)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        return group;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Relay.Pipeline;
+using Relay.Shops;
+
+namespace Relay.Platforms.Shopware;
+
+/// <summary>What the relay reads from a Shopware webhook body before it trusts it (protocol §3.1).</summary>
+public sealed record ShopwareWebhookEnvelope(string Event, string ShopId, string? EventId, long Timestamp, JsonElement Payload);
+
+/// <summary>
+/// Signed webhooks: contact and consent events go to the inbox untouched (a worker does the slow part,
+/// because Shopware's synchronous delivery gives up after 5 s and never retries); app lifecycle events
+/// change the tenant's state.
+/// </summary>
+public static class ShopwareWebhooks
+{
+    public const string InboxKind = "shopware.webhook";
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> ReceiveEventAsync(
+        HttpRequest request, ShopwareShops shops, Inbox inbox, IOptions<ShopwareOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!request.HasJsonContentType())
+            return ShopwareHttp.NotJson();
+        if (await ShopwareHttp.ReadBodyAsync(request, o.MaxBodyBytes, ct) is not { } body)
+            return ShopwareHttp.TooLarge(o.MaxBodyBytes);
+        if (Parse(body) is not { } envelope)
+            return MalformedBody();
+        if (envelope.EventId is not { Length: > 0 and <= 128 } eventId)
+            return ShopwareHttp.Problem(400, "Webhook incomplete", "source.eventId is required: it is what makes a retried delivery recognisable.");
+
+        var (shop, problem) = await AuthenticateAsync(request, body, envelope, shops, o, time);
+        if (problem is not null) return problem;
+        if (shop!.Status != ShopStatus.Active)
+            return ShopwareHttp.Problem(401, "Shop not active", "The app is not active for this shop; its events are not accepted.");
+
+        await inbox.AcceptAsync(shop.Key, eventId, InboxKind, Encoding.UTF8.GetString(body));
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> ReceiveLifecycleAsync(
+        HttpRequest request, ShopwareShops shops, ShopDirectory directory, Storage.IRelayStore store,
+        IOptions<ShopwareOptions> options, IOptions<PipelineOptions> pipeline, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!request.HasJsonContentType())
+            return ShopwareHttp.NotJson();
+        if (await ShopwareHttp.ReadBodyAsync(request, o.MaxBodyBytes, ct) is not { } body)
+            return ShopwareHttp.TooLarge(o.MaxBodyBytes);
+        if (Parse(body) is not { } envelope)
+            return MalformedBody();
+
+        var (shop, problem) = await AuthenticateAsync(request, body, envelope, shops, o, time);
+        if (problem is not null) return problem;
+        var now = time.GetUtcNow();
+        var partitions = pipeline.Value.Partitions;
+
+        switch (envelope.Event)
+        {
+            case "app.installed":
+                if (shop!.Status != ShopStatus.Active)
+                    await directory.SaveAsync(shop with { Status = ShopStatus.Inactive, UpdatedAt = now, StatusReason = "Installed; waiting for app.activated" });
+                break;
+            case "app.activated":
+                await directory.SaveAsync(shop! with { Status = ShopStatus.Active, UpdatedAt = now, StatusReason = null });
+                break;
+            case "app.deactivated":
+                await directory.SaveAsync(shop! with { Status = ShopStatus.Inactive, UpdatedAt = now, StatusReason = "App deactivated in the shop" });
+                break;
+            case "app.updated":
+                await directory.SaveAsync(shop! with { UpdatedAt = now });
+                break;
+            case "app.deleted":
+                // Older Shopware sends [] here; only an explicit keepUserData=true keeps anything.
+                var keepUserData = envelope.Payload.ValueKind == JsonValueKind.Object
+                    && envelope.Payload.TryGetProperty("keepUserData", out var keep) && keep.ValueKind == JsonValueKind.True;
+                if (keepUserData)
+                {
+                    await store.PurgeShopAsync(shop!.Key, partitions);
+                    await directory.SaveAsync(shop with { Status = ShopStatus.Deleted, UpdatedAt = now, StatusReason = "App uninstalled; user data kept" });
+                }
+                else
+                    await directory.ForgetAsync(shop!.Key, partitions);
+                break;
+            default:
+                // shopware.updated, app.config.changed and events added later need nothing from us.
+                break;
+        }
+        logs.CreateLogger(typeof(ShopwareWebhooks)).LogInformation("Shopware lifecycle {Event} for {ShopKey}", envelope.Event, shop!.Key);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Known shop, body signed with its current secret (or the previous one within the grace window),
+    /// timestamp within tolerance. Every failure is the same 401 class so nothing is stored.
+    /// </summary>
+    private static async Task<(ShopInfo? Shop, ProblemHttpResult? Problem)> AuthenticateAsync(
+        HttpRequest request, byte[] body, ShopwareWebhookEnvelope envelope, ShopwareShops shops, ShopwareOptions o, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        var unknown = ShopwareHttp.Problem(401, "Unknown shop", "No registered Shopware shop matches source.shopId.");
+        if (!ShopwareRegistration.IsShopId(envelope.ShopId)) return (null, unknown);
+        var shop = await shops.GetInfoAsync(envelope.ShopId);
+        if (shop is null || shop.Status is ShopStatus.Pending or ShopStatus.Deleted) return (null, unknown);
+        if (await shops.GetCredentialsAsync(envelope.ShopId) is not { } credentials) return (null, unknown);
+        if (!credentials.Verifies(body, request.Headers[ShopwareSignature.ShopSignatureHeader], now))
+            return (null, ShopwareHttp.BadSignature("shopware-shop-signature does not match the body signed with the shop secret."));
+        if (!ShopwareHttp.IsFresh(envelope.Timestamp, now, o.WebhookTolerance))
+            return (null, ShopwareHttp.Problem(401, "Webhook expired",
+                $"timestamp is not within {o.WebhookTolerance} of the relay's clock (Shopware:WebhookTolerance)."));
+        return (shop, null);
+    }
+
+    private static ProblemHttpResult MalformedBody() =>
+        ShopwareHttp.Problem(400, "Webhook malformed",
+            "The body must be a JSON object with data.event, source.shopId and a numeric timestamp.");
+
+    public static ShopwareWebhookEnvelope? Parse(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("timestamp", out var ts))
+                return null;
+            var eventName = ShopwareRegistration.StringMember(data, "event");
+            var shopId = ShopwareRegistration.StringMember(source, "shopId");
+            long timestamp;
+            if (ts.ValueKind == JsonValueKind.Number ? !ts.TryGetInt64(out timestamp)
+                : ts.ValueKind != JsonValueKind.String || !long.TryParse(ts.GetString(), out timestamp))
+                return null;
+            if (string.IsNullOrEmpty(eventName) || string.IsNullOrEmpty(shopId)) return null;
+            var payload = data.TryGetProperty("payload", out var p) ? p.Clone() : default;
+            return new ShopwareWebhookEnvelope(eventName, shopId, ShopwareRegistration.StringMember(source, "eventId"), timestamp, payload);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

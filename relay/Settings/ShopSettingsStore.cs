@@ -1,0 +1,41 @@
+using System.Text.Json;
+using Relay.Secrets;
+using Relay.Storage;
+
+namespace Relay.Settings;
+
+public enum SaveOutcome { Saved, VersionConflict }
+
+/// <summary>Reads and writes a shop's settings; target credentials are encrypted on the way in.</summary>
+public sealed class ShopSettingsStore(IRelayStore store, SecretProtector secrets, TimeProvider time)
+{
+    private static string Key(string shopKey) => StoreKeys.ShopItem(shopKey, "settings");
+
+    /// <summary>The saved settings, or unsaved defaults (version 0).</summary>
+    public async Task<ShopSettings> GetAsync(string shopKey)
+    {
+        var json = await store.GetAsync(Key(shopKey));
+        if (json is null) return new ShopSettings();
+        var settings = JsonSerializer.Deserialize<ShopSettings>(json, JsonDefaults.Options)!;
+        return settings.Target is { } target
+            ? settings with { Target = target with { Credentials = target.Credentials.ToDictionary(c => c.Key, c => secrets.Unprotect(c.Value)) } }
+            : settings;
+    }
+
+    /// <summary>
+    /// Saves over <paramref name="expectedVersion"/>. Check-then-set is not atomic across processes;
+    /// two saves racing within milliseconds is not a case the admin page produces, and the loser's
+    /// next save sees the new version.
+    /// </summary>
+    public async Task<(SaveOutcome Outcome, ShopSettings Settings)> SaveAsync(string shopKey, ShopSettings settings, int expectedVersion)
+    {
+        var current = await GetAsync(shopKey);
+        if (current.Version != expectedVersion) return (SaveOutcome.VersionConflict, current);
+        var saved = settings with { Version = current.Version + 1, UpdatedAt = time.GetUtcNow() };
+        var stored = saved.Target is { } target
+            ? saved with { Target = target with { Credentials = target.Credentials.ToDictionary(c => c.Key, c => secrets.Protect(c.Value)) } }
+            : saved;
+        await store.SetAsync(Key(shopKey), JsonSerializer.Serialize(stored, JsonDefaults.Options));
+        return (SaveOutcome.Saved, saved);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Relay.Mapping;
+
+namespace Relay.Targets.MiniCrm;
+
+/// <summary>
+/// MiniCRM R3 API: Basic SystemId:APIKey, JSON in and out, plain-text error bodies. There is no
+/// external key on contacts, so a Person is found by e-mail and then created or updated; a
+/// company becomes a Business the Person belongs to. No batch endpoint: one contact, several calls,
+/// all paced by <see cref="MiniCrmPacingHandler"/>.
+/// </summary>
+public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
+{
+    private const string Name = "MiniCRM";
+    private readonly MiniCrmPace _pace = MiniCrmPace.For(settings);
+
+    public async Task TestConnectionAsync(CancellationToken ct = default) => await SendAsync(HttpMethod.Get, "Api/R3/Category", null, ct);
+
+    public async Task<TargetSchema> DescribeAsync(CancellationToken ct = default)
+    {
+        var fields = new List<TargetField>();
+        foreach (var field in (await SendAsync(HttpMethod.Get, "Api/R3/Schema/Person", null, ct)).AsObjectOrEmpty())
+            fields.Add(new TargetField(field.Key, field.Key, TypeOf(field.Value), Required: field.Key is "FirstName"));
+        foreach (var field in (await SendAsync(HttpMethod.Get, "Api/R3/Schema/Business", null, ct)).AsObjectOrEmpty())
+            fields.Add(new TargetField("Business." + field.Key, "Business: " + field.Key, TypeOf(field.Value)));
+        var lists = (await SendAsync(HttpMethod.Get, "Api/R3/Category", null, ct)).AsObjectOrEmpty()
+            .Select(c => new TargetList(c.Key, c.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : c.Value?["Name"]?.ToString() ?? c.Key))
+            .ToList();
+        return new TargetSchema(fields, lists);
+    }
+
+    private static string TypeOf(JsonNode? schema) => schema switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonObject o when o["Type"] is { } t => t.ToString(),
+        _ => "string",
+    };
+
+    public async Task<IReadOnlyList<UpsertOutcome>> UpsertContactsAsync(IReadOnlyList<Contact> contacts, CancellationToken ct = default)
+    {
+        var outcomes = new List<UpsertOutcome>(contacts.Count);
+        TargetTransientException? failing = null;
+        foreach (var contact in contacts)
+        {
+            if (failing is not null)
+            {
+                outcomes.Add(new UpsertOutcome(contact.Key, UpsertStatus.RetryLater, failing.Code, failing.Message));
+                continue;
+            }
+            try
+            {
+                outcomes.Add(await UpsertOneAsync(contact, ct));
+            }
+            catch (TargetPermanentException e)
+            {
+                outcomes.Add(new UpsertOutcome(contact.Key, UpsertStatus.Rejected, e.Code ?? ((int?)e.Status)?.ToString(CultureInfo.InvariantCulture), e.Message));
+            }
+            catch (TargetTransientException e)
+            {
+                // The rest would meet the same outage; they are retried with this one.
+                failing = e;
+                outcomes.Add(new UpsertOutcome(contact.Key, UpsertStatus.RetryLater, e.Code, e.Message));
+            }
+        }
+        return outcomes;
+    }
+
+    private async Task<UpsertOutcome> UpsertOneAsync(Contact contact, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(contact.Email))
+            return new UpsertOutcome(contact.Key, UpsertStatus.Rejected, "NO_EMAIL", "MiniCRM contacts are matched by e-mail; this one has none.");
+
+        int? businessId = null;
+        if (!string.IsNullOrWhiteSpace(contact.Company))
+        {
+            businessId = await FindAsync("Business", "Name", contact.Company, ct);
+            if (businessId is null)
+            {
+                var business = new JsonObject { ["Type"] = "Business", ["Name"] = contact.Company };
+                foreach (var (field, value) in contact.Fields)
+                    if (field.StartsWith("Business.", StringComparison.Ordinal) && value is not null) business[field["Business.".Length..]] = value;
+                businessId = IdOf(await SendAsync(HttpMethod.Put, "Api/R3/Contact", business, ct));
+            }
+        }
+
+        var person = new JsonObject();
+        void Put(string name, string? value) { if (!string.IsNullOrWhiteSpace(value)) person[name] = value; }
+        Put("FirstName", contact.FirstName);
+        Put("LastName", contact.LastName);
+        Put("Email", contact.Email);
+        Put("Phone", contact.Phone);
+        if (businessId is not null) person["BusinessId"] = businessId;
+        foreach (var (field, value) in contact.Fields)
+            if (!field.StartsWith("Business.", StringComparison.Ordinal) && field is not ("Type" or "Id")) Put(field, value);
+
+        var personId = await FindAsync("Person", "Email", contact.Email, ct);
+        if (personId is { } id)
+        {
+            await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", person, ct);
+            return UpsertOutcome.Ok(contact.Key, id.ToString(CultureInfo.InvariantCulture));
+        }
+        person["Type"] = "Person";
+        // A Person cannot be created without FirstName.
+        if (person["FirstName"] is null) person["FirstName"] = contact.LastName ?? contact.Email.Split('@')[0];
+        var created = IdOf(await SendAsync(HttpMethod.Put, "Api/R3/Contact", person, ct));
+        return UpsertOutcome.Ok(contact.Key, created?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Field search; MiniCRM may match loosely, so the value is compared again.</summary>
+    private async Task<int?> FindAsync(string type, string field, string value, CancellationToken ct)
+    {
+        var result = await SendAsync(HttpMethod.Get, $"Api/R3/Contact?{field}={Uri.EscapeDataString(value)}&Type={type}", null, ct);
+        var results = result?["Results"] switch
+        {
+            JsonObject map => map.Select(r => r.Value),
+            JsonArray list => list.AsEnumerable(),
+            _ => [],
+        };
+        foreach (var r in results)
+        {
+            if (r?["Type"]?.ToString() is { } t && t != type) continue;
+            if (r?[field]?.ToString() is { } v && !string.Equals(v.Trim(), value.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
+            if (IdOf(r) is { } id) return id;
+        }
+        return null;
+    }
+
+    private static int? IdOf(JsonNode? node) =>
+        node?["Id"] is JsonValue v && (v.TryGetValue<int>(out var i) || v.TryGetValue<string>(out var s) && int.TryParse(s, out i)) ? i : null;
+
+    public async Task SetConsentAsync(ConsentChange change, CancellationToken ct = default)
+    {
+        if (settings.ConsentField is null) return;
+        var email = change.Email ?? throw new TargetPermanentException("MiniCRM contacts are matched by e-mail; the consent change has none.");
+        var id = await FindAsync("Person", "Email", email, ct)
+            ?? throw new TargetPermanentException("MiniCRM has no person with this e-mail yet; upsert the contact first.", HttpStatusCode.NotFound, "CONTACT_NOT_FOUND");
+        var value = change.State == ConsentState.Subscribed ? settings.ConsentSubscribed : settings.ConsentUnsubscribed;
+        await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", new JsonObject { [settings.ConsentField] = value }, ct);
+    }
+
+    public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)
+    {
+        if (email is null) throw new TargetPermanentException("MiniCRM contacts are matched by e-mail; none was given.");
+        if (await FindAsync("Person", "Email", email, ct) is { } id)
+            await SendAsync(HttpMethod.Get, $"Api/R3/PurgePerson/{id}", null, ct);
+    }
+
+    /// <summary>MiniCRM's API exposes no unsubscribe or bounce state to read back.</summary>
+    public Task<PullResult> PullChangesAsync(PullRequest request, CancellationToken ct = default) =>
+        Task.FromResult(PullResult.Empty(request.Cursor));
+
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken ct)
+    {
+        var content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var request = TargetHttp.Request(method, new Uri(settings.BaseUri, relative), accountId, content);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", settings.BasicAuthorization);
+        request.Options.Set(MiniCrmPacingHandler.PaceKey, _pace);
+        // PUT /Contact without an id creates; repeating it after a lost answer makes a duplicate.
+        if (method == HttpMethod.Put && relative == "Api/R3/Contact") request.Options.Set(TargetHttp.NotIdempotentKey, true);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        // Errors are plain text, not JSON (MiniCRM's troubleshooting page); surface them as they are.
+        if (!response.IsSuccessStatusCode) throw TargetHttp.Error(Name, response, null, text, time);
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            throw new TargetTransientException($"MiniCRM answered {(int)response.StatusCode} with a body that is not JSON: {TargetText.Safe(text, 120)}", response.StatusCode, "BAD_BODY");
+        }
+    }
+}
+
+internal static class JsonNodeExtensions
+{
+    public static IEnumerable<KeyValuePair<string, JsonNode?>> AsObjectOrEmpty(this JsonNode? node) =>
+        node is JsonObject o ? o : [];
+}

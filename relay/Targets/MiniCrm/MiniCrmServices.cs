@@ -1,0 +1,55 @@
+using System.Text;
+
+namespace Relay.Targets.MiniCrm;
+
+public static class MiniCrmServices
+{
+    public const string HttpClientName = "minicrm";
+
+    public static IServiceCollection AddMiniCrm(this IServiceCollection services)
+    {
+        services.AddTransient<MiniCrmPacingHandler>();
+        services.AddTargetHttpClient(HttpClientName).AddHttpMessageHandler<MiniCrmPacingHandler>();
+        services.AddSingleton<ITargetProvider, MiniCrmTargetProvider>();
+        return services;
+    }
+}
+
+public sealed class MiniCrmTargetProvider(IHttpClientFactory httpClients, TimeProvider time) : ITargetProvider
+{
+    public string Kind => "minicrm";
+    public string DisplayName => "MiniCRM";
+    public IReadOnlyList<string> CredentialNames { get; } = ["systemId", "apiKey"];
+    public IReadOnlyList<string> OptionNames { get; } = ["requestsPerMinute", "consentField", "consentSubscribed", "consentUnsubscribed"];
+
+    public ITarget Create(TargetAccount account) =>
+        new MiniCrmClient(httpClients.CreateClient(MiniCrmServices.HttpClientName), account.AccountId, MiniCrmSettings.From(account), time);
+}
+
+/// <param name="RequestsPerMinute">MiniCRM's limit per system (60, one client's figure; 429 beyond it).</param>
+/// <param name="ConsentField">
+/// MiniCRM's API has no newsletter flag; accounts that track consent do it in a custom Person
+/// field. Null: consent changes are not written.
+/// </param>
+public sealed record MiniCrmSettings(
+    Uri BaseUri, string SystemId, string ApiKey, int RequestsPerMinute,
+    string? ConsentField, string ConsentSubscribed, string ConsentUnsubscribed)
+{
+    public const string ProductionBaseUrl = "https://r3.minicrm.hu";
+
+    public string BasicAuthorization => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{SystemId}:{ApiKey}"));
+
+    public static MiniCrmSettings From(TargetAccount account)
+    {
+        var systemId = account.RequireCredential("systemId");
+        if (!systemId.All(char.IsAsciiDigit))
+            throw new TargetConfigurationException("minicrm: credential 'systemId' must be the numeric system id (as in r3.minicrm.hu/<SystemId>/).");
+        var perMinute = account.IntOption("requestsPerMinute", 60);
+        if (perMinute is < 1 or > 6000) throw new TargetConfigurationException("minicrm: option 'requestsPerMinute' must be between 1 and 6000.");
+        return new MiniCrmSettings(
+            account.BaseUri(ProductionBaseUrl), systemId, account.RequireCredential("apiKey"), perMinute,
+            account.Option("consentField"), account.Option("consentSubscribed") ?? "Active", account.Option("consentUnsubscribed") ?? "Unsubscribed");
+    }
+
+    public override string ToString() => $"MiniCrmSettings {{ BaseUri = {BaseUri}, SystemId = {SystemId}, ApiKey = *** }}";
+}

@@ -1,0 +1,52 @@
+namespace Relay.Targets.Sare;
+
+public static class SareServices
+{
+    public const string HttpClientName = "sare";
+
+    public static IServiceCollection AddSare(this IServiceCollection services)
+    {
+        services.AddTargetHttpClient(HttpClientName);
+        services.AddSingleton<ITargetProvider, SareTargetProvider>();
+        return services;
+    }
+}
+
+public sealed class SareTargetProvider(IHttpClientFactory httpClients, TimeProvider time) : ITargetProvider
+{
+    public string Kind => "sare";
+    public string DisplayName => "SARE";
+    public IReadOnlyList<string> CredentialNames { get; } = ["uid", "apiKey"];
+    public IReadOnlyList<string> OptionNames { get; } = ["groupIds", "sendConfirmation", "batchSize"];
+
+    public ITarget Create(TargetAccount account) =>
+        new SareClient(httpClients.CreateClient(SareServices.HttpClientName), account.AccountId, SareSettings.From(account), time);
+}
+
+/// <param name="BaseUri">Ends in "/{uid}/": the account UID is part of every path.</param>
+/// <param name="GroupIds">Groups every upserted or subscribed address is added to (never removed from).</param>
+/// <param name="SendConfirmation">Let SARE send its double-opt-in mail for unconfirmed subscriptions.</param>
+public sealed record SareSettings(Uri BaseUri, string ApiKey, IReadOnlyList<int> GroupIds, bool SendConfirmation, int BatchSize)
+{
+    public const string ProductionBaseUrl = "https://s.enewsletter.pl/api/v1";
+
+    public static SareSettings From(TargetAccount account)
+    {
+        var uid = account.RequireCredential("uid");
+        if (!uid.All(char.IsAsciiDigit))
+            throw new TargetConfigurationException("sare: credential 'uid' must be the numeric account UID.");
+        var groups = new List<int>();
+        foreach (var part in (account.Option("groupIds") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            groups.Add(int.TryParse(part, out var id) && id >= 0 ? id : throw new TargetConfigurationException("sare: option 'groupIds' must be comma-separated group numbers."));
+        var batch = account.IntOption("batchSize", 100);
+        if (batch is < 1 or > 1000) throw new TargetConfigurationException("sare: option 'batchSize' must be between 1 and 1000.");
+        return new SareSettings(
+            new Uri(account.BaseUri(ProductionBaseUrl), uid + "/"),
+            account.RequireCredential("apiKey"),
+            groups,
+            string.Equals(account.Option("sendConfirmation"), "true", StringComparison.OrdinalIgnoreCase),
+            batch);
+    }
+
+    public override string ToString() => $"SareSettings {{ BaseUri = {BaseUri}, ApiKey = ***, Groups = {string.Join(",", GroupIds)} }}";
+}

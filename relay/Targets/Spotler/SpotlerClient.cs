@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Relay.Mapping;
+
+namespace Relay.Targets.Spotler;
+
+/// <summary>
+/// Spotler Mail+ REST ("integrationservice"). Contacts are keyed by externalId = the relay's unique
+/// key; newsletter consent is one bit of the `permissions` set property and is only ever written
+/// by <see cref="SetConsentAsync"/>, never by an upsert.
+/// </summary>
+public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSettings settings, TimeProvider time) : ITarget
+{
+    private const string Name = "Spotler";
+
+    public async Task TestConnectionAsync(CancellationToken ct = default) =>
+        await SendAsync(HttpMethod.Get, "contact/properties/list", null, ct);
+
+    public async Task<TargetSchema> DescribeAsync(CancellationToken ct = default)
+    {
+        using var doc = await SendAsync(HttpMethod.Get, "contact/properties/list", null, ct);
+        var fields = new List<TargetField>();
+        var lists = new List<TargetList>();
+        foreach (var property in Items(doc.RootElement, "properties"))
+        {
+            var name = Str(property, "name");
+            if (name is null) continue;
+            var type = Str(property, "type") ?? "string";
+            if (name == "permissions")
+            {
+                foreach (var entry in Items(property, "entries"))
+                    if (entry.TryGetProperty("bit", out var bit))
+                        lists.Add(new TargetList(bit.ToString(), Str(entry, "description") ?? $"bit {bit}"));
+                continue;
+            }
+            fields.Add(new TargetField(name, Str(property, "description") ?? name, type, Required: name == "email"));
+        }
+        return new TargetSchema(fields, lists);
+    }
+
+    public async Task<IReadOnlyList<UpsertOutcome>> UpsertContactsAsync(IReadOnlyList<Contact> contacts, CancellationToken ct = default)
+    {
+        if (contacts.Count == 1) return [await UpsertOneAsync(contacts[0], ct)];
+        var outcomes = new List<UpsertOutcome>(contacts.Count);
+        foreach (var batch in contacts.Chunk(SpotlerSettings.MaxBatch))
+        {
+            var body = new JsonObject
+            {
+                ["update"] = true,
+                ["purge"] = false,
+                ["contacts"] = new JsonArray(batch.Select(c => (JsonNode)ContactJson(c)).ToArray()),
+            };
+            using var doc = await SendAsync(HttpMethod.Post, "contact/list", body, ct);
+            var byKey = new Dictionary<string, UpsertOutcome>();
+            foreach (var result in Items(doc.RootElement, "results"))
+                if (Str(result, "externalId") is { } key)
+                    byKey[key] = Outcome(key, Str(result, "code"), Str(result, "message"));
+            outcomes.AddRange(batch.Select(c => byKey.GetValueOrDefault(c.Key)
+                ?? new UpsertOutcome(c.Key, UpsertStatus.RetryLater, "NO_RESULT", "Spotler returned no result for this contact.")));
+        }
+        return outcomes;
+    }
+
+    private async Task<UpsertOutcome> UpsertOneAsync(Contact contact, CancellationToken ct)
+    {
+        try
+        {
+            using var _ = await SendAsync(HttpMethod.Post, "contact", new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = ContactJson(contact) }, ct);
+            return UpsertOutcome.Ok(contact.Key);
+        }
+        catch (TargetPermanentException e) when (e.Status == HttpStatusCode.BadRequest)
+        {
+            return new UpsertOutcome(contact.Key, UpsertStatus.Rejected, e.Code, e.Message);
+        }
+    }
+
+    private static UpsertOutcome Outcome(string key, string? code, string? message) => code switch
+    {
+        "OK" => UpsertOutcome.Ok(key),
+        "ERROR" => new UpsertOutcome(key, UpsertStatus.RetryLater, code, TargetText.Safe(message)),
+        _ => new UpsertOutcome(key, UpsertStatus.Rejected, code, TargetText.Safe(message)),
+    };
+
+    public async Task SetConsentAsync(ConsentChange change, CancellationToken ct = default)
+    {
+        var permissions = new JsonArray(new JsonObject { ["bit"] = BitOf(change.Channel), ["enabled"] = change.State == ConsentState.Subscribed });
+        try
+        {
+            var contact = new JsonObject { ["externalId"] = change.Key, ["properties"] = new JsonObject { ["permissions"] = permissions } };
+            using var _ = await SendAsync(HttpMethod.Put, $"contact/{Uri.EscapeDataString(change.Key)}", new JsonObject { ["purge"] = false, ["contact"] = contact }, ct);
+        }
+        catch (TargetPermanentException e) when (e.Status == HttpStatusCode.NotFound && change.Email is not null)
+        {
+            // Consent can arrive before the contact: create it with just the address and the bit.
+            var contact = new JsonObject
+            {
+                ["externalId"] = change.Key,
+                ["properties"] = new JsonObject { ["email"] = change.Email, ["permissions"] = permissions.DeepClone() },
+            };
+            using var _ = await SendAsync(HttpMethod.Post, "contact", new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = contact }, ct);
+        }
+    }
+
+    private int BitOf(string channel) =>
+        channel == ConsentChannels.Newsletter ? settings.PermissionBit
+        : int.TryParse(channel, NumberStyles.None, CultureInfo.InvariantCulture, out var bit) && bit > 0 ? bit
+        : throw new TargetPermanentException($"Spotler has no permission for channel '{channel}'; use \"newsletter\" or a permission bit.");
+
+    /// <summary>Mail+ cannot delete contacts; anonymising is its GDPR erase.</summary>
+    public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)
+    {
+        try
+        {
+            using var _ = await SendAsync(HttpMethod.Put, $"contact/anonymize/{Uri.EscapeDataString(key)}", null, ct);
+        }
+        catch (TargetPermanentException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Windows overlap the previous pull by <see cref="SpotlerSettings.PullOverlap"/> (as Spotler's
+    /// own connector does); the cursor is the end of the last completed window.
+    /// </summary>
+    public async Task<PullResult> PullChangesAsync(PullRequest request, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow();
+        var from = request.Cursor is { } cursor && DateTimeOffset.TryParse(cursor, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var last)
+            ? last - settings.PullOverlap
+            : now - settings.FirstPullLookback;
+        if (from > now) from = now - settings.PullOverlap;
+
+        var consent = new List<ConsentChange>();
+        foreach (var contact in await ReadWindowAsync("contact/updates/list", "contacts", from, now, ct))
+            if (ConsentOf(contact, now) is { } change) consent.Add(change);
+
+        var bounces = new List<Bounce>();
+        foreach (var item in await ReadWindowAsync("contact/bounces/list", "bounces", from, now, ct))
+        {
+            var contact = item.TryGetProperty("contact", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
+            var email = contact.ValueKind == JsonValueKind.Object && contact.TryGetProperty("properties", out var p) ? Str(p, "email") : null;
+            if (email is null) continue;
+            bounces.Add(new Bounce
+            {
+                Key = contact.ValueKind == JsonValueKind.Object ? Str(contact, "externalId") : null,
+                Email = email,
+                Kind = Str(item, "type") == "SOFTBOUNCE" ? BounceKind.Soft : BounceKind.Hard,
+                At = Time(item, "date") ?? now,
+            });
+        }
+        return new PullResult(consent, bounces, now.ToString("O", CultureInfo.InvariantCulture));
+    }
+
+    private ConsentChange? ConsentOf(JsonElement contact, DateTimeOffset now)
+    {
+        if (Str(contact, "externalId") is not { } key || !contact.TryGetProperty("properties", out var properties)) return null;
+        foreach (var permission in Items(properties, "permissions"))
+        {
+            if (!permission.TryGetProperty("bit", out var bit) || !bit.TryGetInt32(out var b) || b != settings.PermissionBit) continue;
+            var enabled = permission.TryGetProperty("enabled", out var e) && e.ValueKind == JsonValueKind.True;
+            return new ConsentChange
+            {
+                Key = key,
+                Email = Str(properties, "email"),
+                State = enabled ? ConsentState.Subscribed : ConsentState.Unsubscribed,
+                At = Time(contact, "lastChanged") ?? now,
+                Source = "spotler",
+            };
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Reads every page of a window. `/integrationservice` answers `{paging, contacts|bounces}`,
+    /// `/integrationservice-1.1.0` a bare array; both are accepted, and both are paged by after/pageSize.
+    /// </summary>
+    private async Task<List<JsonElement>> ReadWindowAsync(string path, string itemsName, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var all = new List<JsonElement>();
+        var after = 0;
+        for (var page = 0; page < 10_000; page++)
+        {
+            var query = $"{path}?fromDate={IsoDate(from)}&toDate={IsoDate(to)}&after={after}&pageSize={settings.PageSize}";
+            using var doc = await SendAsync(HttpMethod.Get, query, null, ct);
+            var root = doc.RootElement;
+            var items = Items(root, itemsName).Select(e => e.Clone()).ToList();
+            all.AddRange(items);
+            if (items.Count == 0) break;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                var next = root.TryGetProperty("paging", out var paging) ? Str(paging, "next") : null;
+                if (string.IsNullOrEmpty(next)) break;
+                after = AfterOf(next) ?? after + items.Count;
+            }
+            else
+            {
+                if (items.Count < settings.PageSize) break;
+                after += items.Count;
+            }
+        }
+        return all;
+    }
+
+    private static int? AfterOf(string next)
+    {
+        var q = next.IndexOf('?');
+        if (q < 0) return null;
+        foreach (var (key, value) in SpotlerOAuthSigner.QueryParameters(next[q..]))
+            if (key == "after" && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var after)) return after;
+        return null;
+    }
+
+    private static string IsoDate(DateTimeOffset t) => Uri.EscapeDataString(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture));
+
+    /// <summary>Epoch numbers of undocumented unit: above 1e11 they can only be milliseconds (1e11 s is the year 5138).</summary>
+    internal static DateTimeOffset? Time(JsonElement obj, string name)
+    {
+        if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var value)) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var epoch))
+            return epoch > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(epoch) : DateTimeOffset.FromUnixTimeSeconds(epoch);
+        if (value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            return parsed;
+        return null;
+    }
+
+    private static JsonObject ContactJson(Contact c)
+    {
+        var properties = new JsonObject();
+        void Put(string name, string? value) { if (!string.IsNullOrWhiteSpace(value)) properties[name] = value; }
+        Put("email", c.Email);
+        Put("firstName", c.FirstName);
+        Put("lastName", c.LastName);
+        Put("street", c.Address?.Street);
+        Put("houseNumber", c.Address?.HouseNumber);
+        Put("postalCode", c.Address?.PostalCode);
+        Put("city", c.Address?.City);
+        Put("country", c.Address?.Country);
+        Put("organisation", c.Company);
+        foreach (var (name, value) in c.Fields)
+            if (name != "permissions") Put(name, value);
+        return new JsonObject { ["externalId"] = c.Key, ["properties"] = properties };
+    }
+
+    private static IEnumerable<JsonElement> Items(JsonElement root, string name) =>
+        root.ValueKind == JsonValueKind.Array ? root.EnumerateArray()
+        : root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray()
+        : [];
+
+    private static string? Str(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v)
+            ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.GetRawText() : null
+            : null;
+
+    private async Task<JsonDocument> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken ct)
+    {
+        var content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var request = TargetHttp.Request(method, new Uri(settings.BaseUri, relative), accountId, content);
+        request.Options.Set(SpotlerOAuthHandler.CredentialsKey, settings.Credentials);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode) throw Error(response, text);
+        if (string.IsNullOrWhiteSpace(text)) return JsonDocument.Parse("{}");
+        try
+        {
+            return JsonDocument.Parse(text);
+        }
+        catch (JsonException)
+        {
+            throw new TargetTransientException($"Spotler answered {(int)response.StatusCode} with a body that is not JSON.", response.StatusCode, "BAD_BODY");
+        }
+    }
+
+    private TargetException Error(HttpResponseMessage response, string body)
+    {
+        string? errorType = null, message = body;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            errorType = Str(doc.RootElement, "errorType");
+            message = Str(doc.RootElement, "message") ?? body;
+        }
+        catch (JsonException)
+        {
+        }
+        return errorType switch
+        {
+            "AUTH_NOT_FOUND" or "NOT_AUTHORIZED" =>
+                new TargetAuthException($"Spotler rejected the credentials ({errorType}). Check the consumer key and secret.", response.StatusCode, errorType),
+            "BACKEND_EXCEPTION" => new TargetTransientException($"Spotler failed internally: {TargetText.Safe(message)}", response.StatusCode, errorType, TargetResiliencePipelines.RetryAfter(response, time)),
+            _ => TargetHttp.Error(Name, response, errorType, message, time),
+        };
+    }
+}

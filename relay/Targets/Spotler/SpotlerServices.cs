@@ -1,0 +1,25 @@
+namespace Relay.Targets.Spotler;
+
+public static class SpotlerServices
+{
+    public const string HttpClientName = "spotler";
+
+    public static IServiceCollection AddSpotler(this IServiceCollection services)
+    {
+        services.AddTransient<SpotlerOAuthHandler>();
+        services.AddTargetHttpClient(HttpClientName).AddHttpMessageHandler<SpotlerOAuthHandler>();
+        services.AddSingleton<ITargetProvider, SpotlerTargetProvider>();
+        return services;
+    }
+}
+
+public sealed class SpotlerTargetProvider(IHttpClientFactory httpClients, TimeProvider time) : ITargetProvider
+{
+    public string Kind => "spotler";
+    public string DisplayName => "Spotler Mail+";
+    public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
+    public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];
+
+    public ITarget Create(TargetAccount account) =>
+        new SpotlerClient(httpClients.CreateClient(SpotlerServices.HttpClientName), account.AccountId, SpotlerSettings.From(account), time);
+}

@@ -1,0 +1,26 @@
+namespace Relay.Targets;
+
+/// <summary>Builds the <see cref="ITarget"/> for one kind of target. One per target folder.</summary>
+public interface ITargetProvider
+{
+    /// <summary>"spotler", "sare", "minicrm": the <see cref="TargetAccount.Kind"/> it serves.</summary>
+    string Kind { get; }
+    string DisplayName { get; }
+    /// <summary>Names of the credentials and options the admin page asks for.</summary>
+    IReadOnlyList<string> CredentialNames { get; }
+    IReadOnlyList<string> OptionNames { get; }
+    ITarget Create(TargetAccount account);
+}
+
+/// <summary>Turns a stored account into a live target. Cheap: targets are created per unit of work.</summary>
+public sealed class TargetFactory(IEnumerable<ITargetProvider> providers)
+{
+    private readonly Dictionary<string, ITargetProvider> _byKind = providers.ToDictionary(p => p.Kind, StringComparer.OrdinalIgnoreCase);
+
+    public IReadOnlyCollection<ITargetProvider> Providers => _byKind.Values;
+
+    public ITarget Create(TargetAccount account) =>
+        _byKind.TryGetValue(account.Kind, out var provider)
+            ? provider.Create(account)
+            : throw new TargetConfigurationException($"Unknown target '{account.Kind}'. Known: {string.Join(", ", _byKind.Keys)}.");
+}

@@ -1,0 +1,111 @@
+using System.Xml.Linq;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Options;
+using Relay.Platforms.Shopware;
+using Relay.Pipeline;
+using Relay.Secrets;
+using Relay.Storage;
+using Relay.Tests.Infrastructure;
+
+namespace Relay.Tests.Platforms.Shopware;
+
+/// <summary>Settings the Shopware app needs, and the manifest that must agree with the relay's routes.</summary>
+public sealed class ShopwareSetupTests
+{
+    /// <summary>Runs the start-up validation the host runs, over the relay's registrations plus the Shopware ones.</summary>
+    private static Exception? Validate(Dictionary<string, string?> settings, string environment = "Testing")
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Secrets:MasterKey"] = RelayApplication.TestMasterKey })
+            .AddInMemoryCollection(settings)
+            .Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment })
+            .AddLogging()
+            .AddSingleton(TimeProvider.System);
+        services.AddRelayStore().AddSecrets().AddPipeline().AddShopware();
+        using var provider = services.BuildServiceProvider();
+        return Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());
+    }
+
+    [Theory]
+    [InlineData("Shopware:AppName", "My App")]
+    [InlineData("Shopware:PublicBaseUrl", "relay.example.com")]
+    [InlineData("Shopware:PublicBaseUrl", "https://relay.example.com/?x=1")]
+    [InlineData("Shopware:WebhookTolerance", "00:00:10")]
+    [InlineData("Shopware:MaxBodyBytes", "10")]
+    public void An_invalid_shopware_setting_stops_start_up_naming_the_setting(string key, string value)
+    {
+        var validation = Assert.IsType<OptionsValidationException>(Validate(new() { [key] = value }));
+        Assert.Contains(key, string.Join(" ", validation.Failures));
+    }
+
+    [Fact]
+    public void Production_without_app_secret_and_base_url_stops_start_up_naming_both()
+    {
+        var failures = string.Join(" ", Assert.IsType<OptionsValidationException>(Validate([], "Production")).Failures);
+        Assert.Contains("Shopware:AppSecret", failures);
+        Assert.Contains("Shopware:PublicBaseUrl", failures);
+    }
+
+    [Fact]
+    public void Production_with_app_secret_and_base_url_starts() =>
+        Assert.Null(Validate(new() { ["Shopware:AppSecret"] = "s3cret", ["Shopware:PublicBaseUrl"] = "https://relay.example.com" }, "Production"));
+
+    [Fact]
+    public async Task Testing_environment_starts_with_harmless_defaults()
+    {
+        await using var app = new RelayApplication();
+        var options = app.Get<IOptions<ShopwareOptions>>().Value;
+        Assert.Equal(TimeSpan.FromMinutes(15), options.WebhookTolerance);
+        Assert.False(string.IsNullOrEmpty(options.AppSecret));
+        await using var other = new RelayApplication();
+        Assert.NotEqual(other.Get<IOptions<ShopwareOptions>>().Value.AppSecret, options.AppSecret);
+    }
+
+    [Fact]
+    public async Task Relay_public_base_url_is_used_when_no_shopware_one_is_set()
+    {
+        await using var app = new RelayApplication(new() { ["Relay:PublicBaseUrl"] = "https://relay.example.com/" });
+        Assert.Equal("https://relay.example.com/shopware/register/confirm", app.Get<IOptions<ShopwareOptions>>().Value.ConfirmationUrl.ToString());
+    }
+
+    private static XDocument Manifest()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RelayApi.sln"))) dir = dir.Parent;
+        return XDocument.Load(Path.Combine(dir!.FullName, "app-manifests", "shopware", "manifest.xml"));
+    }
+
+    [Fact]
+    public void Manifest_subscribes_lifecycle_and_contact_events_to_the_relay_routes()
+    {
+        var webhooks = Manifest().Descendants("webhook").ToDictionary(w => (string)w.Attribute("event")!, w => (string)w.Attribute("url")!);
+
+        foreach (var e in new[] { "app.installed", "app.activated", "app.deactivated", "app.updated", "app.deleted" })
+            Assert.Equal("__RELAY_BASE_URL__/shopware/lifecycle", webhooks[e]);
+        foreach (var e in new[] { "customer.written", "customer.deleted", "checkout.customer.register", "checkout.customer.deleted",
+                     "newsletter.register", "newsletter.confirm", "newsletter.unsubscribe" })
+            Assert.Equal("__RELAY_BASE_URL__/shopware/webhook", webhooks[e]);
+        Assert.Equal(12, webhooks.Count);
+    }
+
+    [Fact]
+    public void Manifest_asks_for_exactly_the_permissions_the_relay_uses()
+    {
+        var manifest = Manifest();
+        var permissions = manifest.Descendants("permissions").Elements().Select(p => $"{p.Name.LocalName}:{p.Value}").Order().ToArray();
+
+        Assert.Equal(new[]
+        {
+            "read:customer", "read:language", "read:newsletter_recipient", "read:sales_channel", "read:webhook",
+            "update:newsletter_recipient", "update:webhook",
+        }, permissions);
+        Assert.Equal("__RELAY_BASE_URL__/shopware/register", manifest.Descendants("registrationUrl").Single().Value);
+        Assert.Equal("__RELAY_BASE_URL__/shopware/module", (string)manifest.Descendants("module").Single().Attribute("source")!);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Net;
+using Relay.Mapping;
+using Relay.Storage.Embedded;
+using Relay.Targets;
+using Simulators.MiniCrm;
+
+namespace Relay.Tests.Targets.MiniCrm;
+
+public sealed class MiniCrmClientTests : IAsyncLifetime
+{
+    private MiniCrmSimulator _sim = null!;
+    private readonly TargetTestHost _host = new();
+
+    public async Task InitializeAsync() => _sim = await MiniCrmSimulator.StartAsync("12345", "minicrm-api-key");
+
+    public async Task DisposeAsync()
+    {
+        _host.Dispose();
+        await _sim.DisposeAsync();
+    }
+
+    private static Dictionary<string, string> Credentials(string apiKey = "minicrm-api-key") => new() { ["systemId"] = "12345", ["apiKey"] = apiKey };
+
+    // A huge budget: these tests are about the protocol, the pacing test below about the limit.
+    private ITarget Target(Dictionary<string, string>? options = null) =>
+        _host.Create("minicrm", _sim.BaseUrl, Credentials(), options ?? new() { ["requestsPerMinute"] = "6000" });
+
+    [Fact]
+    public async Task A_new_address_is_searched_then_created_as_a_Person()
+    {
+        var outcome = Assert.Single(await Target().UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna", LastName = "Kovács", Phone = "+3612345678" }]));
+
+        Assert.Equal(UpsertStatus.Ok, outcome.Status);
+        var person = Assert.Single(_sim.Contacts.Values);
+        Assert.Equal(outcome.TargetId, person.Id.ToString());
+        Assert.Equal("Person", person.Type);
+        Assert.Equal("Anna", person.Fields["FirstName"]);
+        Assert.Equal("+3612345678", person.Fields["Phone"]);
+        Assert.Equal(["GET /Api/R3/Contact", "PUT /Api/R3/Contact"], _sim.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.Contains("Email=anna%40example.hu", _sim.Requests.First().Query);
+    }
+
+    [Fact]
+    public async Task A_known_address_updates_the_existing_Person()
+    {
+        var existing = _sim.AddPerson("Anna", "anna@example.hu");
+
+        var outcome = Assert.Single(await Target().UpsertContactsAsync([new Contact { Key = "K1", Email = "ANNA@example.hu", FirstName = "Anna", LastName = "Szabó" }]));
+
+        Assert.Equal(existing.Id.ToString(), outcome.TargetId);
+        Assert.Equal("Szabó", Assert.Single(_sim.Contacts.Values).Fields["LastName"]);
+        Assert.Contains(_sim.Requests, r => r.Method == "PUT" && r.Path == $"/Api/R3/Contact/{existing.Id}");
+    }
+
+    [Fact]
+    public async Task A_company_becomes_a_Business_the_Person_belongs_to_and_is_reused()
+    {
+        var target = Target();
+        await target.UpsertContactsAsync(
+        [
+            new Contact { Key = "K1", Email = "anna@acme.hu", FirstName = "Anna", Company = "Acme Kft.", Fields = new Dictionary<string, string?> { ["Business.VatNumber"] = "HU123" } },
+            new Contact { Key = "K2", Email = "bela@acme.hu", FirstName = "Béla", Company = "Acme Kft." },
+        ]);
+
+        var business = Assert.Single(_sim.Contacts.Values, c => c.Type == "Business");
+        Assert.Equal("Acme Kft.", business.Fields["Name"]);
+        Assert.Equal("HU123", business.Fields["VatNumber"]);
+        var people = _sim.Contacts.Values.Where(c => c.Type == "Person").ToList();
+        Assert.Equal(2, people.Count);
+        Assert.All(people, p => Assert.Equal(business.Id.ToString(), p.Fields["BusinessId"]));
+    }
+
+    [Fact]
+    public async Task A_plain_text_error_body_is_surfaced()
+    {
+        var outcome = Assert.Single(await Target().UpsertContactsAsync([new Contact { Key = "K1", Email = "anna @example.hu", FirstName = "Anna" }]));
+
+        Assert.Equal(UpsertStatus.Rejected, outcome.Status);
+        Assert.Equal("400", outcome.Code);
+        Assert.Contains("Invalid value for field Email", outcome.Message);
+
+        _sim.Faults.FailNext(1, 400, body: "Unknown parameter: Foo", contentType: "text/plain");
+        var error = await Assert.ThrowsAsync<TargetPermanentException>(() => Target().TestConnectionAsync());
+        Assert.Contains("Unknown parameter: Foo", error.Message);
+    }
+
+    [Fact]
+    public async Task Describe_reads_the_Person_and_Business_schemas_and_the_modules()
+    {
+        var schema = await Target().DescribeAsync();
+
+        Assert.Contains(schema.Fields, f => f is { Id: "FirstName", Required: true });
+        Assert.Contains(schema.Fields, f => f is { Id: "Hirlevel", Type: "Enum(Active,Unsubscribed)" });
+        Assert.Contains(schema.Fields, f => f.Id == "Business.VatNumber");
+        Assert.Contains(new TargetList("1", "Webshop"), schema.Lists);
+    }
+
+    [Fact]
+    public async Task Consent_goes_to_the_configured_custom_field()
+    {
+        var person = _sim.AddPerson("Anna", "anna@example.hu");
+        var target = Target(new() { ["requestsPerMinute"] = "6000", ["consentField"] = "Hirlevel" });
+
+        await target.SetConsentAsync(new ConsentChange { Key = "K1", Email = "anna@example.hu", State = ConsentState.Unsubscribed, At = DateTimeOffset.UtcNow });
+
+        Assert.Equal("Unsubscribed", person.Fields["Hirlevel"]);
+    }
+
+    [Fact]
+    public async Task Erase_purges_the_Person()
+    {
+        _sim.AddPerson("Anna", "anna@example.hu");
+
+        await Target().EraseContactAsync("K1", "anna@example.hu");
+
+        Assert.Empty(_sim.Contacts);
+    }
+
+    [Fact]
+    public async Task Wrong_api_key_is_a_TargetAuthException()
+    {
+        var target = _host.Create("minicrm", _sim.BaseUrl, Credentials("wrong-key"));
+
+        var error = await Assert.ThrowsAsync<TargetAuthException>(() => target.TestConnectionAsync());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, error.Status);
+        Assert.DoesNotContain("wrong-key", error.Message);
+    }
+
+    [Fact]
+    public async Task A_create_whose_answer_was_lost_is_not_repeated_blindly()
+    {
+        using var host = new TargetTestHost(http: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(200));
+        var target = host.Create("minicrm", _sim.BaseUrl, Credentials(), new() { ["requestsPerMinute"] = "6000" });
+        _sim.Faults.DelayNext(1, TimeSpan.FromSeconds(3), "PUT", "/Api/R3/Contact");
+
+        var outcome = Assert.Single(await target.UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna" }]));
+
+        Assert.Equal(UpsertStatus.RetryLater, outcome.Status);
+        Assert.Equal("TIMEOUT", outcome.Code);
+        // A blind retry would have created the Person on its second, undelayed attempt.
+        Assert.Empty(_sim.Contacts);
+    }
+
+    [Fact]
+    public async Task A_create_refused_with_503_is_retried()
+    {
+        _sim.Faults.FailNext(1, 503, method: "PUT", path: "/Api/R3/Contact");
+
+        var outcome = Assert.Single(await Target().UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna" }]));
+
+        Assert.Equal(UpsertStatus.Ok, outcome.Status);
+        Assert.Single(_sim.Contacts);
+        Assert.Equal([503, 200], _sim.Requests.Where(r => r is { Method: "PUT", Path: "/Api/R3/Contact" }).Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task Two_relay_instances_sharing_one_store_stay_within_60_requests_a_minute()
+    {
+        var time = new VirtualTimeProvider();
+        await using var sim = await MiniCrmSimulator.StartAsync("12345", "minicrm-api-key", time);
+        var store = new EmbeddedRelayStore(time, 1);
+        // Pacing waits jump the virtual clock; an attempt timeout on that clock would fire at once.
+        using var first = new TargetTestHost(time, store, o => o.AttemptTimeout = Timeout.InfiniteTimeSpan);
+        using var second = new TargetTestHost(time, store, o => o.AttemptTimeout = Timeout.InfiniteTimeSpan);
+        var a = first.Create("minicrm", sim.BaseUrl, Credentials(), accountId: "shopware:a/minicrm");
+        var b = second.Create("minicrm", sim.BaseUrl, Credentials(), accountId: "shoper:b/minicrm");
+
+        // Alternating keeps the virtual clock exact (concurrent waiters would push each other's
+        // clocks forward); the two instances still only know of each other through the store.
+        for (var i = 0; i < 45; i++)
+        {
+            await a.TestConnectionAsync();
+            await b.TestConnectionAsync();
+        }
+
+        Assert.Equal(0, sim.RateLimited);
+        var accepted = sim.AcceptedAt.Order().ToList();
+        Assert.Equal(90, accepted.Count);
+        for (var i = 60; i < accepted.Count; i++)
+            Assert.True(accepted[i] - accepted[i - 60] >= TimeSpan.FromMinutes(1), $"request {i} came less than a minute after request {i - 60}");
+    }
+}

@@ -1,0 +1,230 @@
+using System.Net;
+using Relay.Mapping;
+using Relay.Targets;
+using Relay.Tests.Infrastructure;
+using Simulators.Spotler;
+
+namespace Relay.Tests.Targets.Spotler;
+
+public sealed class SpotlerClientTests : IAsyncLifetime
+{
+    private readonly ManualTimeProvider _time = new();
+    private SpotlerSimulator _sim = null!;
+    private TargetTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sim = await SpotlerSimulator.StartAsync("ck", "cs", _time);
+        _host = new TargetTestHost(_time);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _host.Dispose();
+        await _sim.DisposeAsync();
+    }
+
+    private ITarget Target(string? baseUrl = null, Dictionary<string, string>? options = null) =>
+        _host.Create("spotler", baseUrl ?? _sim.BaseUrl, new() { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" }, options);
+
+    private static Contact Person(int i, string? email = null) => new()
+    {
+        Key = $"C{i}",
+        Email = email ?? $"person{i}@example.nl",
+        FirstName = "Jan",
+        LastName = $"Jansen {i}",
+        Address = new PostalAddress { City = "Utrecht", PostalCode = "3511AA" },
+        Fields = new Dictionary<string, string?> { ["profileField1"] = $"K-{i}" },
+    };
+
+    [Fact]
+    public async Task Bulk_upsert_of_250_contacts_is_three_calls_of_at_most_100()
+    {
+        var outcomes = await Target().UpsertContactsAsync(Enumerable.Range(1, 250).Select(i => Person(i)).ToList());
+
+        Assert.Equal([100, 100, 50], sim_batches());
+        Assert.Equal(250, outcomes.Count);
+        Assert.All(outcomes, o => Assert.Equal(UpsertStatus.Ok, o.Status));
+        Assert.Equal(Enumerable.Range(1, 250).Select(i => $"C{i}"), outcomes.Select(o => o.Key));
+        var stored = _sim.Contacts["C42"];
+        Assert.Equal("person42@example.nl", stored.Properties["email"]);
+        Assert.Equal("Utrecht", stored.Properties["city"]);
+        Assert.Equal("K-42", stored.Properties["profileField1"]);
+        // An upsert never touches permissions: consent only travels as a ConsentChange.
+        Assert.Empty(stored.Permissions);
+
+        IReadOnlyList<int> sim_batches() => _sim.ContactListBatches;
+    }
+
+    [Fact]
+    public async Task Bulk_upsert_reports_rejections_per_contact()
+    {
+        var outcomes = await Target().UpsertContactsAsync([Person(1), Person(2, "not-an-email"), Person(3)]);
+
+        Assert.Equal([UpsertStatus.Ok, UpsertStatus.Rejected, UpsertStatus.Ok], outcomes.Select(o => o.Status));
+        Assert.Equal("PROPERTY_INVALID", outcomes[1].Code);
+        Assert.False(_sim.Contacts.ContainsKey("C2"));
+    }
+
+    [Fact]
+    public async Task Single_contact_is_inserted_then_updated_by_externalId()
+    {
+        var target = Target();
+        await target.UpsertContactsAsync([Person(7)]);
+        var outcome = await target.UpsertContactsAsync([Person(7) with { FirstName = "Piet" }]);
+
+        Assert.Equal(UpsertStatus.Ok, Assert.Single(outcome).Status);
+        Assert.Equal("Piet", _sim.Contacts["C7"].Properties["firstName"]);
+        Assert.Contains(_sim.Requests, r => r is { Method: "POST", Path: "/integrationservice/contact" });
+    }
+
+    [Fact]
+    public async Task Consent_is_written_as_the_configured_permission_bit_only()
+    {
+        _sim.AddContact("C1", "a@example.nl", (1, true), (2, true));
+        var target = Target(options: new() { ["permissionBit"] = "2" });
+
+        await target.SetConsentAsync(new ConsentChange { Key = "C1", Email = "a@example.nl", State = ConsentState.Unsubscribed, At = _time.GetUtcNow() });
+
+        Assert.False(_sim.Contacts["C1"].Permissions[2]);
+        Assert.True(_sim.Contacts["C1"].Permissions[1]);
+        Assert.Contains(_sim.Requests, r => r is { Method: "PUT", Path: "/integrationservice/contact/C1", Status: 204 });
+    }
+
+    [Fact]
+    public async Task Consent_for_an_unknown_contact_creates_it_with_the_bit()
+    {
+        await Target().SetConsentAsync(new ConsentChange { Key = "NEW", Email = "new@example.nl", State = ConsentState.Subscribed, At = _time.GetUtcNow() });
+
+        Assert.True(_sim.Contacts["NEW"].Permissions[1]);
+        Assert.Equal("new@example.nl", _sim.Contacts["NEW"].Properties["email"]);
+    }
+
+    [Fact]
+    public async Task Describe_lists_properties_and_permission_bits()
+    {
+        var schema = await Target().DescribeAsync();
+
+        Assert.Contains(schema.Fields, f => f is { Id: "email", Type: "email", Required: true });
+        Assert.Contains(schema.Fields, f => f.Id == "profileField1");
+        Assert.DoesNotContain(schema.Fields, f => f.Id == "permissions");
+        Assert.Equal([new TargetList("1", "Nieuwsbrief"), new TargetList("2", "Aanbiedingen")], schema.Lists);
+    }
+
+    [Fact]
+    public async Task Erase_anonymises_and_an_unknown_contact_counts_as_erased()
+    {
+        _sim.AddContact("C1", "a@example.nl");
+        var target = Target();
+
+        await target.EraseContactAsync("C1", "a@example.nl");
+        await target.EraseContactAsync("GONE", null);
+
+        Assert.True(_sim.Contacts["C1"].Anonymized);
+        Assert.DoesNotContain("a@example.nl", _sim.Contacts["C1"].Properties.Values);
+    }
+
+    [Fact]
+    public async Task Pull_reads_updates_and_bounces_through_paged_envelopes()
+    {
+        var now = _time.GetUtcNow();
+        for (var i = 1; i <= 5; i++) _sim.AddContact($"C{i}", $"p{i}@example.nl", (1, true));
+        _sim.Unsubscribe("C2", 1, now.AddMinutes(-30));
+        _sim.Unsubscribe("C4", 1, now.AddMinutes(-20));
+        _sim.Bounce("C3", hard: true, now.AddMinutes(-10));
+        _sim.Bounce("C5", hard: false, now.AddMinutes(-5));
+        _sim.Bounce("C1", hard: true, now.AddMinutes(-4));
+
+        var result = await Target(options: new() { ["pageSize"] = "2" }).PullChangesAsync(new PullRequest(null));
+
+        Assert.Equal(5, result.Consent.Count);
+        Assert.Equal(["C2", "C4"], result.Consent.Where(c => c.State == ConsentState.Unsubscribed).Select(c => c.Key).Order());
+        var unsubscribed = result.Consent.Single(c => c.Key == "C2");
+        Assert.Equal("p2@example.nl", unsubscribed.Email);
+        Assert.Equal(now.AddMinutes(-30), unsubscribed.At);
+        Assert.Equal(3, result.Bounces.Count);
+        Assert.Equal(BounceKind.Soft, result.Bounces.Single(b => b.Key == "C5").Kind);
+        Assert.Equal(BounceKind.Hard, result.Bounces.Single(b => b.Email == "p3@example.nl").Kind);
+        // 5 updates in pages of 2 and 3 bounces in pages of 2: 3 + 2 calls.
+        Assert.Equal(3, _sim.Requests.Count(r => r.Path.EndsWith("updates/list")));
+        Assert.Equal(2, _sim.Requests.Count(r => r.Path.EndsWith("bounces/list")));
+    }
+
+    [Fact]
+    public async Task Pull_accepts_bare_arrays_with_epoch_seconds_on_the_versioned_base()
+    {
+        _sim.EpochMilliseconds = false;
+        var now = _time.GetUtcNow();
+        for (var i = 1; i <= 3; i++) _sim.AddContact($"C{i}", $"p{i}@example.nl", (1, true));
+        _sim.Unsubscribe("C3", 1, now.AddMinutes(-7));
+        _sim.Bounce("C1", hard: true, now.AddMinutes(-3));
+
+        var result = await Target(_sim.VersionedBaseUrl, new() { ["pageSize"] = "2" }).PullChangesAsync(new PullRequest(null));
+
+        var unsubscribed = Assert.Single(result.Consent, c => c.State == ConsentState.Unsubscribed);
+        Assert.Equal(now.AddMinutes(-7), unsubscribed.At);
+        Assert.Equal(now.AddMinutes(-3), Assert.Single(result.Bounces).At);
+        Assert.Equal(2, _sim.Requests.Count(r => r.Path == "/integrationservice-1.1.0/contact/updates/list"));
+    }
+
+    [Fact]
+    public async Task Cursor_advances_and_the_next_window_overlaps_the_previous_one()
+    {
+        var target = Target(options: new() { ["pullOverlapMinutes"] = "120" });
+        var first = await target.PullChangesAsync(new PullRequest(null));
+        _time.Advance(TimeSpan.FromHours(1));
+        _sim.AddContact("C9", "late@example.nl", (1, true));
+        _sim.Unsubscribe("C9", 1, _time.GetUtcNow().AddMinutes(-1));
+
+        var second = await target.PullChangesAsync(new PullRequest(first.NextCursor));
+
+        Assert.Equal(DateTimeOffset.Parse(first.NextCursor!).AddHours(1), DateTimeOffset.Parse(second.NextCursor!));
+        var window = _sim.Requests.Last(r => r.Path.EndsWith("updates/list")).Query;
+        Assert.Contains("fromDate=2026-11-22T07%3A00%3A00", window);
+        Assert.Contains("toDate=2026-11-22T10%3A00%3A00", window);
+        Assert.Equal("C9", Assert.Single(second.Consent).Key);
+    }
+
+    [Theory]
+    [InlineData(400, "INVALID_PARAMS", typeof(TargetPermanentException))]
+    [InlineData(404, "CONTACT_NOT_FOUND", typeof(TargetPermanentException))]
+    [InlineData(400, "NOT_AUTHORIZED", typeof(TargetAuthException))]
+    [InlineData(401, "AUTH_NOT_FOUND", typeof(TargetAuthException))]
+    [InlineData(403, "NOT_AUTHORIZED", typeof(TargetAuthException))]
+    [InlineData(500, "BACKEND_EXCEPTION", typeof(TargetTransientException))]
+    [InlineData(400, "BACKEND_EXCEPTION", typeof(TargetTransientException))]
+    public async Task ErrorType_decides_the_kind_of_failure(int status, string errorType, Type expected)
+    {
+        _sim.Faults.FailNext(10, status, body: $"{{\"errorType\":\"{errorType}\",\"message\":\"Contact x@example.nl is broken\"}}");
+
+        var error = await Assert.ThrowsAnyAsync<TargetException>(() => Target().DescribeAsync());
+
+        Assert.IsType(expected, error);
+        Assert.Equal(errorType, error.Code);
+        Assert.DoesNotContain("x@example.nl", error.Message);
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(404)]
+    public async Task Client_errors_are_not_retried(int status)
+    {
+        _sim.Faults.FailNext(1, status, body: "{\"errorType\":\"INVALID_PARAMS\",\"message\":\"no\"}");
+
+        await Assert.ThrowsAnyAsync<TargetException>(() => Target().TestConnectionAsync());
+
+        Assert.Single(_sim.Requests);
+    }
+
+    [Fact]
+    public async Task A_503_is_retried_and_the_retry_is_signed_afresh()
+    {
+        _sim.Faults.FailNext(1, 503);
+
+        await Target().TestConnectionAsync();
+
+        Assert.Equal([503, 200], _sim.Requests.Select(r => r.Status));
+        Assert.Equal(0, _sim.SignatureFailures);
+    }
+}

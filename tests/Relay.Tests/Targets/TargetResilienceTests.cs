@@ -1,0 +1,97 @@
+using Relay.Targets;
+using Simulators.Sare;
+
+namespace Relay.Tests.Targets;
+
+/// <summary>The Polly pipeline every target shares, exercised through the SARE client.</summary>
+public sealed class TargetResilienceTests : IAsyncLifetime
+{
+    private const string ApiKey = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    private SareSimulator _sim = null!;
+
+    public async Task InitializeAsync() => _sim = await SareSimulator.StartAsync("12345", ApiKey);
+
+    public Task DisposeAsync() => _sim.DisposeAsync().AsTask();
+
+    private ITarget Target(TargetTestHost host, string account = "test:shop/sare") =>
+        host.Create("sare", _sim.BaseUrl, new() { ["uid"] = "12345", ["apiKey"] = ApiKey }, accountId: account);
+
+    [Fact]
+    public async Task Circuit_opens_after_repeated_failures_and_stops_calling_the_target()
+    {
+        using var host = new TargetTestHost(http: o =>
+        {
+            o.MaxRetryAttempts = 0;
+            o.BreakerMinimumThroughput = 4;
+            o.BreakerFailureRatio = 0.5;
+            o.BreakDuration = TimeSpan.FromMinutes(1);
+        });
+        _sim.Faults.FailNext(4, 503);
+        var target = Target(host);
+
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync())).Status);
+        var open = await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync());
+
+        Assert.Equal("CIRCUIT_OPEN", open.Code);
+        Assert.Equal(4, _sim.Requests.Count);
+        // Per account: another shop's account on the same target is not paused.
+        await Target(host, "test:other/sare").TestConnectionAsync();
+    }
+
+    [Fact]
+    public async Task A_429_is_retried_when_Retry_After_is_short()
+    {
+        using var host = new TargetTestHost();
+        _sim.Faults.FailNext(1, 429, retryAfter: TimeSpan.Zero);
+
+        await Target(host).TestConnectionAsync();
+
+        Assert.Equal([429, 200], _sim.Requests.Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task A_long_Retry_After_is_handed_to_the_pipeline_instead_of_waited_for()
+    {
+        using var host = new TargetTestHost(http: o => o.MaxRetryAfter = TimeSpan.FromSeconds(5));
+        _sim.Faults.FailNext(1, 429, retryAfter: TimeSpan.FromSeconds(120));
+
+        var error = await Assert.ThrowsAsync<TargetTransientException>(() => Target(host).TestConnectionAsync());
+
+        Assert.Equal(TimeSpan.FromSeconds(120), error.RetryAfter);
+        Assert.Single(_sim.Requests);
+    }
+
+    [Fact]
+    public async Task A_slow_answer_times_out_and_is_retried()
+    {
+        using var host = new TargetTestHost(http: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(200));
+        _sim.Faults.DelayNext(1, TimeSpan.FromSeconds(3));
+
+        await Target(host).TestConnectionAsync();
+
+        Assert.Equal(1, _sim.Faults.Served);
+    }
+
+    [Fact]
+    public async Task Persistent_5xx_ends_as_a_transient_error_after_the_retries()
+    {
+        using var host = new TargetTestHost(http: o => o.MaxRetryAttempts = 2);
+        _sim.Faults.FailNext(3, 502);
+
+        var error = await Assert.ThrowsAsync<TargetTransientException>(() => Target(host).TestConnectionAsync());
+
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, error.Status);
+        Assert.Equal(3, _sim.Requests.Count);
+    }
+
+    [Fact]
+    public void Unknown_target_kind_and_missing_credentials_are_configuration_errors()
+    {
+        using var host = new TargetTestHost();
+
+        Assert.Throws<TargetConfigurationException>(() => host.Create("mailchimp", null, []));
+        var missing = Assert.Throws<TargetConfigurationException>(() => host.Create("spotler", null, new() { ["consumerKey"] = "ck" }));
+        Assert.Contains("consumerSecret", missing.Message);
+    }
+}

@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Simulators.Shopware;
+
+/// <summary>
+/// The shop's Admin API in memory (protocol §2): /api/oauth/token, POST /api/search/{customer,
+/// newsletter-recipient, webhook}, PATCH /api/newsletter-recipient/{id} and /api/webhook/{id}. Tests seed
+/// and inspect the state, limit the request rate, revoke tokens and make the next calls fail.
+/// </summary>
+public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly object _gate = new();
+    private readonly List<SimulatedCustomer> _customers = [];
+    private readonly List<SimulatedNewsletterRecipient> _recipients = [];
+    private readonly List<SimulatedWebhook> _webhooks = [];
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
+    private readonly ConcurrentQueue<string> _requests = new();
+    private DateTimeOffset _windowStart;
+    private int _windowCount;
+    private int _tokenRequests;
+
+    public string? ClientId { get; private set; }
+    public string? ClientSecret { get; private set; }
+
+    /// <summary>At most this many Admin API calls (token requests excluded) per window; null: unlimited.</summary>
+    public (int Requests, TimeSpan Window)? RateLimit { get; set; }
+
+    public int TokenRequests => Volatile.Read(ref _tokenRequests);
+
+    /// <summary>"METHOD /path" of every Admin API call that reached the shop, token requests included.</summary>
+    public IReadOnlyList<string> Requests => _requests.ToArray();
+
+    public void SetIntegration(string clientId, string clientSecret)
+    {
+        ClientId = clientId;
+        ClientSecret = clientSecret;
+        _tokens.Clear();
+    }
+
+    /// <summary>Every issued token stops working, as when the shop's token TTL is shorter than announced.</summary>
+    public void RevokeTokens() => _tokens.Clear();
+
+    /// <summary>Faults for Admin API calls (token requests are never faulted), in the order they were asked for.</summary>
+    public FaultPlan Faults { get; } = new();
+
+    /// <summary>The next <paramref name="count"/> Admin API calls answer <paramref name="status"/> (429/503 with Retry-After: 1).</summary>
+    public void FailNext(int status, int count = 1) =>
+        Faults.FailNext(count, status, status is 429 or 503 ? TimeSpan.FromSeconds(1) : null,
+            body: $$"""{"errors":[{"status":"{{status}}","code":"SIMULATED","title":"Error","detail":"Failure on demand."}]}""");
+
+    public SimulatedCustomer AddCustomer(SimulatedCustomer customer)
+    {
+        lock (_gate)
+        {
+            if (customer.CreatedAt == default) customer.CreatedAt = time.GetUtcNow();
+            _customers.Add(customer);
+        }
+        return customer;
+    }
+
+    public SimulatedNewsletterRecipient AddNewsletterRecipient(SimulatedNewsletterRecipient recipient)
+    {
+        lock (_gate)
+        {
+            if (recipient.CreatedAt == default) recipient.CreatedAt = time.GetUtcNow();
+            _recipients.Add(recipient);
+        }
+        return recipient;
+    }
+
+    public SimulatedWebhook AddWebhook(SimulatedWebhook webhook)
+    {
+        lock (_gate) _webhooks.Add(webhook);
+        return webhook;
+    }
+
+    public IReadOnlyList<SimulatedCustomer> Customers { get { lock (_gate) return _customers.ToList(); } }
+    public IReadOnlyList<SimulatedNewsletterRecipient> NewsletterRecipients { get { lock (_gate) return _recipients.ToList(); } }
+    public IReadOnlyList<SimulatedWebhook> Webhooks { get { lock (_gate) return _webhooks.ToList(); } }
+
+    internal void Map(WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            _requests.Enqueue($"{http.Request.Method} {http.Request.Path}");
+            if (http.Request.Path.StartsWithSegments("/api") && !http.Request.Path.StartsWithSegments("/api/oauth/token"))
+            {
+                if (RateLimited(http) is { } limited)
+                {
+                    await limited.ExecuteAsync(http);
+                    return;
+                }
+                if (await Faults.ApplyAsync(http)) return;
+                if (Unauthorized(http) is { } refusal)
+                {
+                    await refusal.ExecuteAsync(http);
+                    return;
+                }
+            }
+            await next(http);
+        });
+
+        app.MapPost("/api/oauth/token", async (HttpRequest request) =>
+        {
+            Interlocked.Increment(ref _tokenRequests);
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            var root = body.RootElement;
+            var grant = root.TryGetProperty("grant_type", out var g) ? g.GetString() : null;
+            var id = root.TryGetProperty("client_id", out var i) ? i.GetString() : null;
+            var secret = root.TryGetProperty("client_secret", out var s) ? s.GetString() : null;
+            if (grant != "client_credentials" || ClientId is null || id != ClientId || secret != ClientSecret)
+                return Results.Json(new { errors = new[] { new { code = "9", status = "401", title = "Unauthorized", detail = "The user credentials were incorrect." } } }, statusCode: 401);
+            var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            _tokens[token] = time.GetUtcNow() + tokenLifetime;
+            return Results.Json(new { token_type = "Bearer", expires_in = (int)tokenLifetime.TotalSeconds, access_token = token });
+        });
+
+        app.MapPost("/api/search/{entity}", async (string entity, HttpRequest request) =>
+        {
+            using var criteria = await JsonDocument.ParseAsync(request.Body);
+            IEnumerable<object> rows;
+            lock (_gate)
+            {
+                rows = entity switch
+                {
+                    "customer" => _customers.Cast<object>().ToList(),
+                    "newsletter-recipient" => _recipients.Cast<object>().ToList(),
+                    "webhook" => _webhooks.Cast<object>().ToList(),
+                    _ => [],
+                };
+            }
+            if (entity is not ("customer" or "newsletter-recipient" or "webhook"))
+                return Results.Json(Error("404", "FRAMEWORK__DEFINITION_NOT_FOUND", $"Definition for entity \"{entity}\" does not exist."), statusCode: 404);
+            return Results.Json(Search(rows.Select(r => JsonSerializer.SerializeToNode(r, r.GetType(), Json)!.AsObject()), criteria.RootElement));
+        });
+
+        app.MapMethods("/api/newsletter-recipient/{id}", ["PATCH"], async (string id, HttpRequest request) =>
+        {
+            using var patch = await JsonDocument.ParseAsync(request.Body);
+            lock (_gate)
+            {
+                var recipient = _recipients.FirstOrDefault(r => r.Id == id);
+                if (recipient is null) return Results.Json(Error("404", "FRAMEWORK__RESOURCE_NOT_FOUND", $"newsletter_recipient {id} not found"), statusCode: 404);
+                foreach (var p in patch.RootElement.EnumerateObject())
+                {
+                    switch (p.Name)
+                    {
+                        case "status": recipient.Status = p.Value.GetString()!; break;
+                        case "confirmedAt": recipient.ConfirmedAt = p.Value.ValueKind == JsonValueKind.Null ? null : p.Value.GetDateTimeOffset(); break;
+                        case "firstName": recipient.FirstName = p.Value.GetString(); break;
+                        case "lastName": recipient.LastName = p.Value.GetString(); break;
+                    }
+                }
+                recipient.UpdatedAt = time.GetUtcNow();
+            }
+            return Results.NoContent();
+        });
+
+        app.MapMethods("/api/webhook/{id}", ["PATCH"], async (string id, HttpRequest request) =>
+        {
+            using var patch = await JsonDocument.ParseAsync(request.Body);
+            lock (_gate)
+            {
+                var webhook = _webhooks.FirstOrDefault(w => w.Id == id);
+                if (webhook is null) return Results.Json(Error("404", "FRAMEWORK__RESOURCE_NOT_FOUND", $"webhook {id} not found"), statusCode: 404);
+                if (patch.RootElement.TryGetProperty("active", out var active)) webhook.Active = active.GetBoolean();
+            }
+            return Results.NoContent();
+        });
+    }
+
+    /// <summary>A fixed window per shop, as Shopware's rate limiter answers: 429 with Retry-After.</summary>
+    private IResult? RateLimited(HttpContext http)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (RateLimit is not { } limit) return null;
+            if (now - _windowStart >= limit.Window)
+            {
+                _windowStart = now;
+                _windowCount = 0;
+            }
+            if (++_windowCount <= limit.Requests) return null;
+            var wait = Math.Max(1, (int)Math.Ceiling((_windowStart + limit.Window - now).TotalSeconds));
+            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return Results.Json(Error("429", "FRAMEWORK__API_RATE_LIMIT", "Too many requests."), statusCode: 429);
+        }
+    }
+
+    /// <summary>Bearer token issued by /api/oauth/token and not expired; Accept: application/json.</summary>
+    private IResult? Unauthorized(HttpContext http)
+    {
+        var auth = http.Request.Headers.Authorization.ToString();
+        if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_tokens.TryGetValue(auth["Bearer ".Length..], out var expires) || expires <= time.GetUtcNow())
+            return Results.Json(Error("401", "9", "The resource owner or authorization server denied the request."), statusCode: 401);
+        // A real shop answers JSON:API without this header: a different shape the relay must never parse.
+        if (!http.Request.Headers.Accept.ToString().Contains("application/json", StringComparison.Ordinal))
+            return Results.Json(Error("406", "SIMULATED", "Send Accept: application/json; the default is JSON:API."), statusCode: 406);
+        return null;
+    }
+
+    private static object Error(string status, string code, string detail) =>
+        new { errors = new[] { new { status, code, title = "Error", detail } } };
+
+    /// <summary>Criteria: filter (equals, equalsAny, prefix, contains, range), sort, page/limit, total-count-mode.</summary>
+    private static JsonObject Search(IEnumerable<JsonObject> rows, JsonElement criteria)
+    {
+        var matches = rows.Where(row => !criteria.TryGetProperty("filter", out var filters) || filters.EnumerateArray().All(f => Matches(row, f))).ToList();
+        if (criteria.TryGetProperty("sort", out var sorts))
+        {
+            foreach (var sort in sorts.EnumerateArray().Reverse())
+            {
+                var field = sort.GetProperty("field").GetString()!;
+                var descending = sort.TryGetProperty("order", out var order) && string.Equals(order.GetString(), "DESC", StringComparison.OrdinalIgnoreCase);
+                matches = (descending
+                    ? matches.OrderByDescending(r => r[field]?.ToJsonString(), StringComparer.Ordinal)
+                    : matches.OrderBy(r => r[field]?.ToJsonString(), StringComparer.Ordinal)).ToList();
+            }
+        }
+        var limit = criteria.TryGetProperty("limit", out var l) ? l.GetInt32() : 25;
+        var page = criteria.TryGetProperty("page", out var p) ? p.GetInt32() : 1;
+        var data = matches.Skip((page - 1) * limit).Take(limit).ToList();
+        var exact = criteria.TryGetProperty("total-count-mode", out var mode)
+                    && (mode.ValueKind == JsonValueKind.Number ? mode.GetInt32() == 1 : mode.GetString() == "exact");
+        var array = new JsonArray();
+        foreach (var row in data) array.Add(row.DeepClone());
+        return new JsonObject { ["total"] = exact ? matches.Count : data.Count, ["data"] = array, ["aggregations"] = new JsonArray() };
+    }
+
+    private static bool Matches(JsonObject row, JsonElement filter)
+    {
+        var field = filter.GetProperty("field").GetString()!;
+        var actual = row[field];
+        var value = filter.TryGetProperty("value", out var v) ? v : default;
+        return filter.GetProperty("type").GetString() switch
+        {
+            "equals" => Same(actual, value),
+            "equalsAny" => value.EnumerateArray().Any(x => Same(actual, x)),
+            "prefix" => actual?.GetValue<string>().StartsWith(value.GetString()!, StringComparison.Ordinal) == true,
+            "contains" => actual?.GetValue<string>().Contains(value.GetString()!, StringComparison.Ordinal) == true,
+            "range" => InRange(actual, filter.GetProperty("parameters")),
+            _ => false,
+        };
+    }
+
+    private static bool Same(JsonNode? actual, JsonElement expected) => expected.ValueKind switch
+    {
+        JsonValueKind.Null => actual is null,
+        JsonValueKind.String => actual is JsonValue a && a.TryGetValue<string>(out var s) && s == expected.GetString(),
+        _ => actual is not null && actual.ToJsonString() == expected.GetRawText(),
+    };
+
+    private static bool InRange(JsonNode? actual, JsonElement parameters)
+    {
+        if (actual is not JsonValue value || !value.TryGetValue<string>(out var text) || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, out var at))
+            return false;
+        foreach (var p in parameters.EnumerateObject())
+        {
+            var bound = DateTimeOffset.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture);
+            var ok = p.Name switch { "gte" => at >= bound, "gt" => at > bound, "lte" => at <= bound, "lt" => at < bound, _ => true };
+            if (!ok) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Serialization;
+
+namespace Simulators.Shopware;
+
+/// <summary>A customer as the Admin API returns it (the fields a contact sync reads).</summary>
+public sealed class SimulatedCustomer
+{
+    public string Id { get; init; } = ShopwareIds.New();
+    public required string Email { get; set; }
+    public string? FirstName { get; set; }
+    public string? LastName { get; set; }
+    public string? SalutationId { get; set; }
+    public string SalesChannelId { get; set; } = ShopwareIds.DefaultSalesChannel;
+    public string LanguageId { get; set; } = ShopwareIds.DefaultLanguage;
+    public string? CustomerNumber { get; set; }
+    public bool Guest { get; set; }
+    public bool Active { get; set; } = true;
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? UpdatedAt { get; set; }
+    [JsonPropertyName("apiAlias")] public string ApiAlias => "customer";
+}
+
+/// <summary>A newsletter_recipient row. Status is one of notSet, optIn, direct, optOut.</summary>
+public sealed class SimulatedNewsletterRecipient
+{
+    public string Id { get; init; } = ShopwareIds.New();
+    public required string Email { get; set; }
+    public string? Title { get; set; }
+    public string? FirstName { get; set; }
+    public string? LastName { get; set; }
+    public string Status { get; set; } = "direct";
+    public string Hash { get; set; } = ShopwareIds.New();
+    public DateTimeOffset? ConfirmedAt { get; set; }
+    public string? SalutationId { get; set; }
+    public string LanguageId { get; set; } = ShopwareIds.DefaultLanguage;
+    public string SalesChannelId { get; set; } = ShopwareIds.DefaultSalesChannel;
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? UpdatedAt { get; set; }
+    [JsonPropertyName("apiAlias")] public string ApiAlias => "newsletter_recipient";
+}
+
+/// <summary>A row of Shopware's webhook table; Shopware sets Active=false after ten failed deliveries.</summary>
+public sealed class SimulatedWebhook
+{
+    public string Id { get; init; } = ShopwareIds.New();
+    public required string Name { get; init; }
+    public required string EventName { get; init; }
+    public required string Url { get; init; }
+    public bool Active { get; set; } = true;
+    public int ErrorCount { get; set; }
+    public string? AppId { get; init; }
+    public bool OnlyLiveVersion { get; init; }
+    [JsonPropertyName("apiAlias")] public string ApiAlias => "webhook";
+}
+
+public static class ShopwareIds
+{
+    public const string DefaultSalesChannel = "98432def39fc4624b33213a56b8c944d";
+    public const string DefaultLanguage = "2fbb5fe2e29a4d70aa5854ce7ce3e20b";
+
+    /// <summary>Shopware ids are UUIDs as 32 lowercase hex characters.</summary>
+    public static string New() => Guid.NewGuid().ToString("N");
+}

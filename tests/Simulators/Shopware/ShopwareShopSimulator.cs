@@ -1,0 +1,270 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Simulators.Shopware;
+
+public sealed class ShopwareShopSimulatorOptions
+{
+    /// <summary>The relay's app name and app secret, as the manifest would carry them.</summary>
+    public required string AppName { get; init; }
+    public required string AppSecret { get; init; }
+
+    /// <summary>Opaque shop id; Shopware generates 16 alphanumeric characters.</summary>
+    public string ShopId { get; init; } = RandomAlphanumeric(16);
+
+    /// <summary>Path of APP_URL below the simulator's origin, e.g. "/staging/". Empty: the origin itself.</summary>
+    public string ShopPath { get; init; } = "";
+
+    /// <summary>Relay endpoints, relative to the relay client's base address (or absolute).</summary>
+    public string RegistrationUrl { get; init; } = "/shopware/register";
+    public string WebhookUrl { get; init; } = "/shopware/webhook";
+    public string LifecycleUrl { get; init; } = "/shopware/lifecycle";
+    public string ModuleUrl { get; init; } = "/shopware/module";
+
+    public string ShopwareVersion { get; init; } = "6.6.10.0";
+    public string AppVersion { get; init; } = "1.0.0";
+
+    /// <summary>Newer Shopware (6.7 rotation work) signs re-registrations with the current shop secret as well.</summary>
+    public bool SendsDualSignatures { get; init; } = true;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>shopware.api.access_token_ttl, PT10M by default.</summary>
+    public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(10);
+
+    internal static string RandomAlphanumeric(int length) =>
+        RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", length);
+}
+
+/// <summary>What one registration attempt looked like from the shop's side.</summary>
+public sealed record ShopwareRegistrationOutcome(
+    HttpStatusCode RegistrationStatus,
+    string? RegistrationBody,
+    bool ProofValid,
+    HttpStatusCode? ConfirmationStatus,
+    string? NewSecret)
+{
+    public bool Succeeded => ConfirmationStatus is { } s && (int)s is >= 200 and < 300;
+}
+
+/// <summary>
+/// A Shopware 6 shop for tests, written from protocols/shopware.md: it installs the app against the
+/// relay exactly as the core does (registration GET signed with the app secret, proof check,
+/// confirmation signed with the returned secret, dual signatures once it holds a secret), sends signed
+/// webhooks with PHP's JSON encoding, builds signed module URLs, and serves an in-memory Admin API on a
+/// real Kestrel port (OAuth client credentials, search, PATCH) with rate limiting and failures on demand.
+/// </summary>
+public sealed class ShopwareShopSimulator : IAsyncDisposable
+{
+    private readonly SimulatorHost _host;
+    private readonly HttpClient _relay;
+    private readonly ShopwareShopSimulatorOptions _options;
+    private readonly ShopwareAdminApi _api;
+
+    private ShopwareShopSimulator(SimulatorHost host, HttpClient relay, ShopwareShopSimulatorOptions options, ShopwareAdminApi api)
+    {
+        _host = host;
+        _relay = relay;
+        _options = options;
+        _api = api;
+    }
+
+    /// <summary>Starts the shop on 127.0.0.1 with a free port. <paramref name="relay"/> reaches the relay (e.g. a WebApplicationFactory client).</summary>
+    public static async Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options)
+    {
+        var api = new ShopwareAdminApi(options.Time, options.TokenLifetime);
+        var host = await SimulatorHost.StartAsync(app =>
+        {
+            if (options.ShopPath.Trim('/').Length > 0)
+                app.UsePathBase("/" + options.ShopPath.Trim('/'));
+            api.Map(app);
+        });
+        return new ShopwareShopSimulator(host, relay, options, api);
+    }
+
+    /// <summary>http://127.0.0.1:{port}</summary>
+    public string Origin => _host.BaseUrl;
+
+    /// <summary>APP_URL: what Shopware sends as shop-url and what the Admin API lives under.</summary>
+    public string ShopUrl => _options.ShopPath.Trim('/').Length > 0 ? $"{Origin}/{_options.ShopPath.TrimStart('/')}" : Origin;
+
+    public string ShopId => _options.ShopId;
+
+    /// <summary>The committed shop secret (app.app_secret), null before the first successful registration.</summary>
+    public string? ShopSecret { get; private set; }
+
+    /// <summary>Secrets whose confirmation had no clear answer (5xx/timeout), newest first, at most 5.</summary>
+    public List<string> UnconfirmedSecrets { get; } = [];
+
+    /// <summary>The integration's access key pair, valid for the Admin API after a confirmed registration.</summary>
+    public string? ApiKey => _api.ClientId;
+    public string? SecretKey => _api.ClientSecret;
+
+    public ShopwareAdminApi Api => _api;
+
+    // ---- Registration (protocol §1) ---------------------------------------------------------
+
+    /// <summary>Registration, app.installed, app.activated: what "install and activate" does in the shop.</summary>
+    public async Task<ShopwareRegistrationOutcome> InstallAsync(bool encodeShopUrl = false)
+    {
+        var outcome = await RegisterAsync(encodeShopUrl);
+        if (!outcome.Succeeded) return outcome;
+        await EnsureSuccess(await SendLifecycleAsync("app.installed", new JsonObject { ["appVersion"] = _options.AppVersion }));
+        await EnsureSuccess(await SendLifecycleAsync("app.activated", new JsonArray()));
+        return outcome;
+    }
+
+    /// <summary>
+    /// One registration as Shopware's AppRegistrationService runs it. <paramref name="signShopWith"/>
+    /// overrides the secret for shopware-shop-signature(-previous) (recovery tries several candidates).
+    /// </summary>
+    public async Task<ShopwareRegistrationOutcome> RegisterAsync(bool encodeShopUrl = false, string? signShopWith = null, string? appSecret = null)
+    {
+        var query = RegistrationQuery(encodeShopUrl, _options.Time.GetUtcNow().ToUnixTimeSeconds());
+        var currentSecret = signShopWith ?? ShopSecret;
+        using var response = await SendRegistrationRequestAsync(query,
+            Sign(appSecret ?? _options.AppSecret, query),
+            _options.SendsDualSignatures && currentSecret is not null ? Sign(currentSecret, query) : null);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+            return new ShopwareRegistrationOutcome(response.StatusCode, body, false, null, null);
+
+        using var answer = JsonDocument.Parse(body);
+        var proof = answer.RootElement.GetProperty("proof").GetString()?.Trim() ?? "";
+        var expectedProof = Sign(_options.AppSecret, ShopId + ShopUrl + _options.AppName);
+        var proofValid = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(proof), Encoding.UTF8.GetBytes(expectedProof));
+        var secret = answer.RootElement.GetProperty("secret").GetString()!;
+        var confirmationUrl = answer.RootElement.GetProperty("confirmation_url").GetString()!;
+        if (!proofValid || secret == ShopSecret)
+            return new ShopwareRegistrationOutcome(response.StatusCode, body, proofValid, null, secret);
+
+        // New integration keys come with every registration; they work once the app accepted them.
+        var apiKey = "SWIA" + ShopwareShopSimulatorOptions.RandomAlphanumeric(22).ToUpperInvariant();
+        var secretKey = ShopwareShopSimulatorOptions.RandomAlphanumeric(40);
+        var confirmation = PhpJson(new JsonObject
+        {
+            ["apiKey"] = apiKey,
+            ["secretKey"] = secretKey,
+            ["timestamp"] = _options.Time.GetUtcNow().ToUnixTimeSeconds().ToString(),
+            ["shopUrl"] = ShopUrl,
+            ["shopId"] = ShopId,
+        });
+        using var confirmed = await SendConfirmationAsync(confirmationUrl, confirmation, Sign(secret, confirmation),
+            currentSecret is not null && _options.SendsDualSignatures ? Sign(currentSecret, confirmation) : null);
+
+        var status = (int)confirmed.StatusCode;
+        if (status is >= 200 and < 300)
+        {
+            ShopSecret = secret;
+            UnconfirmedSecrets.Clear();
+            _api.SetIntegration(apiKey, secretKey);
+        }
+        else if (status >= 500)
+        {
+            UnconfirmedSecrets.Insert(0, secret);
+            if (UnconfirmedSecrets.Count > 5) UnconfirmedSecrets.RemoveAt(5);
+        }
+        return new ShopwareRegistrationOutcome(response.StatusCode, body, proofValid, confirmed.StatusCode, secret);
+    }
+
+    /// <summary>shop-id, shop-url, timestamp in Guzzle's order; shop-url unencoded (current Guzzle) or fully encoded (the docs' example).</summary>
+    public string RegistrationQuery(bool encodeShopUrl, long timestamp) =>
+        $"shop-id={ShopId}&shop-url={(encodeShopUrl ? Uri.EscapeDataString(ShopUrl) : ShopUrl)}&timestamp={timestamp}";
+
+    public Task<HttpResponseMessage> SendRegistrationRequestAsync(string rawQuery, string? appSignature, string? shopSignature = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, _options.RegistrationUrl + "?" + rawQuery);
+        AddShopwareHeaders(request);
+        if (appSignature is not null) request.Headers.Add("shopware-app-signature", appSignature);
+        if (shopSignature is not null) request.Headers.Add("shopware-shop-signature", shopSignature);
+        return _relay.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> SendConfirmationAsync(string confirmationUrl, string body, string? signature, string? previousSignature = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, confirmationUrl) { Content = RawJson(body) };
+        AddShopwareHeaders(request);
+        if (signature is not null) request.Headers.Add("shopware-shop-signature", signature);
+        if (previousSignature is not null) request.Headers.Add("shopware-shop-signature-previous", previousSignature);
+        return _relay.SendAsync(request);
+    }
+
+    // ---- Webhooks (protocol §3) -------------------------------------------------------------
+
+    /// <summary>The JSON body Shopware sends for <paramref name="eventName"/>, with its own json_encode quirks.</summary>
+    public string WebhookBody(string eventName, JsonNode? payload, string? eventId = null, long? timestamp = null) => PhpJson(new JsonObject
+    {
+        ["data"] = new JsonObject { ["payload"] = payload ?? new JsonArray(), ["event"] = eventName },
+        ["source"] = new JsonObject
+        {
+            ["url"] = ShopUrl,
+            ["eventId"] = eventId ?? ShopwareIds.New(),
+            ["shopId"] = ShopId,
+            ["appVersion"] = _options.AppVersion,
+        },
+        ["timestamp"] = timestamp ?? _options.Time.GetUtcNow().ToUnixTimeSeconds(),
+    });
+
+    public Task<HttpResponseMessage> SendWebhookAsync(string eventName, JsonNode? payload, string? eventId = null, long? timestamp = null, string? signWith = null) =>
+        SendSignedAsync(_options.WebhookUrl, WebhookBody(eventName, payload, eventId, timestamp), signWith);
+
+    public Task<HttpResponseMessage> SendLifecycleAsync(string eventName, JsonNode? payload, string? signWith = null) =>
+        SendSignedAsync(_options.LifecycleUrl, WebhookBody(eventName, payload), signWith);
+
+    /// <summary>Posts a body signed with the shop secret (or <paramref name="signWith"/>); the body is sent byte for byte.</summary>
+    public Task<HttpResponseMessage> SendSignedAsync(string url, string body, string? signWith = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = RawJson(body) };
+        AddShopwareHeaders(request);
+        var secret = signWith ?? ShopSecret;
+        if (secret is not null) request.Headers.Add("shopware-shop-signature", Sign(secret, body));
+        return _relay.SendAsync(request);
+    }
+
+    // ---- Admin module (protocol §4) ---------------------------------------------------------
+
+    /// <summary>The iframe src QuerySigner::signUri produces for the module URL.</summary>
+    public string ModuleUrl(long? timestamp = null, string? signWith = null, string userLanguage = "en-GB")
+    {
+        var query = $"shop-id={ShopId}&shop-url={ShopUrl}&timestamp={timestamp ?? _options.Time.GetUtcNow().ToUnixTimeSeconds()}" +
+                    $"&sw-version={_options.ShopwareVersion}&sw-context-language={ShopwareIds.DefaultLanguage}&sw-user-language={userLanguage}";
+        var secret = signWith ?? ShopSecret ?? throw new InvalidOperationException("The app is not registered: no shop secret to sign with.");
+        return $"{_options.ModuleUrl}?{query}&shopware-shop-signature={Sign(secret, query)}";
+    }
+
+    // ---- Helpers ----------------------------------------------------------------------------
+
+    public static string Sign(string key, string message) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(message)));
+
+    /// <summary>PHP json_encode with default flags: '/' is escaped as "\/" and non-ASCII as \uXXXX.</summary>
+    public static string PhpJson(JsonNode node) =>
+        node.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default }).Replace("/", "\\/");
+
+    private void AddShopwareHeaders(HttpRequestMessage request)
+    {
+        request.Headers.Add("sw-version", _options.ShopwareVersion);
+        request.Headers.Add("sw-context-language", ShopwareIds.DefaultLanguage);
+        request.Headers.Add("sw-user-language", "en-GB");
+    }
+
+    private static ByteArrayContent RawJson(string body)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private static async Task EnsureSuccess(HttpResponseMessage response)
+    {
+        using (response)
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"The relay answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
+}
