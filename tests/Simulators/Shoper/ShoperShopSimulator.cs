@@ -1,11 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Simulators.Shoper;
 
@@ -36,17 +33,17 @@ public sealed record SimRequest(string Method, string Path, string Query, int St
 public enum SimWebhookSigning { RegisteredSecret, DerivedAppKey, AppstoreSecret }
 
 /// <summary>
-/// One Shoper shop plus the Appstore in front of it, on a real Kestrel server (127.0.0.1, port 0).
+/// One Shoper shop plus the Appstore in front of it, on a real Kestrel server (<see cref="SimulatorHost"/>).
 /// Plays the shop's OAuth token endpoint and REST API (users, subscribers, webhooks, bulk) over
 /// in-memory state tests seed and assert on, meters calls with Shoper's leaky bucket, and builds the
 /// signed messages Shoper sends to an app: Appstore notifications, webhook deliveries, iframe links.
-/// A second listener plays the shop's old URL and redirects (301) to the real one.
+/// A second host plays the shop's old URL and redirects (301) to the real one.
 /// </summary>
 public sealed class ShoperShopSimulator : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private SimulatorHost? _shop;
+    private SimulatorHost? _oldAddress;
     private readonly object _gate = new();
-    private int _aliasPort;
     private int _nextId = 1000;
 
     // Bucket
@@ -57,19 +54,15 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
     private readonly Queue<(int Status, int? RetryAfterSeconds)> _forced = new();
     private long _retryNotBeforeTicks;
 
-    private ShoperShopSimulator(ShoperSimulatorOptions options, WebApplication app)
-    {
-        Options = options;
-        _app = app;
-    }
+    private ShoperShopSimulator(ShoperSimulatorOptions options) => Options = options;
 
     public ShoperSimulatorOptions Options { get; }
 
     /// <summary>The shop's real base URL (what the REST API answers on).</summary>
-    public string BaseUrl { get; private set; } = "";
+    public string BaseUrl => _shop!.BaseUrl;
 
     /// <summary>The shop's previous URL: every request there is answered 301 to <see cref="BaseUrl"/>.</summary>
-    public string RedirectingUrl => $"http://127.0.0.1:{_aliasPort}";
+    public string RedirectingUrl => _oldAddress!.BaseUrl;
 
     /// <summary>When set, notifications carry <see cref="RedirectingUrl"/> as shop_url (the http↔https case).</summary>
     public bool NotifyRedirectingShopUrl { get; set; }
@@ -96,29 +89,22 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
 
     public static async Task<ShoperShopSimulator> StartAsync(ShoperSimulatorOptions? options = null)
     {
-        options ??= new ShoperSimulatorOptions();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k =>
+        var sim = new ShoperShopSimulator(options ?? new ShoperSimulatorOptions());
+        sim._shop = await SimulatorHost.StartAsync(sim.Map);
+        // What Shoper may notify as shop_url: the same shop under its old address (http vs https in real life).
+        sim._oldAddress = await SimulatorHost.StartAsync(app => app.Run(ctx =>
         {
-            k.Listen(IPAddress.Loopback, 0);
-            k.Listen(IPAddress.Loopback, 0);
-        });
-        var app = builder.Build();
-        var sim = new ShoperShopSimulator(options, app);
-        sim.Map(app);
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Select(a => new Uri(a)).ToList();
-        sim.BaseUrl = $"http://127.0.0.1:{addresses[0].Port}";
-        sim._aliasPort = addresses[1].Port;
+            ctx.Response.StatusCode = StatusCodes.Status301MovedPermanently;
+            ctx.Response.Headers.Location = sim.BaseUrl + ctx.Request.Path + ctx.Request.QueryString;
+            return Task.CompletedTask;
+        }));
         return sim;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (_oldAddress is not null) await _oldAddress.DisposeAsync();
+        if (_shop is not null) await _shop.DisposeAsync();
     }
 
     public void SeedUser(string email, bool active = true, bool newsletter = false, string firstname = "Jan", string lastname = "Kowalski")
@@ -238,17 +224,6 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
-        app.Use(async (ctx, next) =>
-        {
-            if (ctx.Connection.LocalPort == _aliasPort)
-            {
-                ctx.Response.StatusCode = StatusCodes.Status301MovedPermanently;
-                ctx.Response.Headers.Location = BaseUrl + ctx.Request.Path + ctx.Request.QueryString;
-                return;
-            }
-            await next();
-        });
-
         app.MapPost("/webapi/rest/oauth/token", TokenAsync);
         app.MapGet("/", () => Results.Text("Shoper shop simulator"));
 
