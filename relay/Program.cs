@@ -27,6 +27,7 @@ builder.Services.AddAdminApi();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
 builder.Services.AddShopware();
+builder.Services.AddShoper();
 
 var app = builder.Build();
 
@@ -38,6 +39,7 @@ app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
 app.MapShopware();
+app.MapShoper();
 app.MapAdminPage();
 app.MapAdminApi();
 
