@@ -243,7 +243,7 @@ public static class ShoperEndpoints
 
         var token = sessions.Issue(shopKey, LanguageOf(query["translations"].ToString()) ?? LanguageOf(query["locale"].ToString()));
         // The session travels in the fragment: it never reaches a server log or a Referer header.
-        return TypedResults.Redirect($"/admin/?platform=shoper#session={token}");
+        return TypedResults.Redirect(AdminPage.UrlFor(token, shopKey, "shoper"));
     }
 
     internal static DateTimeOffset? ParseTimestamp(string timestamp) =>

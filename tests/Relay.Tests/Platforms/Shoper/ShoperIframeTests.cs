@@ -17,7 +17,7 @@ public sealed class ShoperIframeTests
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var location = response.Headers.Location!.OriginalString;
-        Assert.StartsWith("/admin/?platform=shoper#session=", location);
+        Assert.StartsWith($"/admin/?shop={Uri.EscapeDataString(bed.ShopKey)}&platform=shoper#session=", location);
         var token = new JsonWebToken(location[(location.IndexOf("#session=", StringComparison.Ordinal) + "#session=".Length)..]);
         Assert.Equal(bed.ShopKey, token.GetClaim("shop").Value);
         Assert.Equal("pl_PL", token.GetClaim("lang").Value);
