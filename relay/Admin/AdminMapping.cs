@@ -9,36 +9,54 @@ namespace Relay.Admin;
 /// </summary>
 public static class AdminMapping
 {
+    // The sync engine's canonical shop field names (what its platform adapters fill); the mapper
+    // also reads "customFields.{name}". Subscribers carry fewer fields than customers on both platforms.
     public static readonly IReadOnlyList<string> CustomerFields =
     [
-        "email", "firstName", "lastName", "salutation", "title", "company", "customerNumber", "birthday", "phone",
-        "street", "houseNumber", "postalCode", "city", "country", "language", "customerGroup", "createdAt",
+        "email", "firstName", "lastName", "title", "company", "customerNumber", "phone", "street", "postalCode", "city", "country",
+        "language", "birthday", "id", "createdAt", "updatedAt",
     ];
 
     public static readonly IReadOnlyList<string> SubscriberFields =
     [
-        "email", "firstName", "lastName", "salutation", "title", "street", "postalCode", "city", "language", "createdAt",
+        "email", "firstName", "lastName", "title", "street", "postalCode", "city", "language", "id", "createdAt", "updatedAt",
     ];
+
+    public const string CustomFieldPrefix = "customFields.";
 
     public static readonly IReadOnlyList<string> Transforms = ["trim", "lower", "upper", "date:yyyy-MM-dd"];
 
-    public static FieldMapping DefaultCustomers { get; } = OneToOne(CustomerFields);
-    public static FieldMapping DefaultSubscribers { get; } = OneToOne(SubscriberFields);
+    /// <summary>
+    /// Fields every target account has. The e-mail address needs no rule: it travels with every
+    /// contact (a rule for "email" may still transform it).
+    /// </summary>
+    public static FieldMapping DefaultCustomers { get; } = Rules(
+        ("firstName", ["trim"]), ("lastName", ["trim"]), ("company", []), ("street", []), ("postalCode", ["trim", "upper"]), ("city", []), ("country", ["upper"]));
 
-    // Only the fields a target knows by name get a default; the rest is the merchant's choice.
-    private static FieldMapping OneToOne(IReadOnlyList<string> shopFields) => new()
+    public static FieldMapping DefaultSubscribers { get; } = Rules(("firstName", ["trim"]), ("lastName", ["trim"]));
+
+    private static FieldMapping Rules(params (string Field, string[] Transforms)[] rules) => new()
     {
-        Rules = ContactFields.All.Where(shopFields.Contains).Select(f => new FieldRule
-        {
-            Target = f,
-            Sources = [f],
-            Transforms = f == ContactFields.Email ? ["trim", "lower"] : [],
-        }).ToList(),
+        Rules = rules.Select(r => new FieldRule { Target = r.Field, Sources = [r.Field], Transforms = r.Transforms }).ToList(),
     };
 
-    public static bool IsTransform(string transform) =>
-        transform is "trim" or "lower" or "upper" ||
-        (transform.StartsWith("date:", StringComparison.Ordinal) && transform.Length > 5 && transform.Length <= 40);
+    public static bool IsShopField(string name, IReadOnlyList<string> known) =>
+        known.Contains(name) || (name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length && name.Length <= 100);
+
+    public static bool IsTransform(string transform)
+    {
+        if (transform is "trim" or "lower" or "upper") return true;
+        if (!transform.StartsWith("date:", StringComparison.Ordinal) || transform.Length is <= 5 or > 40) return false;
+        try
+        {
+            _ = DateTimeOffset.UnixEpoch.ToString(transform[5..], System.Globalization.CultureInfo.InvariantCulture);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Adds one message per problem, keyed like the JSON path the page sent ("customers.rules[2].target").</summary>
     public static void Validate(string name, FieldMapping? mapping, IReadOnlyList<string> shopFields, Dictionary<string, string[]> errors)
@@ -49,9 +67,6 @@ public static class AdminMapping
             errors[$"{name}.rules"] = ["At most 200 fields can be mapped."];
             return;
         }
-        if (!mapping.Rules.Any(r => r.Target == ContactFields.Email))
-            errors[$"{name}.rules"] = ["Map the e-mail address: the target needs it to find the contact."];
-
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < mapping.Rules.Count; i++)
         {
@@ -62,7 +77,7 @@ public static class AdminMapping
             else if (!seen.Add(rule.Target))
                 errors[$"{at}.target"] = [$"'{rule.Target}' is filled by more than one rule."];
 
-            var unknown = rule.Sources.Where(s => !shopFields.Contains(s)).ToList();
+            var unknown = rule.Sources.Where(s => !IsShopField(s, shopFields)).ToList();
             if (unknown.Count > 0)
                 errors[$"{at}.sources"] = [$"Unknown shop field: {string.Join(", ", unknown)}."];
             else if (rule.Sources.Count == 0 && string.IsNullOrEmpty(rule.Constant))

@@ -309,6 +309,8 @@ function renderMapping() {
       h('option', { value: CONSTANT, text: t('mapping.fixed') }),
     ];
     if (rule.sources.length > 1) sourceChoices.push(h('option', { value: MULTI, text: rule.sources.map(fieldLabel).join(' + ') }));
+    // Custom fields ("customFields.color") and names this page does not list stay selectable as saved.
+    if (rule.sources.length === 1 && !shopFields.includes(rule.sources[0])) sourceChoices.push(h('option', { value: rule.sources[0], text: rule.sources[0] }));
     const source = h('select', { 'aria-label': `${t('mapping.source')}, ${row}`, 'data-role': 'source' }, ...sourceChoices);
     source.value = rule.sources.length > 1 ? MULTI : rule.sources.length === 1 ? rule.sources[0] : rule.constant ? CONSTANT : '';
     constantInput.hidden = source.value !== CONSTANT;
@@ -361,7 +363,6 @@ function mappingProblems() {
       seen.add(rule.target);
       if (rule.sources.length === 0 && !rule.constant) problems.push(t('mapping.needSource', { tab, row: i + 1 }));
     });
-    if (!seen.has('email')) problems.push(t('mapping.needEmail', { tab }));
     for (const field of required) if (field !== 'email' && !seen.has(field)) problems.push(t('mapping.required', { tab, field }));
   }
   return problems;

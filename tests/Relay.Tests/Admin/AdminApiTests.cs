@@ -171,9 +171,9 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Null(settings["target"]);
         Assert.Equal("email", (string?)settings["uniqueKey"]);
         var customerTargets = settings["customers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]).ToList();
-        Assert.Contains("email", customerTargets);
-        Assert.Contains("customerNumber", customerTargets);
-        Assert.Contains("email", settings["subscribers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]));
+        Assert.Contains("firstName", customerTargets);
+        Assert.Contains("city", customerTargets);
+        Assert.Contains("lastName", settings["subscribers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]));
     }
 
     [Fact]
@@ -225,7 +225,8 @@ public sealed class AdminApiTests : IAsyncLifetime
         {
             expectedVersion = 0,
             target = new { kind = "spotler", baseUrl = "ftp://nope", credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["password"] = "x" } },
-            customers = new { rules = new object[] { new { target = "firstName", sources = new[] { "noSuchField" } }, new { target = "firstName", constant = "x" } } },
+            customers = new { rules = new object[] { new { target = "firstName", sources = new[] { "noSuchField" } }, new { target = "firstName", constant = "x" },
+                new { target = "color", sources = new[] { "customFields.color" }, transforms = new[] { "date:%" } } } },
             uniqueKey = "phoneNumber",
             pullIntervalMinutes = 1,
         });
@@ -235,9 +236,10 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Contains("target.baseUrl", errors);
         Assert.Contains("target.credentials.password", errors);
         Assert.Contains("target.credentials.consumerSecret", errors);
-        Assert.Contains("customers.rules", errors);
         Assert.Contains("customers.rules[0].sources", errors);
         Assert.Contains("customers.rules[1].target", errors);
+        Assert.Contains("customers.rules[2].transforms", errors);
+        Assert.DoesNotContain("customers.rules[2].sources", errors);
         Assert.Contains("uniqueKey", errors);
         Assert.Contains("pullIntervalMinutes", errors);
         Assert.Equal(0, (await _relay.Get<ShopSettingsStore>().GetAsync(ShopA)).Version);
