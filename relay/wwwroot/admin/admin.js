@@ -211,7 +211,7 @@ function renderCredentialFields() {
       // Write-only: the relay never sends a stored value back, so the box stays empty and says it is set.
       h('input', {
         id: `cred-${name}`, type: 'password', autocomplete: 'new-password', spellcheck: 'false',
-        'data-credential': name, placeholder: isStored ? t('connection.storedHint') : '',
+        'data-credential': name, placeholder: isStored ? '••••••••' : '',
         'aria-describedby': isStored ? `cred-${name}-hint` : undefined,
       }),
       isStored ? h('small', { id: `cred-${name}-hint`, class: 'muted', text: t('connection.storedHint') }) : null);

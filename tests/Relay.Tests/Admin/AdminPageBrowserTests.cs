@@ -151,7 +151,8 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         Assert.Equal(AdminBrowserFixture.SpotlerSecret, saved.Target!.Credentials["consumerSecret"]);
         // Write-only: after the save the page holds no secret, only the hint that one is stored.
         await Expect(page.Locator("#cred-consumerSecret")).ToHaveValueAsync("");
-        await Expect(page.Locator("#cred-consumerSecret")).ToHaveAttributeAsync("placeholder", "Stored. Leave empty to keep it.");
+        await Expect(page.Locator("#cred-consumerSecret-hint")).ToHaveTextAsync("Stored. Leave empty to keep it.");
+        await Expect(page.Locator("#cred-consumerSecret")).ToHaveAttributeAsync("aria-describedby", "cred-consumerSecret-hint");
         Assert.DoesNotContain(AdminBrowserFixture.SpotlerSecret, await page.ContentAsync());
         Assert.DoesNotContain("#session=", page.Url);
     }
