@@ -7,6 +7,8 @@ using Relay.Targets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Simulators;
+using Relay.Tests.Platforms.Shoper;
+using Simulators.Shoper;
 using Simulators.Shopware;
 using Simulators.Spotler;
 using static Microsoft.Playwright.Assertions;
@@ -35,13 +37,16 @@ public sealed class AdminBrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Relay = RelayServer.Start(new()
+        var settings = new Dictionary<string, string?>
         {
             ["Shopware:AppName"] = AppName,
             ["Shopware:AppSecret"] = AppSecret,
             ["Pipeline:WorkersEnabled"] = "false",
             ["Admin:AllowInsecureTargetUrls"] = "true",
-        });
+        };
+        foreach (var (key, value) in ShoperTestbed.Settings(new ShoperSimulatorOptions()))
+            if (key.StartsWith("Shoper:", StringComparison.Ordinal) && key != "Shoper:PublicBaseUrl") settings[key] = value;
+        Relay = RelayServer.Start(settings);
         Spotler = await SpotlerSimulator.StartAsync(SpotlerKey, SpotlerSecret);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -301,9 +306,9 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
     [Fact]
     public async Task In_Shoper_the_page_talks_to_the_ShopApp_SDK_in_Polish()
     {
-        var shopId = Guid.NewGuid().ToString("N") + "abcdefgh";
-        var shop = await SeedShopAsync(fixture.Relay.App.Services, shopId, "https://demo.shoparena.pl", platform: "shoper");
-        var token = Session(fixture.Relay.App.Services, shop.Key, "pl_PL");
+        await using var shoper = await ShoperShopSimulator.StartAsync();
+        using (var installed = await shoper.SendNotificationAsync(fixture.Relay.Client, "install"))
+            Assert.True(installed.IsSuccessStatusCode, await installed.Content.ReadAsStringAsync());
         var page = await fixture.NewPageAsync();
         var sdkRequests = new List<string>();
         await page.Context.RouteAsync("https://dcsaascdn.net/**", route =>
@@ -326,12 +331,14 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
             });
         });
 
-        await page.GotoAsync($"{fixture.Relay.BaseUrl}/admin/?shop={Uri.EscapeDataString(shop.Key)}&platform=shoper#session={token}");
+        var entry = await page.GotoAsync(fixture.Relay.BaseUrl + shoper.BuildIframePath(translations: "pl_PL"));
 
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(page.Locator("#tab-connection")).ToHaveTextAsync("Połączenie");
         await page.WaitForFunctionAsync("() => window.sdkCalls && window.sdkCalls.join() .startsWith('init,show,adjustIframeSize')");
         Assert.Equal(["https://dcsaascdn.net/js/dc-sdk-1.0.5.min.js"], sdkRequests);
+        Assert.Contains("platform=shoper", page.Url);
+        Assert.Contains("frame-ancestors", (await entry!.AllHeadersAsync())["content-security-policy"]);
     }
 
     [Fact]
