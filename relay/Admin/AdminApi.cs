@@ -106,7 +106,8 @@ public static class AdminApi
             errors["lists"] = ["Choose at most 50 lists with ids of at most 100 characters."];
         AdminMapping.Validate("customers", input.Customers, AdminMapping.CustomerFields, errors);
         AdminMapping.Validate("subscribers", input.Subscribers, AdminMapping.SubscriberFields, errors);
-        if (input.SyncEnabled && target is null)
+        var syncEnabled = input.SyncEnabled ?? current.SyncEnabled;
+        if (syncEnabled && target is null)
             errors["syncEnabled"] = ["Connect a marketing system before turning the sync on."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: "The settings were not saved", detail: "Correct the marked fields and save again.");
@@ -118,9 +119,9 @@ public static class AdminApi
             Subscribers = input.Subscribers ?? MappingOrDefault(current.Subscribers, AdminMapping.DefaultSubscribers),
             UniqueKey = uniqueKey,
             Lists = lists,
-            EraseInTargetOnDelete = input.EraseInTargetOnDelete,
+            EraseInTargetOnDelete = input.EraseInTargetOnDelete ?? current.EraseInTargetOnDelete,
             PullInterval = TimeSpan.FromMinutes(pullMinutes),
-            SyncEnabled = input.SyncEnabled,
+            SyncEnabled = syncEnabled,
         };
         var (outcome, saved) = await settings.SaveAsync(shopKey, next, input.ExpectedVersion);
         if (outcome == SaveOutcome.VersionConflict)

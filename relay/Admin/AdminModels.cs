@@ -25,7 +25,10 @@ public sealed record AdminTargetView(
     IReadOnlyList<string> CredentialsSet,
     IReadOnlyDictionary<string, string> Options);
 
-/// <summary>A save. <see cref="ExpectedVersion"/> is the version the page loaded; another save in between gives 409.</summary>
+/// <summary>
+/// A save. <see cref="ExpectedVersion"/> is the version the page loaded; another save in between gives 409.
+/// A member left out (null) keeps its saved value, as a credential left out does.
+/// </summary>
 public sealed record AdminSettingsInput
 {
     public int ExpectedVersion { get; init; }
@@ -34,9 +37,9 @@ public sealed record AdminSettingsInput
     public FieldMapping? Subscribers { get; init; }
     public string? UniqueKey { get; init; }
     public IReadOnlyList<string>? Lists { get; init; }
-    public bool EraseInTargetOnDelete { get; init; }
+    public bool? EraseInTargetOnDelete { get; init; }
     public int? PullIntervalMinutes { get; init; }
-    public bool SyncEnabled { get; init; }
+    public bool? SyncEnabled { get; init; }
 }
 
 /// <param name="Credentials">Write-only. A name left out (or blank) keeps the stored value of the same target kind.</param>

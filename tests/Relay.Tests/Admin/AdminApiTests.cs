@@ -197,7 +197,12 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(2, (int)second!["version"]!);
 
+        // A save that names nothing but the version keeps everything.
+        var (third, _, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new { expectedVersion = 2 });
+        Assert.Equal(HttpStatusCode.OK, third);
+
         var stored = await _relay.Get<ShopSettingsStore>().GetAsync(ShopA);
+        Assert.Equal(3, stored.Version);
         Assert.Equal("ck", stored.Target!.Credentials["consumerKey"]);
         Assert.Equal("cs", stored.Target.Credentials["consumerSecret"]);
         Assert.Equal(TimeSpan.FromMinutes(30), stored.PullInterval);
