@@ -26,6 +26,7 @@ builder.Services.AddAdminSessions();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
 builder.Services.AddShopware();
+builder.AddTelemetry();
 
 var app = builder.Build();
 
