@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Relay.Pipeline;
 
 namespace Relay.Telemetry;
@@ -24,7 +25,9 @@ internal sealed class RejectionCounting(RequestDelegate next, RelayMetrics metri
         await next(http);
         var status = http.Response.StatusCode;
         if (status is < 400 or >= 500) return;
-        if (http.GetEndpoint()?.Metadata.GetMetadata<InboxEndpointMetadata>() is not { } inbox) return;
+        // The exception handler clears the endpoint before it writes its answer; it keeps it in its feature.
+        var endpoint = http.GetEndpoint() ?? http.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+        if (endpoint?.Metadata.GetMetadata<InboxEndpointMetadata>() is not { } inbox) return;
         metrics.EventsRejected.Add(1,
             new KeyValuePair<string, object?>("platform", inbox.Platform),
             new KeyValuePair<string, object?>("reason", Reason(status)));

@@ -1,8 +1,4 @@
 using Microsoft.Extensions.Logging.Console;
-using OpenTelemetry;
-using OpenTelemetry.Exporter;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using Relay.Pipeline;
 using Relay.Telemetry;
 
@@ -39,41 +35,8 @@ public static class TelemetryServices
         builder.Services.AddSingleton<QueueDepthGauge>();
         builder.Services.AddSingleton<IStartupFilter, TelemetryStartupFilter>();
 
-        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (!string.IsNullOrWhiteSpace(endpoint))
-            builder.Services.AddSingleton(_ => BuildMeterProvider(endpoint, builder.Configuration));
+        builder.Services.AddSingleton<OtlpMetricsExport>();
         return builder;
-    }
-
-    /// <summary>
-    /// Built by hand because OpenTelemetry.Extensions.Hosting is not available from the package
-    /// registry here. The provider is a DI singleton, so the host disposes it on shutdown, which
-    /// flushes the last figures.
-    /// </summary>
-    private static MeterProvider BuildMeterProvider(string endpoint, IConfiguration configuration)
-    {
-        var protocol = configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] is "http/protobuf"
-            ? OtlpExportProtocol.HttpProtobuf
-            : OtlpExportProtocol.Grpc;
-        var interval = int.TryParse(configuration["OTEL_METRIC_EXPORT_INTERVAL"], out var ms) && ms > 0 ? ms : 60_000;
-        return Sdk.CreateMeterProviderBuilder()
-            // The environment detector comes last so OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
-            .ConfigureResource(r => r.Clear()
-                .AddService("shop-relay", serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}")
-                .AddTelemetrySdk()
-                .AddEnvironmentVariableDetector())
-            .AddMeter(ExportedMeters)
-            .AddOtlpExporter((exporter, reader) =>
-            {
-                exporter.Protocol = protocol;
-                // An endpoint set in code is used as it is, so the signal path that the environment
-                // variable would get appended is added here for http/protobuf.
-                exporter.Endpoint = protocol == OtlpExportProtocol.HttpProtobuf
-                    ? new Uri(endpoint.TrimEnd('/') + "/v1/metrics")
-                    : new Uri(endpoint);
-                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
-            })
-            .Build();
     }
 
     /// <summary>Runs when the app is built: creates the gauges and the exporter, and counts webhook rejections.</summary>
@@ -82,7 +45,7 @@ public static class TelemetryServices
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             services.GetRequiredService<QueueDepthGauge>();
-            services.GetService<MeterProvider>();
+            services.GetRequiredService<OtlpMetricsExport>();
             app.UseMiddleware<RejectionCounting>();
             next(app);
         };
