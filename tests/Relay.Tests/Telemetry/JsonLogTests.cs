@@ -6,7 +6,7 @@ namespace Relay.Tests.Telemetry;
 
 /// <summary>The real process with Logging:Console:FormatterName=json, as an operator would run it.</summary>
 [Collection(FaultCollection.Name)]
-public sealed class JsonLogTests
+public sealed class JsonLogTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task A_worker_log_line_is_one_json_object_with_the_shop_and_event_in_its_scope()
@@ -38,6 +38,7 @@ public sealed class JsonLogTests
             return Task.FromResult(false);
         }, TimeSpan.FromSeconds(30), "a JSON log line about the event");
 
+        output.WriteLine(line.ToString());
         Assert.Equal("Relay.Pipeline.QueueWorker", line.GetProperty("Category").GetString());
         Assert.EndsWith("Z", line.GetProperty("Timestamp").GetString());
         var scope = line.GetProperty("Scopes").EnumerateArray().Single(s => s.ValueKind == JsonValueKind.Object && s.TryGetProperty("EventId", out _));
