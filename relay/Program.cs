@@ -26,6 +26,7 @@ builder.Services.AddAdminSessions();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
 builder.Services.AddShopware();
+builder.Services.AddShoper();
 builder.AddTelemetry();
 
 var app = builder.Build();
@@ -38,6 +39,7 @@ app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
 app.MapShopware();
+app.MapShoper();
 
 return app.RunOrExplain();
 
