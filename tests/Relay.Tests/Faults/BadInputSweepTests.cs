@@ -36,7 +36,7 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
     private static readonly string[] KnownRoutes =
     [
         "/shopware/register", "/shopware/register/confirm", "/shopware/lifecycle", "/shopware/webhook", "/shopware/module",
-        "/shoper/appstore", "/shoper/webhook", "/shoper/module",
+        "/shoper/appstore", "/shoper/webhooks", "/shoper/iframe",
         "/docs", "/docs/index.html", "/openapi/v1.json", "/", "/admin/",
     ];
 
@@ -66,6 +66,12 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
             ["Shopware:AppSecret"] = ShopwareTestbed.AppSecret,
             ["Shopware:PublicBaseUrl"] = $"http://localhost:{port}",
             ["Pipeline:WorkersEnabled"] = "false",
+            // Shoper configured (no shop installed), so its endpoints run their own checks instead of answering 404.
+            ["Shoper:AppId"] = "sweep-app",
+            ["Shoper:AppSecret"] = "sweep-app-secret-0123456789",
+            ["Shoper:AppstoreSecret"] = "sweep-appstore-secret-0123456789",
+            ["Shoper:AppWebhookSecret"] = "sweep-webhook-secret-0123456789",
+            ["Shoper:PublicBaseUrl"] = $"http://localhost:{port}",
         }, time);
         relay.UseKestrel(port);
         relay.StartServer();
@@ -204,6 +210,16 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
                 what = "wrongly typed JSON";
                 request.Content = Json(Pick(random, WronglyTyped(shop.ShopId)));
                 break;
+            case 3 when i % 24 == 3:
+                what = "malformed form";
+                request.Content = new StringContent(Pick(random,
+                [
+                    "action=install&shop=1&hash=x", "action=&shop=&hash=", "a=%zz&b=%", string.Join('&', Enumerable.Range(0, 500).Select(n => $"k{n}=v")),
+                    "action=install&shop=" + new string('s', 10_000), "&&&==&", "action=billing_install&shop=1&shop=2&hash=00",
+                    "action=install&application_code=x&shop=1&shop_url=javascript:alert(1)&timestamp=abc&hash=" + new string('0', 128),
+                ]), Encoding.UTF8);
+                request.Content.Headers.ContentType = Pick(random, [new MediaTypeHeaderValue("application/x-www-form-urlencoded"), new MediaTypeHeaderValue("multipart/form-data")]);
+                break;
             case 3:
                 what = "wrong content type";
                 request.Content = new StringContent(shop.WebhookBody("customer.written", null), Encoding.UTF8);
@@ -251,6 +267,8 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
                     "shop-id=%zz&shop-url=%&timestamp=x", "shop-id=a&shop-id=b&shop-url=http://x&timestamp=1", "max=abc", "max=-5", "max=99999999999",
                     "shopware-shop-signature=" + new string('0', 64), $"shop-id={shop.ShopId}&shop-url={shop.ShopUrl}&timestamp={stale}",
                     "q=" + new string('x', 8000), "%", "&&&=&=", "shop-id=" + shop.ShopId + "&timestamp=1&shopware-shop-signature=zz",
+                    "place=app&shop=1&timestamp=x&hash=zz", "place=&shop=&timestamp=&hash=", $"place=app&shop=99999999999999999999&timestamp={stale}&hash=" + new string('0', 128),
+                    "shop=1&shop=2&place=a&place=b&timestamp=1&hash=1&hash=2", "translations=%ZZ&shop=%00",
                 ]);
                 request.RequestUri = new Uri(request.RequestUri!.OriginalString + "?" + query, UriKind.Relative);
                 if (route.Method != "GET") request.Content = Json("{}");
@@ -263,6 +281,10 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
                     "Bearer operator-key-for-tests-012345678", "bearer operator-key-for-tests-0123456789", "Bearer \u00ff\u00fe",
                 ]));
                 request.Headers.TryAddWithoutValidation("shopware-app-signature", Pick(random, ["", "x", new string('0', 64)]));
+                request.Headers.TryAddWithoutValidation("X-Shop-License", Pick(random, ["", "x", new string('L', 5000), "../../x", "\u00ff"]));
+                request.Headers.TryAddWithoutValidation("X-Webhook-Id", Pick(random, ["", "1", "-1", "abc", new string('9', 400)]));
+                request.Headers.TryAddWithoutValidation("X-Webhook-Sha1", Pick(random, ["", "zz", new string('0', 40), new string('0', 41)]));
+                request.Headers.TryAddWithoutValidation("X-Webhook-Name", Pick(random, ["", "client.edit", "x\u00ff", new string('n', 3000)]));
                 request.Content = Json(Pick(random, MalformedJson));
                 break;
             case 10:
