@@ -8,41 +8,42 @@ namespace Relay.Telemetry;
 /// <summary>
 /// relay.queue.depth: waiting, pending (read, not acked) and retrying entries per partition. The
 /// queue is shared by every relay process, so every process reports the same figures: aggregate
-/// with max, not sum. A collection returns the last snapshot and refreshes it in the background
-/// when it is older than <see cref="RefreshInterval"/>, so a scrape never waits on the store and a
-/// store outage only makes the figures stale.
+/// with max, not sum. A timer reads the store every <see cref="RefreshInterval"/> and a collection
+/// returns the last reading, so a collection never waits on the store and a store outage only makes
+/// the figures stale.
 /// </summary>
-public sealed class QueueDepthGauge
+public sealed class QueueDepthGauge : IDisposable
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
 
     private readonly IRelayStore _store;
     private readonly int _partitions;
-    private readonly TimeProvider _time;
     private readonly ILogger<QueueDepthGauge> _logger;
+    private readonly ITimer _timer;
     private IReadOnlyList<Measurement<long>> _snapshot = [];
-    private DateTimeOffset _refreshedAt = DateTimeOffset.MinValue;
-    private int _refreshing;
+    private readonly SemaphoreSlim _reading = new(1, 1);
 
     public QueueDepthGauge(IRelayStore store, IOptions<PipelineOptions> options, TimeProvider time, IMeterFactory meters, ILogger<QueueDepthGauge> logger)
     {
         _store = store;
         _partitions = options.Value.Partitions;
-        _time = time;
         _logger = logger;
-        meters.Create(RelayMetrics.MeterName).CreateObservableGauge("relay.queue.depth", Observe, unit: "{entry}",
+        meters.Create(RelayMetrics.MeterName).CreateObservableGauge("relay.queue.depth", () => Volatile.Read(ref _snapshot), unit: "{entry}",
             description: "Queue entries per partition and state (waiting, pending, retrying); shared by all relay processes.");
-    }
-
-    private IEnumerable<Measurement<long>> Observe()
-    {
-        if (_time.GetUtcNow() - _refreshedAt >= RefreshInterval && Interlocked.Exchange(ref _refreshing, 1) == 0)
-            _ = Task.Run(RefreshAsync);
-        return Volatile.Read(ref _snapshot);
+        // A store that hangs (Redis down: up to the sync timeout) must not pile up readings: a tick
+        // that finds one under way skips.
+        _timer = time.CreateTimer(_ => { if (_reading.Wait(0)) _ = ReadAsync(); }, null, TimeSpan.Zero, RefreshInterval);
     }
 
     /// <summary>Reads the store now; the next collection reports the result.</summary>
     public async Task RefreshAsync()
+    {
+        await _reading.WaitAsync();
+        await ReadAsync();
+    }
+
+    /// <summary>Called holding <see cref="_reading"/>; releases it.</summary>
+    private async Task ReadAsync()
     {
         try
         {
@@ -63,8 +64,9 @@ public sealed class QueueDepthGauge
         }
         finally
         {
-            _refreshedAt = _time.GetUtcNow();
-            Volatile.Write(ref _refreshing, 0);
+            _reading.Release();
         }
     }
+
+    public void Dispose() => _timer.Dispose();
 }
