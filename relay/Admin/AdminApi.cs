@@ -92,6 +92,8 @@ public static class AdminApi
         var shopKey = ShopOf(user);
         var current = await settings.GetAsync(shopKey);
         var errors = new Dictionary<string, string[]>();
+        if (input.ExpectedVersion is null)
+            errors["expectedVersion"] = ["Send the version of the settings you edited (0 for the first save)."];
 
         // Sections the page leaves out keep their saved value, as credentials do.
         var target = input.Target is { } entered ? ResolveTarget(entered, current.Target, targets, options.Value, errors, requireCredentials: true) : current.Target;
@@ -123,7 +125,7 @@ public static class AdminApi
             PullInterval = TimeSpan.FromMinutes(pullMinutes),
             SyncEnabled = syncEnabled,
         };
-        var (outcome, saved) = await settings.SaveAsync(shopKey, next, input.ExpectedVersion);
+        var (outcome, saved) = await settings.SaveAsync(shopKey, next, input.ExpectedVersion!.Value);
         if (outcome == SaveOutcome.VersionConflict)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Changed elsewhere",
                 detail: $"The settings were saved elsewhere (now version {saved.Version}) after you loaded them. Reload to see the changes, then save again.",

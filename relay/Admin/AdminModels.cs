@@ -31,7 +31,8 @@ public sealed record AdminTargetView(
 /// </summary>
 public sealed record AdminSettingsInput
 {
-    public int ExpectedVersion { get; init; }
+    /// <summary>Required: a save that does not say what it edited could silently overwrite another tab's save.</summary>
+    public int? ExpectedVersion { get; init; }
     public AdminTargetInput? Target { get; init; }
     public FieldMapping? Customers { get; init; }
     public FieldMapping? Subscribers { get; init; }

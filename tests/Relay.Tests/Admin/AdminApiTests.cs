@@ -248,6 +248,12 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Contains("uniqueKey", errors);
         Assert.Contains("pullIntervalMinutes", errors);
         Assert.Equal(0, (await _relay.Get<ShopSettingsStore>().GetAsync(ShopA)).Version);
+
+        // A save must name the version it edited.
+        var (noVersion, versionProblem, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new { syncEnabled = false });
+        Assert.Equal(HttpStatusCode.BadRequest, noVersion);
+        Assert.Contains("expectedVersion", versionProblem!.ToJsonString());
+        Assert.Equal(0, (await _relay.Get<ShopSettingsStore>().GetAsync(ShopA)).Version);
     }
 
     [Fact]
