@@ -170,7 +170,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
 
     public async Task LogAsync(string shopKey, string kind, ActivityOutcome outcome, string message, string? email, string? eventId)
     {
-        var masked = email is null ? null : ActivityLog.MaskEmail(email);
+        var masked = ContactMapper.NormalizeEmail(email) is { } normalized ? ActivityLog.MaskEmail(normalized) : null;
         await activity.AppendAsync(shopKey, new ActivityEntry(time.GetUtcNow(), kind, outcome, message, masked, eventId));
         logger.LogInformation("{ShopKey} {Kind} {Outcome} {Email}: {Message}", shopKey, kind, outcome, masked, message);
     }
