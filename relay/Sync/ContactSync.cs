@@ -26,9 +26,18 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         int skipped = 0, failed = 0;
         var errors = new List<string>();
         var work = new List<Work>();
+        records = await LinkSubscribersToCustomersAsync(ctx, records, ct);
 
         foreach (var record in records)
         {
+            if (record.Kind == ShopRecordKind.Subscriber && ContactMapper.KeyOf(record, settings.UniqueKey) is null)
+            {
+                // Not a failure: a newsletter-only subscriber simply has no customer number.
+                skipped++;
+                if (live) await LogAsync(ctx, "consent", ActivityOutcome.Skipped,
+                    $"A newsletter subscriber without a customer account has no {settings.UniqueKey}, the unique key; choose e-mail as unique key to sync such subscribers.", record.Email, eventId);
+                continue;
+            }
             var mapping = record.Kind == ShopRecordKind.Customer ? settings.Customers : settings.Subscribers;
             Contact contact;
             ContactEntry? entry = null;
@@ -116,6 +125,33 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         if (live && rejected is not null) throw new TargetPermanentException($"{ctx.TargetKind} refused the contact: {rejected}");
         if (live && retry is not null) throw new TargetTransientException($"{ctx.TargetKind} could not take the contact now: {retry}");
         return new PushResult(ok, skipped, failed, errors);
+    }
+
+    /// <summary>
+    /// Subscribers are the same people as customers: when the unique key is a customer field, a
+    /// subscriber takes it from the customer with its address, so both land on one target contact.
+    /// </summary>
+    private static async Task<IReadOnlyList<ShopRecord>> LinkSubscribersToCustomersAsync(SyncContext ctx, IReadOnlyList<ShopRecord> records, CancellationToken ct)
+    {
+        if (ctx.Settings.UniqueKey == Settings.UniqueKeyKind.Email) return records;
+        var emails = records.Where(r => r.Kind == ShopRecordKind.Subscriber && r.Email is not null)
+            // As typed and lower-cased: shops compare addresses with their database's collation, which need not ignore case.
+            .SelectMany(r => new[] { r.Email!.Trim(), r.Email!.Trim().ToLowerInvariant() }).Distinct(StringComparer.Ordinal).ToList();
+        if (emails.Count == 0) return records;
+        var customers = (await ctx.Shop.FindCustomersByEmailAsync(ctx.ShopKey, emails, ct))
+            .Where(c => c.Email is not null)
+            .GroupBy(c => c.Email!.Trim().ToLowerInvariant())
+            .ToDictionary(g => g.Key, g => g.First());
+        return records.Select(r =>
+        {
+            if (r.Kind != ShopRecordKind.Subscriber || r.Email is null || !customers.TryGetValue(r.Email.Trim().ToLowerInvariant(), out var customer)) return r;
+            var fields = new Dictionary<string, string?>(r.Fields, StringComparer.Ordinal)
+            {
+                [ShopFields.CustomerNumber] = customer.Field(ShopFields.CustomerNumber),
+                [ShopFields.Id] = customer.Id,
+            };
+            return r with { Fields = fields };
+        }).ToList();
     }
 
     /// <summary>

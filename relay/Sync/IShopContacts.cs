@@ -24,6 +24,9 @@ public interface IShopContacts
     /// <summary>One page (1-based) in a stable order, so a stored page number resumes where it stopped.</summary>
     Task<ShopPage> ReadPageAsync(string shopKey, ShopRecordKind kind, int page, CancellationToken ct);
 
+    /// <summary>Customers with these addresses: a subscriber borrows its customer's number or id when that is the unique key.</summary>
+    Task<IReadOnlyList<ShopRecord>> FindCustomersByEmailAsync(string shopKey, IReadOnlyList<string> emails, CancellationToken ct);
+
     /// <summary>Addresses subscribed or waiting for confirmation: what SARE is asked about, having no change feed.</summary>
     IAsyncEnumerable<string> SubscribedEmailsAsync(string shopKey, CancellationToken ct);
 

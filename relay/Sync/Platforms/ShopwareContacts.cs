@@ -49,6 +49,16 @@ public sealed class ShopwareContacts(IServiceProvider services) : IShopContacts
         return new ShopPage(result.Data.Select(row => ToRecord(kind, row)).ToList(), result.Total);
     }
 
+    public async Task<IReadOnlyList<ShopRecord>> FindCustomersByEmailAsync(string shopKey, IReadOnlyList<string> emails, CancellationToken ct)
+    {
+        if (emails.Count == 0) return [];
+        var client = Client;
+        var access = await AccessAsync(client, shopKey);
+        var result = await client.SearchAsync<JsonElement>(access, "customer",
+            new ShopwareCriteria { Limit = Math.Max(emails.Count * 2, 1), Filter = [ShopwareFilter.EqualsAny("email", [.. emails])] }, ct);
+        return result.Data.Select(row => ToRecord(ShopRecordKind.Customer, row)).ToList();
+    }
+
     public async IAsyncEnumerable<string> SubscribedEmailsAsync(string shopKey, [EnumeratorCancellation] CancellationToken ct)
     {
         var client = Client;

@@ -246,4 +246,24 @@ public sealed class ShopwareForwardingTests : IAsyncLifetime
         await _bed.ProcessQueueAsync();
         Assert.True(_bed.Spotler.Contacts.ContainsKey("later@example.nl"));
     }
+
+    [Fact]
+    public async Task With_the_customer_number_as_key_a_subscription_lands_on_the_customers_contact()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget(), s => s with { UniqueKey = UniqueKeyKind.CustomerNumber });
+        var customer = _bed.AddCustomer("klant@example.nl", number: "K-5");
+        await _bed.SendCustomerWrittenAsync(customer.Id);
+        var subscriber = _bed.AddRecipient("Klant@example.nl", "direct");
+        await _bed.SendNewsletterAsync("newsletter.register", subscriber.Id);
+        var newsletterOnly = _bed.AddRecipient("alleen-nieuwsbrief@example.nl", "direct");
+        await _bed.SendNewsletterAsync("newsletter.register", newsletterOnly.Id);
+        await _bed.ProcessQueueAsync();
+
+        var contact = Assert.Single(_bed.Spotler.Contacts.Values);
+        Assert.Equal("K-5", contact.ExternalId);
+        Assert.True(contact.Permissions[1]);
+        // Without an account there is no customer number: acknowledged and explained, not a dead letter.
+        Assert.Empty(await _bed.DeadLettersAsync());
+        Assert.Contains(await _bed.ActivityAsync(ActivityOutcome.Skipped), e => e.Message.Contains("unique key", StringComparison.Ordinal));
+    }
 }
