@@ -25,6 +25,7 @@ builder.Services.AddAdminSessions();
 builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
 builder.Services.AddShopware();
+builder.Services.AddShoper();
 
 var app = builder.Build();
 
@@ -36,6 +37,7 @@ app.MapApiReference();
 app.MapHealth();
 app.MapOperatorApi();
 app.MapShopware();
+app.MapShoper();
 
 return app.RunOrExplain();
 

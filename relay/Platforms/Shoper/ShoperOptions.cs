@@ -1,0 +1,52 @@
+namespace Relay.Platforms.Shoper;
+
+/// <summary>
+/// The Shoper Appstore app this relay acts as. Three credentials from the developer panel:
+/// the app id and app secret (OAuth client), and the AppStore secret (signs notifications and iframe URLs).
+/// Shoper stays off while none of them is set, so a relay for Shopware only needs no Shoper settings.
+/// </summary>
+public sealed class ShoperOptions
+{
+    public const string Section = "Shoper";
+
+    /// <summary>Application id ("application_code" in notifications, OAuth client id).</summary>
+    public string? AppId { get; set; }
+
+    /// <summary>Application secret: the OAuth client secret.</summary>
+    public string? AppSecret { get; set; }
+
+    /// <summary>AppStore secret: key of the notification and iframe HMACs, one webhook key candidate.</summary>
+    public string? AppstoreSecret { get; set; }
+
+    /// <summary>
+    /// Optional "application webhook secret" for webhooks declared in the app's Appstore configuration;
+    /// their key is derived per shop from it. Webhooks the relay registers itself use their own secret.
+    /// </summary>
+    public string? AppWebhookSecret { get; set; }
+
+    /// <summary>Public https base of this relay as the shops reach it; the webhook URL registered in each shop is built from it.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>How far an iframe entry's signed timestamp may be from now, either way.</summary>
+    public TimeSpan IframeTimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Refresh the access token when less than this remains (reference apps use 24 h; tokens live 30 days).</summary>
+    public TimeSpan RefreshAhead { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Webhook deliveries larger than this are refused (413). Shoper sends whole objects, a few KB each.</summary>
+    public int MaxWebhookBodyBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Bucket assumed until a shop's first response states its own (Shoper's documented defaults).</summary>
+    public int DefaultApiLimit { get; set; } = 10;
+    public double DefaultApiBandwidth { get; set; } = 2;
+
+    /// <summary>How often a 429 or a 5xx is retried before the call fails.</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>Longest wait the client accepts from one Retry-After before giving up.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(AppId) || !string.IsNullOrWhiteSpace(AppSecret) || !string.IsNullOrWhiteSpace(AppstoreSecret);
+
+    internal string WebhookUrl => PublicBaseUrl!.TrimEnd('/') + ShoperEndpoints.WebhookPath;
+}

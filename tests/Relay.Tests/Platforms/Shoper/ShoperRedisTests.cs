@@ -1,0 +1,58 @@
+using System.Net;
+using Relay.Tests.Infrastructure;
+using Simulators.Shoper;
+
+namespace Relay.Tests.Platforms.Shoper;
+
+/// <summary>The production shape: several relay processes on one Redis, one Shoper shop between them.</summary>
+[Collection(ShoperTestbed.Collection)]
+public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisServer>
+{
+    private Dictionary<string, string?> OnRedis => new() { ["Storage:Redis"] = redis.ConnectionString };
+
+    private static void Bucket(ShoperSimulatorOptions o)
+    {
+        o.ApiLimit = 5;
+        o.ApiBandwidth = 20;
+        o.ShopLicense = "redis" + Guid.NewGuid().ToString("N");
+    }
+
+    [Fact]
+    public async Task Two_relay_processes_on_one_redis_pace_one_shop_together()
+    {
+        await using var first = await ShoperTestbed.StartAsync(manualTime: false, shop: Bucket, settings: OnRedis);
+        await first.InstallAsync();
+        first.Shop.SeedSubscriber("anna@example.com");
+        // A second relay on the same Redis, reaching the same shop (its own simulator stays unused).
+        await using var second = await ShoperTestbed.StartAsync(manualTime: false, shop: o => { Bucket(o); o.ShopLicense = first.Shop.Options.ShopLicense; }, settings: OnRedis);
+        Assert.NotNull(await second.RecordAsync());
+
+        await Task.WhenAll(Sequence(first, 20), Sequence(second, 20));
+
+        Assert.Equal(40, first.Shop.Requests.Count(r => r.Path == "/webapi/rest/subscribers" && r.Status == 200));
+        Assert.Equal(0, first.Shop.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task A_webhook_accepted_by_one_process_is_a_duplicate_for_the_other()
+    {
+        await using var first = await ShoperTestbed.StartAsync(shop: Bucket, settings: OnRedis);
+        await first.InstallAsync();
+        await using var second = await ShoperTestbed.StartAsync(shop: o => { Bucket(o); o.ShopLicense = first.Shop.Options.ShopLicense; }, settings: OnRedis);
+        const string body = "{\"user_id\":\"1001\",\"email\":\"anna@example.com\"}";
+
+        using var a = await first.Client.SendAsync(first.Shop.BuildWebhookDelivery("client.create", body));
+        using var b = await second.Client.SendAsync(first.Shop.BuildWebhookDelivery("client.create", body));
+
+        Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        Assert.Contains("\"accepted\"", await a.Content.ReadAsStringAsync());
+        Assert.Contains("\"duplicate\"", await b.Content.ReadAsStringAsync());
+    }
+
+    private static async Task Sequence(ShoperTestbed bed, int count)
+    {
+        var client = bed.ShoperClient();
+        for (var i = 0; i < count; i++)
+            await client.ListSubscribersAsync(bed.ShopKey);
+    }
+}
