@@ -17,6 +17,12 @@ public sealed record ContactEntry
     public required string Key { get; init; }
     public string? Email { get; init; }
     public bool KnownInTarget { get; init; }
+    /// <summary>
+    /// The relay's own upsert created it, so the target holds no status of its own to keep: the
+    /// customer phase of a full sync creates the contact, the subscriber phase still gives it the
+    /// shop's status. False for contacts the target reported (SARE's answer, pull-back).
+    /// </summary>
+    public bool CreatedByRelay { get; init; }
     public ConsentSide? Shop { get; init; }
     public ConsentSide? Target { get; init; }
     public DateTimeOffset? HardBouncedAt { get; init; }

@@ -83,11 +83,11 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                 continue;
             }
 
-            entry = entry with { KnownInTarget = true, Email = contact.Email ?? entry.Email };
+            entry = entry with { KnownInTarget = true, CreatedByRelay = entry.CreatedByRelay || !knownBefore, Email = contact.Email ?? entry.Email };
             var message = $"{(knownBefore ? "Updated" : "Created")} in {ctx.TargetKind}.";
             if (record.Consent is { } consent)
             {
-                var decision = ConsentPolicy.Decide(new ConsentFacts(consent, knownBefore, entry.Target, mode));
+                var decision = ConsentPolicy.Decide(new ConsentFacts(consent, knownBefore && !entry.CreatedByRelay, entry.Target, mode));
                 if (decision.Write is { } state)
                 {
                     try
@@ -170,7 +170,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                 work[i] = work[i] with
                 {
                     KnownBefore = true,
-                    Entry = work[i].Entry with { KnownInTarget = true, Target = new ConsentSide(known.State, known.At) },
+                    Entry = work[i].Entry with { KnownInTarget = true, CreatedByRelay = false, Target = new ConsentSide(known.State, known.At) },
                 };
     }
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Relay.Mapping;
 using Relay.Pipeline;
 using Relay.Platforms.Shopware;
-using Relay.Sync.Platforms;
 
 namespace Relay.Sync;
 
@@ -56,8 +55,8 @@ public sealed class ShopwareWebhookForwarder(
 
             case "checkout.customer.deleted":
                 // The business event carries the customer as it was, address included (protocol §3.4).
-                if (Entity(payload, "customer") is { } deleted && ShopwareContacts.Str(deleted, "id") is { } deletedId)
-                    await sync.EraseAsync(ctx, ShopRecordKind.Customer, deletedId, ShopwareContacts.Str(deleted, "email"), eventId, ct);
+                if (Entity(payload, "customer") is { } deleted && JsonFields.Str(deleted, "id") is { } deletedId)
+                    await sync.EraseAsync(ctx, ShopRecordKind.Customer, deletedId, JsonFields.Str(deleted, "email"), eventId, ct);
                 break;
 
             case "checkout.customer.register":
@@ -74,7 +73,7 @@ public sealed class ShopwareWebhookForwarder(
                 if (IdOf(recipient) is not { } recipientId)
                     throw new PermanentFailureException($"{envelope.Event} names no newsletter recipient id.");
                 var records = await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Subscriber, [recipientId], ct);
-                if (records.Count == 0 && envelope.Event == "newsletter.unsubscribe" && recipient is { } r && ShopwareContacts.Str(r, "email") is { } email)
+                if (records.Count == 0 && envelope.Event == "newsletter.unsubscribe" && recipient is { } r && JsonFields.Str(r, "email") is { } email)
                     // Gone already (deleted right after unsubscribing): the event itself still says who and what.
                     records = [new ShopRecord
                     {
@@ -114,10 +113,10 @@ public sealed class ShopwareWebhookForwarder(
         if (payload.ValueKind != JsonValueKind.Array) yield break;
         foreach (var write in payload.EnumerateArray())
         {
-            if (ShopwareContacts.Str(write, "entity") != "customer") continue;
+            if (JsonFields.Str(write, "entity") != "customer") continue;
             var id = write.TryGetProperty("primaryKey", out var pk) && pk.ValueKind == JsonValueKind.String ? pk.GetString() : null;
             if (id is null) continue;
-            yield return (id, ShopwareContacts.Str(write, "operation") == "delete");
+            yield return (id, JsonFields.Str(write, "operation") == "delete");
         }
     }
 
@@ -126,5 +125,5 @@ public sealed class ShopwareWebhookForwarder(
 
     /// <summary>Store-API encoding may strip "id" and leave only "_uniqueIdentifier" (protocol §3.4).</summary>
     private static string? IdOf(JsonElement? entity) =>
-        entity is { } e ? ShopwareContacts.Str(e, "id") ?? ShopwareContacts.Str(e, "_uniqueIdentifier") : null;
+        entity is { } e ? JsonFields.Str(e, "id") ?? JsonFields.Str(e, "_uniqueIdentifier") : null;
 }

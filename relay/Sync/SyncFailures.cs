@@ -1,5 +1,6 @@
 using Relay.Mapping;
 using Relay.Pipeline;
+using Relay.Platforms.Shoper;
 using Relay.Platforms.Shopware;
 using Relay.Targets;
 
@@ -20,6 +21,8 @@ public static class SyncFailures
         TargetAuthException or TargetPermanentException or TargetConfigurationException => true,
         MappingException or ShopNotReachableException => true,
         ShopwareApiException sw => !sw.IsTransient,
+        ShoperReinstallRequiredException => true,
+        ShoperApiException { StatusCode: >= 400 and < 500 and not 408 and not 429 } => true,
         _ => false,
     };
 

@@ -32,10 +32,13 @@ public static class SyncServices
         // The shop side, one line per platform.
         services.AddSingleton<ShopwareContacts>();
         services.AddSingleton<IShopContacts>(sp => sp.GetRequiredService<ShopwareContacts>());
+        services.AddSingleton<ShoperContacts>();
+        services.AddSingleton<IShopContacts>(sp => sp.GetRequiredService<ShoperContacts>());
         services.AddSingleton<ShopPlatforms>();
 
         // The queue handlers, one per platform's webhook kind.
         services.AddSingleton<IQueueHandler, ShopwareWebhookForwarder>();
+        services.AddSingleton<IQueueHandler, ShoperWebhookForwarder>();
 
         services.AddSingleton<PullBackRunner>();
         services.AddSingleton<PullBackScheduler>();

@@ -166,13 +166,5 @@ public sealed class ShopwareContacts(IServiceProvider services) : IShopContacts
     private static DateTimeOffset? Time(JsonElement row, string name) =>
         Str(row, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
-    internal static string? Str(JsonElement obj, string name) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v)
-            ? v.ValueKind switch
-            {
-                JsonValueKind.String => v.GetString(),
-                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
-                _ => null,
-            }
-            : null;
+    private static string? Str(JsonElement obj, string name) => JsonFields.Str(obj, name);
 }
