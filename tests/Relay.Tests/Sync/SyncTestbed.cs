@@ -32,14 +32,32 @@ public sealed class SyncTestbed : IAsyncDisposable
     public Infrastructure.ManualTimeProvider Time => Shopware.Time;
     public T Get<T>() where T : notnull => Shopware.Relay.Get<T>();
 
-    public static async Task<SyncTestbed> StartAsync()
+    public static async Task<SyncTestbed> StartAsync(Dictionary<string, string?>? settings = null)
     {
-        var shopware = await ShopwareTestbed.StartAsync(settings: new() { ["Sync:BackgroundEnabled"] = "false" });
+        var shopware = await ShopwareTestbed.StartAsync(settings: Settings(settings));
         await shopware.InstallAsync();
         var spotler = await SpotlerSimulator.StartAsync("ck", "cs", shopware.Time);
         var sare = await SareSimulator.StartAsync();
         return new SyncTestbed(shopware, spotler, sare);
     }
+
+    /// <summary>What the relay runs with here; a second instance started with the same settings shares the store.</summary>
+    public static Dictionary<string, string?> Settings(Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?> { ["Sync:BackgroundEnabled"] = "false" };
+        foreach (var (key, value) in extra ?? []) settings[key] = value;
+        return settings;
+    }
+
+    /// <summary>Another relay process on the same store (Redis), as behind a load balancer.</summary>
+    public Infrastructure.RelayApplication SecondInstance(Dictionary<string, string?> settings) =>
+        new(new Dictionary<string, string?>(Settings(settings))
+        {
+            ["Shopware:AppName"] = ShopwareTestbed.AppName,
+            ["Shopware:AppSecret"] = ShopwareTestbed.AppSecret,
+            ["Shopware:PublicBaseUrl"] = "http://localhost",
+            ["Pipeline:WorkersEnabled"] = "false",
+        }, Time);
 
     public TargetSettings SpotlerTarget(string secret = "cs") => new()
     {
