@@ -169,9 +169,18 @@ public static class ShoperEndpoints
         // Shoper sends no delivery id and X-Webhook-Id names the webhook, not the delivery; the same
         // webhook with the same body is the same delivery.
         var eventId = DeliveryId(webhookId, body);
-        var outcome = await inbox.AcceptAsync(shopKey, eventId, WebhookKind, Encoding.UTF8.GetString(body));
+        var outcome = await inbox.AcceptAsync(shopKey, eventId, KindOf(request.Headers["X-Webhook-Name"].ToString()), Encoding.UTF8.GetString(body));
         return TypedResults.Ok(new ShoperAck(request.Headers["X-Webhook-Name"].ToString(), outcome == AcceptOutcome.Accepted ? "accepted" : "duplicate"));
     }
+
+    /// <summary>
+    /// "shoper.webhook:client.edit". The body alone does not say whether the entity was created,
+    /// edited or deleted, so the event name travels in the kind; handlers match the prefix.
+    /// </summary>
+    public static string KindOf(string eventName) =>
+        eventName.Length is > 0 and <= 64 && eventName.All(c => char.IsAsciiLetterLower(c) || c is '.' or '_')
+            ? $"{WebhookKind}:{eventName}"
+            : WebhookKind;
 
     public static string DeliveryId(string webhookId, ReadOnlySpan<byte> body)
     {

@@ -28,7 +28,7 @@ public sealed class ShoperWebhookTests
         var store = bed.Get<IRelayStore>();
         var item = Assert.Single(await store.ReadAsync(StoreKeys.PartitionOf(bed.ShopKey, 4), "test", 10));
         Assert.Equal(bed.ShopKey, item.Event.ShopKey);
-        Assert.Equal("shoper.webhook", item.Event.Kind);
+        Assert.Equal("shoper.webhook:subscriber.create", item.Event.Kind); // the event name travels with the body
         Assert.Equal(SubscriberBody, item.Event.Body);
     }
 
