@@ -6,15 +6,18 @@ using Relay.Platforms.Shoper;
 namespace Relay.Sync;
 
 /// <summary>
-/// Queued Shoper webhooks → target. The queue keeps only the body (the resource object; the event
-/// name travelled in X-Webhook-Name and is not stored), so the kind of record is read from its id
-/// field and its current state from the REST API: a subscriber or client the shop no longer has
-/// was deleted. A deleted subscription counts as an unsubscribe; a deleted client is erased when
-/// the merchant enabled it.
+/// Queued Shoper webhooks → target. The kind carries the event name ("shoper.webhook:subscriber.edit");
+/// the body is the resource object. Creates and edits are re-read from the REST API, so the target
+/// gets what the shop holds now whatever order deliveries arrive in; a record the shop no longer has
+/// was deleted. A deleted subscription counts as an unsubscribe; a deleted client is erased when the
+/// merchant enabled it. Kinds without an event name (queued before the name was kept) are read by
+/// their id field alone.
 /// </summary>
 public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sync, ShopActivity shops) : IQueueHandler
 {
-    public bool Handles(string kind) => kind == ShoperEndpoints.WebhookKind;
+    public bool Handles(string kind) => kind == ShoperEndpoints.WebhookKind || kind.StartsWith(ShoperEndpoints.WebhookKind + ":", StringComparison.Ordinal);
+
+    private static string? EventOf(string kind) => kind.Length > ShoperEndpoints.WebhookKind.Length ? kind[(ShoperEndpoints.WebhookKind.Length + 1)..] : null;
 
     public async Task HandleAsync(QueueItem item, CancellationToken ct)
     {
@@ -49,10 +52,17 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
 
     private async Task ForwardAsync(SyncContext ctx, JsonElement body, InboxEvent evt, CancellationToken ct)
     {
+        var eventName = EventOf(evt.Kind);
         var email = JsonFields.Str(body, "email");
-        if (JsonFields.Str(body, "subscriber_id") is { } subscriberId)
+        var subscriberId = JsonFields.Str(body, "subscriber_id");
+        var userId = JsonFields.Str(body, "user_id");
+        var isSubscriber = eventName?.StartsWith("subscriber.", StringComparison.Ordinal) ?? subscriberId is not null;
+        var isClient = eventName?.StartsWith("client.", StringComparison.Ordinal) ?? (subscriberId is null && userId is not null);
+        var deleted = eventName?.EndsWith(".delete", StringComparison.Ordinal) == true;
+
+        if (isSubscriber && subscriberId is not null)
         {
-            var records = await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Subscriber, [subscriberId], ct);
+            var records = deleted ? [] : await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Subscriber, [subscriberId], ct);
             if (records.Count == 0)
             {
                 if (email is null) throw new PermanentFailureException("A Shoper subscriber webhook without e-mail named a subscriber the shop no longer has.");
@@ -66,13 +76,13 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
             }
             await sync.PushAsync(ctx, records, SyncMode.Live, evt.EventId, ct);
         }
-        else if (JsonFields.Str(body, "user_id") is { } userId)
+        else if (isClient && userId is not null)
         {
-            var records = await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Customer, [userId], ct);
+            var records = deleted ? [] : await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Customer, [userId], ct);
             if (records.Count == 0) await sync.EraseAsync(ctx, ShopRecordKind.Customer, userId, email, evt.EventId, ct);
             else await sync.PushAsync(ctx, records, SyncMode.Live, evt.EventId, ct);
         }
         else
-            await sync.LogAsync(ctx, "shoper", ActivityOutcome.Skipped, "The relay does not forward this webhook (neither a subscriber nor a client).", null, evt.EventId);
+            await sync.LogAsync(ctx, eventName ?? "shoper", ActivityOutcome.Skipped, "The relay does not forward this webhook (neither a subscriber nor a client).", null, evt.EventId);
     }
 }

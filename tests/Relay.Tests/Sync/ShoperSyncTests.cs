@@ -30,9 +30,9 @@ public sealed class ShoperSyncTests : IAsyncLifetime
         await _bed.DisposeAsync();
     }
 
-    private async Task ConfigureAsync(TargetSettings target)
+    private async Task ConfigureAsync(TargetSettings target, bool erase = false)
     {
-        var (outcome, _) = await _bed.Get<ShopSettingsStore>().SaveAsync(_bed.ShopKey, new ShopSettings { Target = target, SyncEnabled = true }, 0);
+        var (outcome, _) = await _bed.Get<ShopSettingsStore>().SaveAsync(_bed.ShopKey, new ShopSettings { Target = target, SyncEnabled = true, EraseInTargetOnDelete = erase }, 0);
         Assert.Equal(SaveOutcome.Saved, outcome);
     }
 
@@ -141,5 +141,21 @@ public sealed class ShoperSyncTests : IAsyncLifetime
             r => Assert.Contains("limit=50", r.Query, StringComparison.Ordinal));
         Assert.All(_spotler.ContactListBatches, size => Assert.InRange(size, 1, 50));
         Assert.True(_spotler.Contacts["klient000@example.pl"].Permissions[1]);
+    }
+
+    [Fact]
+    public async Task A_client_deleted_in_Shoper_is_erased_in_the_target_when_enabled()
+    {
+        await ConfigureAsync(Spotler(), erase: true);
+        _bed.Shop.SeedUser("weg@example.pl");
+        var userId = _bed.Shop.Read(shop => shop.Users.Values.Single().UserId);
+        var body = $"{{\"user_id\":\"{userId}\",\"email\":\"weg@example.pl\",\"firstname\":\"Jan\"}}";
+        await DeliverAsync("client.create", body);
+        Assert.False(_spotler.Contacts["weg@example.pl"].Anonymized);
+
+        _bed.Shop.Read(shop => shop.Users.Remove(userId));
+        await DeliverAsync("client.delete", body.Replace("}", ",\"active\":\"0\"}"));
+
+        Assert.True(_spotler.Contacts["weg@example.pl"].Anonymized);
     }
 }
