@@ -1,4 +1,5 @@
 using Relay.Mapping;
+using Relay.Targets;
 
 namespace Relay.Settings;
 
@@ -59,4 +60,28 @@ public static class DefaultMappings
 
     private static FieldRule Copy(string source, string target, params string[] transforms) =>
         new() { Target = target, Sources = [source], Transforms = transforms };
+}
+
+public static class ShopSettingsAccounts
+{
+    /// <summary>
+    /// The target account with the merchant's chosen lists folded into the target's own option, unless
+    /// that option was set explicitly: SARE puts contacts into groups ("groupIds"), Spotler writes
+    /// consent to one permission bit ("permissionBit", the first list).
+    /// </summary>
+    public static TargetAccount? TargetAccount(this ShopSettings settings, string shopKey)
+    {
+        if (settings.Target is not { } target) return null;
+        var options = new Dictionary<string, string>(target.Options);
+        var lists = settings.Lists.Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => l.Trim()).ToList();
+        if (lists.Count > 0)
+        {
+            switch (target.Kind.ToLowerInvariant())
+            {
+                case "sare": options.TryAdd("groupIds", string.Join(",", lists)); break;
+                case "spotler": options.TryAdd("permissionBit", lists[0]); break;
+            }
+        }
+        return (target with { Options = options }).ToAccount(shopKey);
+    }
 }

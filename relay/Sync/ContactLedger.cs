@@ -29,7 +29,21 @@ public sealed record ContactEntry
 }
 
 /// <summary>
-/// Per-shop store of <see cref="ContactEntry"/>, keyed by a hash of the unique key (keys can be
+/// Whose knowledge a ledger holds: one shop and one target account. What the relay knows about a
+/// contact in one marketing system says nothing about another, so switching the shop's target (or
+/// account) starts from a clean ledger instead of skipping writes the new target never got.
+/// </summary>
+public sealed record LedgerScope(string ShopKey, string Target)
+{
+    /// <summary>kind, base URL and the account's first credential (Spotler consumer key, SARE uid, MiniCRM system id): identifiers, never the secret.</summary>
+    public static LedgerScope For(string shopKey, Targets.TargetAccount account, string? accountIdentifier) =>
+        new(shopKey, ContactLedger.Hash($"{account.Kind.ToLowerInvariant()}|{account.BaseUrl}|{accountIdentifier}")[..12]);
+
+    public string Item(string name) => StoreKeys.ShopItem(ShopKey, $"{Target}:{name}");
+}
+
+/// <summary>
+/// Per-shop, per-target store of <see cref="ContactEntry"/>, keyed by a hash of the unique key (keys can be
 /// addresses, and store keys show up in tooling), with two small indexes: by e-mail, because SARE and
 /// bounces name only the address, and by shop record, because Shopware's customer.deleted names only
 /// the id. Read-modify-write is not atomic: two events for one contact handled at the same instant
@@ -37,34 +51,34 @@ public sealed record ContactEntry
 /// </summary>
 public sealed class ContactLedger(IRelayStore store)
 {
-    private static string EntryKey(string shopKey, string key) => StoreKeys.ShopItem(shopKey, "contact:" + Hash(key));
-    private static string EmailKey(string shopKey, string email) => StoreKeys.ShopItem(shopKey, "contact-email:" + Hash(email.Trim().ToLowerInvariant()));
-    private static string RecordKey(string shopKey, ShopRecordKind kind, string id) => StoreKeys.ShopItem(shopKey, $"contact-record:{kind}:{Hash(id)}");
+    private static string EntryKey(LedgerScope scope, string key) => scope.Item("contact:" + Hash(key));
+    private static string EmailKey(LedgerScope scope, string email) => scope.Item("contact-email:" + Hash(email.Trim().ToLowerInvariant()));
+    private static string RecordKey(LedgerScope scope, ShopRecordKind kind, string id) => scope.Item($"contact-record:{kind}:{Hash(id)}");
 
-    public async Task<ContactEntry?> GetAsync(string shopKey, string key) =>
-        await store.GetAsync(EntryKey(shopKey, key)) is { } json ? JsonSerializer.Deserialize<ContactEntry>(json, JsonDefaults.Options) : null;
+    public async Task<ContactEntry?> GetAsync(LedgerScope scope, string key) =>
+        await store.GetAsync(EntryKey(scope, key)) is { } json ? JsonSerializer.Deserialize<ContactEntry>(json, JsonDefaults.Options) : null;
 
-    public async Task<ContactEntry?> FindByEmailAsync(string shopKey, string email) =>
-        await store.GetAsync(EmailKey(shopKey, email)) is { } key ? await GetAsync(shopKey, key) : null;
+    public async Task<ContactEntry?> FindByEmailAsync(LedgerScope scope, string email) =>
+        await store.GetAsync(EmailKey(scope, email)) is { } key ? await GetAsync(scope, key) : null;
 
-    public async Task<ContactEntry?> FindByRecordAsync(string shopKey, ShopRecordKind kind, string id) =>
-        await store.GetAsync(RecordKey(shopKey, kind, id)) is { } key ? await GetAsync(shopKey, key) : null;
+    public async Task<ContactEntry?> FindByRecordAsync(LedgerScope scope, ShopRecordKind kind, string id) =>
+        await store.GetAsync(RecordKey(scope, kind, id)) is { } key ? await GetAsync(scope, key) : null;
 
-    public async Task SaveAsync(string shopKey, ContactEntry entry, ShopRecord? record = null)
+    public async Task SaveAsync(LedgerScope scope, ContactEntry entry, ShopRecord? record = null)
     {
-        await store.SetAsync(EntryKey(shopKey, entry.Key), JsonSerializer.Serialize(entry, JsonDefaults.Options));
-        if (entry.Email is { Length: > 0 } email) await store.SetAsync(EmailKey(shopKey, email), entry.Key);
-        if (record is not null) await store.SetAsync(RecordKey(shopKey, record.Kind, record.Id), entry.Key);
+        await store.SetAsync(EntryKey(scope, entry.Key), JsonSerializer.Serialize(entry, JsonDefaults.Options));
+        if (entry.Email is { Length: > 0 } email) await store.SetAsync(EmailKey(scope, email), entry.Key);
+        if (record is not null) await store.SetAsync(RecordKey(scope, record.Kind, record.Id), entry.Key);
     }
 
-    public async Task DeleteAsync(string shopKey, ContactEntry entry, ShopRecordKind? kind = null, string? recordId = null)
+    public async Task DeleteAsync(LedgerScope scope, ContactEntry entry, ShopRecordKind? kind = null, string? recordId = null)
     {
-        await store.DeleteAsync(EntryKey(shopKey, entry.Key));
-        if (entry.Email is { Length: > 0 } email) await store.DeleteAsync(EmailKey(shopKey, email));
-        if (kind is { } k && recordId is not null) await store.DeleteAsync(RecordKey(shopKey, k, recordId));
+        await store.DeleteAsync(EntryKey(scope, entry.Key));
+        if (entry.Email is { Length: > 0 } email) await store.DeleteAsync(EmailKey(scope, email));
+        if (kind is { } k && recordId is not null) await store.DeleteAsync(RecordKey(scope, k, recordId));
     }
 
-    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
+    internal static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
 }
 
 /// <summary>

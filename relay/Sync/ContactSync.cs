@@ -45,7 +45,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
             {
                 var key = ContactMapper.KeyOf(record, settings.UniqueKey) ?? throw new MappingException(
                     $"The {record.Kind.ToString().ToLowerInvariant()} has no value for the unique key ({settings.UniqueKey}).");
-                entry = await ledger.GetAsync(ctx.ShopKey, key) ?? new ContactEntry { Key = key, Email = ContactMapper.NormalizeEmail(record.Email) };
+                entry = await ledger.GetAsync(ctx.Ledger, key) ?? new ContactEntry { Key = key, Email = ContactMapper.NormalizeEmail(record.Email) };
                 if (live && record.Consent is { } consent && record.Email is { } email && await echoes.IsEchoAsync(ctx.ShopKey, email, consent.State))
                 {
                     skipped++;
@@ -107,14 +107,14 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                     {
                         failed++;
                         errors.Add(e.Message);
-                        await ledger.SaveAsync(ctx.ShopKey, entry, record);
+                        await ledger.SaveAsync(ctx.Ledger, entry, record);
                         continue;
                     }
                 }
                 else message += $" Newsletter unchanged: {decision.Reason}";
                 entry = entry with { Shop = new ConsentSide(consent.State, consent.At) };
             }
-            await ledger.SaveAsync(ctx.ShopKey, entry, record);
+            await ledger.SaveAsync(ctx.Ledger, entry, record);
             ok++;
             if (live) await LogAsync(ctx, record.Consent is null ? "contact" : "consent", ActivityOutcome.Ok, message, record.Email, eventId);
         }
@@ -177,8 +177,8 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
     /// <summary>GDPR erase of a contact deleted in the shop, when the merchant switched it on.</summary>
     public async Task EraseAsync(SyncContext ctx, ShopRecordKind kind, string recordId, string? email, string? eventId, CancellationToken ct)
     {
-        var entry = await ledger.FindByRecordAsync(ctx.ShopKey, kind, recordId)
-            ?? (email is not null ? await ledger.FindByEmailAsync(ctx.ShopKey, email) : null);
+        var entry = await ledger.FindByRecordAsync(ctx.Ledger, kind, recordId)
+            ?? (email is not null ? await ledger.FindByEmailAsync(ctx.Ledger, email) : null);
         email ??= entry?.Email;
         if (!ctx.Settings.EraseInTargetOnDelete)
         {
@@ -197,7 +197,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
             return;
         }
         await ctx.Target.EraseContactAsync(key, email, ct);
-        if (entry is not null) await ledger.DeleteAsync(ctx.ShopKey, entry, kind, recordId);
+        if (entry is not null) await ledger.DeleteAsync(ctx.Ledger, entry, kind, recordId);
         await LogAsync(ctx, "erase", ActivityOutcome.Ok, $"Deleted in the shop; erased in {ctx.TargetKind}.", email, eventId);
     }
 

@@ -93,8 +93,8 @@ public sealed class PullBackRunner(
         int optedOut = 0, bounced = 0;
         foreach (var change in result.Consent)
         {
-            var entry = await ledger.GetAsync(ctx.ShopKey, change.Key)
-                ?? (change.Email is { } e ? await ledger.FindByEmailAsync(ctx.ShopKey, e) : null);
+            var entry = await ledger.GetAsync(ctx.Ledger, change.Key)
+                ?? (change.Email is { } e ? await ledger.FindByEmailAsync(ctx.Ledger, e) : null);
             var email = change.Email ?? entry?.Email;
             if (email is null) continue;
             entry ??= new ContactEntry { Key = change.Key, Email = ContactMapper.NormalizeEmail(email), KnownInTarget = true };
@@ -103,21 +103,21 @@ public sealed class PullBackRunner(
             {
                 // The relay never subscribes anyone in the shop: opt-ins belong to the shop. Remembered, though,
                 // so the policy knows what the target has.
-                await ledger.SaveAsync(ctx.ShopKey, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
+                await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
                 continue;
             }
             if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && shopSide.At > change.At)
             {
                 // The shop's opt-in is newer; the forwarder decides whether it wins (a confirmed one does).
-                await ledger.SaveAsync(ctx.ShopKey, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
+                await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
                 continue;
             }
             if (await OptOutInShopAsync(ctx, entry, email, change.At, $"Unsubscribed in {change.Source ?? ctx.TargetKind}", ct)) optedOut++;
         }
         foreach (var bounce in result.Bounces)
         {
-            var entry = (bounce.Key is { } key ? await ledger.GetAsync(ctx.ShopKey, key) : null)
-                ?? await ledger.FindByEmailAsync(ctx.ShopKey, bounce.Email)
+            var entry = (bounce.Key is { } key ? await ledger.GetAsync(ctx.Ledger, key) : null)
+                ?? await ledger.FindByEmailAsync(ctx.Ledger, bounce.Email)
                 ?? new ContactEntry { Key = bounce.Key ?? ContactMapper.NormalizeEmail(bounce.Email)!, Email = ContactMapper.NormalizeEmail(bounce.Email), KnownInTarget = true };
             // A soft bounce is the mailbox's bad day, not a dead address.
             if (bounce.Kind == BounceKind.Soft) continue;
@@ -135,13 +135,13 @@ public sealed class PullBackRunner(
         var target = new ConsentSide(ConsentState.Unsubscribed, at);
         if (entry.Shop?.State == ConsentState.Unsubscribed && entry.Target?.State == ConsentState.Unsubscribed)
         {
-            await ledger.SaveAsync(ctx.ShopKey, entry with { Target = entry.Target.At > at ? entry.Target : target });
+            await ledger.SaveAsync(ctx.Ledger, entry with { Target = entry.Target.At > at ? entry.Target : target });
             return false;
         }
         // Marked before the write: the shop may send its webhook before the PATCH even returns.
         await echoes.MarkAsync(ctx.ShopKey, email, ConsentState.Unsubscribed);
         var changed = await ctx.Shop.OptOutAsync(ctx.ShopKey, email, ct);
-        await ledger.SaveAsync(ctx.ShopKey, entry with
+        await ledger.SaveAsync(ctx.Ledger, entry with
         {
             KnownInTarget = true,
             Target = target,

@@ -59,6 +59,9 @@ public sealed class ShopSettingsValidatorTests : IDisposable
         Assert.True(Validate(new ShopSettings { Target = Spotler(options: new() { ["permissionBit"] = "3" }) }).ContainsKey("target"));
         Assert.True(Validate(new ShopSettings { Target = Spotler(options: new() { ["colour"] = "red" }) }).ContainsKey("target.options.colour"));
         Assert.True(Validate(new ShopSettings { SyncEnabled = true }).ContainsKey("target"));
+        // Lists become the target's own option (Spotler: the permission bit), so they are checked by its rules.
+        Assert.True(Validate(new ShopSettings { Target = Spotler(), Lists = ["3"] }).ContainsKey("target"));
+        Assert.Empty(Validate(new ShopSettings { Target = Spotler(), Lists = ["2"] }));
     }
 
     [Theory]

@@ -266,4 +266,20 @@ public sealed class ShopwareForwardingTests : IAsyncLifetime
         Assert.Empty(await _bed.DeadLettersAsync());
         Assert.Contains(await _bed.ActivityAsync(ActivityOutcome.Skipped), e => e.Message.Contains("unique key", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task The_merchants_lists_decide_the_SARE_groups_and_the_Spotler_permission()
+    {
+        await _bed.ConfigureAsync(_bed.SareTarget() with { Options = new Dictionary<string, string>() }, s => s with { Lists = ["341", "1"] });
+        var recipient = _bed.AddRecipient("vip@example.pl", "direct");
+        await _bed.SendNewsletterAsync("newsletter.register", recipient.Id);
+        await _bed.ProcessQueueAsync();
+        Assert.Equal([1, 341], _bed.Sare.Subscribers["vip@example.pl"].Groups.Order());
+
+        await _bed.ConfigureAsync(_bed.SpotlerTarget(), s => s with { Lists = ["2"] });
+        await _bed.SendNewsletterAsync("newsletter.confirm", recipient.Id);
+        await _bed.ProcessQueueAsync();
+        Assert.True(_bed.Spotler.Contacts["vip@example.pl"].Permissions[2]);
+        Assert.False(_bed.Spotler.Contacts["vip@example.pl"].Permissions.ContainsKey(1));
+    }
 }
