@@ -11,8 +11,8 @@ public enum PullBackOutcome { Done, Skipped, Busy }
 
 public sealed record PullBackResult(PullBackOutcome Outcome, int OptedOut = 0, int Bounced = 0, string? Reason = null);
 
-/// <summary>Where a shop's pull-back stands: the target's cursor and when it last ran.</summary>
-public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt);
+/// <summary>Where a shop's pull-back stands: the target's cursor (valid for the target account it came from) and when it last ran.</summary>
+public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, string? Target = null);
 
 /// <summary>
 /// Target → shop: unsubscribes and hard bounces found in the marketing system become opt-outs in the
@@ -59,6 +59,8 @@ public sealed class PullBackRunner(
     private async Task<PullBackResult> PullAsync(SyncContext ctx, CancellationToken ct)
     {
         var state = await GetStateAsync(ctx.ShopKey);
+        // Another target account's cursor means nothing to this one: start with its first-pull lookback.
+        if (state.Target != ctx.Ledger.Target) state = state with { Cursor = null };
         var startedAt = time.GetUtcNow();
         int optedOut = 0, bounced = 0;
         string? cursor = state.Cursor;
@@ -80,7 +82,7 @@ public sealed class PullBackRunner(
         else
             (optedOut, bounced, cursor) = await ApplyAsync(ctx, await ctx.Target.PullChangesAsync(new PullRequest(state.Cursor), ct), ct);
 
-        await store.SetAsync(StateKey(ctx.ShopKey), JsonSerializer.Serialize(new PullBackState(cursor ?? state.Cursor, startedAt), JsonDefaults.Options));
+        await store.SetAsync(StateKey(ctx.ShopKey), JsonSerializer.Serialize(new PullBackState(cursor ?? state.Cursor, startedAt, ctx.Ledger.Target), JsonDefaults.Options));
         if (optedOut + bounced > 0)
             logger.LogInformation("Pull-back for {ShopKey}: {OptedOut} opt-outs, {Bounced} hard bounces written to the shop", ctx.ShopKey, optedOut, bounced);
         return new PullBackResult(PullBackOutcome.Done, optedOut, bounced);
