@@ -26,6 +26,7 @@ builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
 builder.Services.AddShopware();
 builder.Services.AddShoper();
+builder.AddTelemetry();
 
 var app = builder.Build();
 

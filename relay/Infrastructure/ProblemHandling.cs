@@ -27,6 +27,15 @@ public static class ProblemHandling
         return app;
     }
 
+    /// <summary>Redis down, restarting or still loading its AOF: temporary, and the request changed nothing that was promised.</summary>
+    private static bool IsStoreOutage(Exception e) => e switch
+    {
+        StackExchange.Redis.RedisConnectionException or TimeoutException => true,
+        StackExchange.Redis.RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal),
+        AggregateException { InnerExceptions: [var inner] } => IsStoreOutage(inner),
+        _ => false,
+    };
+
     private sealed class BadInputExceptionHandler(IProblemDetailsService problems, ILogger<BadInputExceptionHandler> logger) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
@@ -37,15 +46,33 @@ public static class ProblemHandling
                 BadHttpRequestException bad => (bad.StatusCode, "Bad request"),
                 System.Text.Json.JsonException => (400, "Malformed JSON"),
                 FormatException => (400, "Malformed input"),
+                _ when IsStoreOutage(exception) => (503, "Store unavailable"),
                 _ => (500, "Internal error"),
             };
-            if (status >= 500)
+            if (status == 503)
+            {
+                // Nothing was accepted, and the sender may try again: Shopware's and Shoper's retries
+                // (and the operator's load balancer) treat 503 as temporary, 500 as a bug.
+                logger.LogWarning("Store unreachable on {Path}: {Error}", http.Request.Path, exception.Message);
+                http.Response.Headers.RetryAfter = "5";
+            }
+            else if (status >= 500)
                 logger.LogError(exception, "Unhandled error on {Path}", http.Request.Path);
             http.Response.StatusCode = status;
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {
                 HttpContext = http,
-                ProblemDetails = { Status = status, Title = title, Detail = status < 500 ? exception.Message : "The relay could not complete the request; it has been logged." },
+                ProblemDetails =
+                {
+                    Status = status,
+                    Title = title,
+                    Detail = status switch
+                    {
+                        < 500 => exception.Message,
+                        503 => "The relay cannot reach its store right now; nothing was accepted. Try again shortly.",
+                        _ => "The relay could not complete the request; it has been logged.",
+                    },
+                },
                 Exception = exception,
             });
         }

@@ -82,7 +82,7 @@ public sealed class QueueWorker(
     private async Task HandleAsync(QueueItem item, CancellationToken ct)
     {
         var handler = Array.Find(_handlers, h => h.Handles(item.Event.Kind));
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["ShopKey"] = item.Event.ShopKey, ["EventId"] = item.Event.EventId });
+        using var scope = logger.BeginScope(new Telemetry.EventLogScope(item.Event.ShopKey, item.Event.EventId));
         if (handler is null)
         {
             await DeadLetterAsync(item, $"No handler for events of kind '{item.Event.Kind}'.");

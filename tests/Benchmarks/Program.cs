@@ -7,8 +7,19 @@ switch (args.FirstOrDefault())
     case "inbox":
         await InboxBenchmark.RunAsync(arguments);
         break;
+    case "ingest":
+        await IngestBenchmark.RunAsync(arguments);
+        break;
+    case "bare-server":
+        await BareServer.RunAsync(arguments);
+        break;
     default:
-        Console.WriteLine("usage: dotnet run -c Release --project tests/Benchmarks -- inbox [--events 1000000] [--concurrency 256] [--redis host:port]");
+        Console.WriteLine("""
+            usage: dotnet run -c Release --project tests/Benchmarks -- <name> [options]
+              inbox   [--events 1000000] [--concurrency 256] [--partitions 4] [--redis host:port] [--appendonly yes|no]
+              ingest  [--duration 60] [--rate <per second>, default 80 % of the relay's max] [--probe 10] [--warmup 5]
+                      [--connections 64] [--body 2048] [--workers off|on] [--partitions 4] [--redis host:port] [--appendonly yes|no]
+            """);
         return 2;
 }
 return 0;

@@ -1,4 +1,5 @@
 using Relay.Platforms.Shopware;
+using Relay.Telemetry;
 
 // In the root namespace, like the other composition helpers, so Program.cs needs no extra using.
 namespace Relay;
@@ -78,6 +79,7 @@ public static class ShopwareServices
         group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
             .WithName("ShopwareWebhook")
             .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
+            .CountsRejections(ShopwareShops.Platform)
             .Accepts<System.Text.Json.JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)

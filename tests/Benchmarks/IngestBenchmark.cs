@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using Simulators.Shopware;
+using StackExchange.Redis;
+
+namespace Benchmarks;
+
+/// <summary>
+/// The relay as it runs in production (Relay.dll, Release, its own process, on a Redis of the
+/// benchmark's own with AOF) with one Shopware shop installed through the real handshake, under signed
+/// webhooks of ~2 KB with unique event ids from this process over loopback. The same load goes to a bare
+/// Kestrel process that only reads the body and answers 204, which is the ceiling the relay is compared with.
+/// Per target: the most it takes (closed loop), then an open-loop run at a fixed rate (default 80 % of
+/// the relay's most) with latency measured from each request's due time, errors and peak RSS.
+/// </summary>
+internal static class IngestBenchmark
+{
+    private const string AppName = "RelayBench";
+
+    public static async Task RunAsync(Arguments args)
+    {
+        var duration = TimeSpan.FromSeconds(args.Int("duration", 60));
+        var probe = TimeSpan.FromSeconds(args.Int("probe", 10));
+        var warmup = TimeSpan.FromSeconds(args.Int("warmup", 5));
+        var connections = args.Int("connections", 64);
+        var bodySize = args.Int("body", 2048);
+        var workers = args.Get("workers") is "on";
+        var partitions = args.Int("partitions", 4);
+        var fixedRate = args.Get("rate") is { } r ? double.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : (double?)null;
+
+        await using var redis = await BenchRedis.StartAsync(args);
+        var appSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var relayPort = ChildProcess.FreePort();
+        await using var relay = await ChildProcess.StartAsync("relay", Path.Combine(AppContext.BaseDirectory, "Relay.dll"),
+            ["--urls", $"http://127.0.0.1:{relayPort}"], relayPort, new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Storage__Redis"] = redis.ConnectionString,
+                ["Secrets__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["Shopware__AppName"] = AppName,
+                ["Shopware__AppSecret"] = appSecret,
+                ["Shopware__PublicBaseUrl"] = $"http://127.0.0.1:{relayPort}",
+                ["Pipeline__WorkersEnabled"] = workers ? "true" : "false",
+                ["Pipeline__Partitions"] = partitions.ToString(),
+                ["Logging__LogLevel__Default"] = "Warning",
+            }, "/health/ready");
+
+        // Install through the real handshake: registration, confirmation, app.installed, app.activated.
+        using var installClient = new HttpClient { BaseAddress = new Uri(relay.BaseUrl) };
+        await using var shop = await ShopwareShopSimulator.StartAsync(installClient, new ShopwareShopSimulatorOptions { AppName = AppName, AppSecret = appSecret });
+        var install = await shop.InstallAsync();
+        if (!install.Succeeded) throw new InvalidOperationException($"Shop install failed: {install}");
+
+        var barePort = ChildProcess.FreePort();
+        await using var bare = await ChildProcess.StartAsync("bare", Path.Combine(AppContext.BaseDirectory, "Benchmarks.dll"),
+            ["bare-server", "--port", barePort.ToString()], barePort, new Dictionary<string, string>
+            {
+                // The relay runs with server GC (Web SDK default); the baseline must too.
+                ["DOTNET_gcServer"] = "1",
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            }, "/health/live");
+
+        var webhooks = new SignedWebhooks(shop.ShopId, shop.ShopUrl, shop.ShopSecret!, bodySize, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+        long next = -1;
+        long NextIndex() => Interlocked.Increment(ref next);
+        using var client = HttpLoad.Client(connections);
+        var relayUrl = new Uri($"{relay.BaseUrl}/shopware/webhook");
+        var bareUrl = new Uri($"{bare.BaseUrl}/shopware/webhook");
+
+        Console.WriteLine($"ingest: signed Shopware webhooks of {webhooks.Size:N0} bytes, unique event ids, HTTP/1.1 over loopback, {connections} connections");
+        Console.WriteLine($"        relay workers {(workers ? "on (events are dead-lettered: no forwarding handler yet)" : "off (ingest only)")}; " +
+                          $"load generator, relay, bare server and redis share {Environment.ProcessorCount} cores");
+
+        long relayAccepted = 0;
+        var max = new Dictionary<string, double>();
+        foreach (var (name, url) in new[] { ("relay", relayUrl), ("bare", bareUrl) })
+        {
+            var w = await HttpLoad.ClosedLoopAsync(client, url, webhooks, NextIndex, connections, warmup);
+            var m = await HttpLoad.ClosedLoopAsync(client, url, webhooks, NextIndex, connections, probe);
+            if (name == "relay") relayAccepted += w.Accepted + m.Accepted;
+            max[name] = m.PerSecond;
+            Console.WriteLine($"  {name,-6} max (closed loop, {connections} in flight, {probe.TotalSeconds:N0} s): {m.PerSecond,10:N0}/s   errors {m.Errors}");
+        }
+
+        var rate = fixedRate ?? Math.Floor(0.8 * max["relay"]);
+        Console.WriteLine($"  open loop at {rate:N0}/s for {duration.TotalSeconds:N0} s{(fixedRate is null ? " (80 % of the relay's max)" : "")}:");
+        var results = new List<LoadResult>();
+        foreach (var (name, url) in new[] { ("relay", relayUrl), ("bare", bareUrl) })
+        {
+            var result = await HttpLoad.OpenLoopAsync(name, client, url, webhooks, NextIndex, rate, duration);
+            if (name == "relay") relayAccepted += result.Accepted;
+            results.Add(result);
+        }
+
+        Console.WriteLine($"    {"",-22}{"relay",18}{"bare Kestrel",18}");
+        void Row(string label, Func<LoadResult, string> value) => Console.WriteLine($"    {label,-22}{value(results[0]),18}{value(results[1]),18}");
+        Row("accepted/s", x => x.AcceptedPerSecond.ToString("N0"));
+        Row("latency p50", x => $"{x.Percentile(0.50):N2} ms");
+        Row("latency p99", x => $"{x.Percentile(0.99):N2} ms");
+        Row("latency p99.9", x => $"{x.Percentile(0.999):N2} ms");
+        Row("latency max", x => $"{x.Percentile(1):N2} ms");
+        Row("errors", x => $"{x.Errors} ({x.Rejected}/{x.Failed}/{x.NotSent})");
+        Console.WriteLine($"    {"peak RSS (VmHWM)",-22}{relay.PeakRssMb() + " MB",18}{bare.PeakRssMb() + " MB",18}");
+        Console.WriteLine("    (errors: non-2xx / no answer / not sent because more than 20,000 were open)");
+
+        var ratio = max["relay"] / max["bare"];
+        var relayOpen = results[0];
+        Console.WriteLine($"  relay/bare max rate      {ratio:P0}   (target >= 50 %)   {Verdict(ratio >= 0.5)}");
+        Console.WriteLine($"  relay p99 at {rate:N0}/s    {relayOpen.Percentile(0.99):N2} ms   (target < 20 ms at 80 % of max)   {Verdict(relayOpen.Percentile(0.99) < 20 && relayOpen.Errors == 0)}");
+        Console.WriteLine($"  relay peak RSS           {relay.PeakRssMb()} MB   (target < 250 MB)   {Verdict(relay.PeakRssMb() is > 0 and < 250)}");
+
+        if (!workers)
+        {
+            // Every 2xx must be an entry in a queue stream: the inbox answered only after the write.
+            var stored = await StoredEntriesAsync(redis.ConnectionString, partitions);
+            Console.WriteLine($"  redis: {stored:N0} queued entries for {relayAccepted:N0} accepted webhooks {Verdict(stored == relayAccepted)}; {await redis.UsedMemoryMbAsync():N0} MB used");
+        }
+    }
+
+    private static string Verdict(bool met) => met ? "met" : "NOT MET";
+
+    private static async Task<long> StoredEntriesAsync(string connection, int partitions)
+    {
+        using var mux = await ConnectionMultiplexer.ConnectAsync(connection);
+        var db = mux.GetDatabase();
+        long total = 0;
+        for (var p = 0; p < partitions; p++)
+            total += (long)await db.ExecuteAsync("XLEN", Relay.Storage.StoreKeys.Stream(p));
+        return total;
+    }
+}
