@@ -58,20 +58,41 @@ public static class ShopwareWebhooks
         var now = time.GetUtcNow();
         var partitions = pipeline.Value.Partitions;
 
+        // Each delivery is applied once: a retried or replayed app.deactivated must not undo a later
+        // app.activated. After twice the tolerance the timestamp check refuses it anyway.
+        var seenKey = envelope.EventId is { Length: > 0 and <= 128 } eventId ? Storage.StoreKeys.ShopItem(shop!.Key, "shopware:lifecycle-seen:" + eventId) : null;
+        if (seenKey is not null && !await store.SetIfAbsentAsync(seenKey, "1", 2 * o.WebhookTolerance))
+            return TypedResults.NoContent();
+        try
+        {
+            await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions);
+        }
+        catch when (seenKey is not null)
+        {
+            await store.DeleteAsync(seenKey); // not applied: Shopware's retry must get through
+            throw;
+        }
+        logs.CreateLogger(typeof(ShopwareWebhooks)).LogInformation("Shopware lifecycle {Event} for {ShopKey}", envelope.Event, shop!.Key);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task ApplyLifecycleAsync(ShopwareWebhookEnvelope envelope, ShopInfo shop, ShopDirectory directory,
+        Storage.IRelayStore store, DateTimeOffset now, int partitions)
+    {
         switch (envelope.Event)
         {
             case "app.installed":
-                if (shop!.Status != ShopStatus.Active)
+                if (shop.Status != ShopStatus.Active)
                     await directory.SaveAsync(shop with { Status = ShopStatus.Inactive, UpdatedAt = now, StatusReason = "Installed; waiting for app.activated" });
                 break;
             case "app.activated":
-                await directory.SaveAsync(shop! with { Status = ShopStatus.Active, UpdatedAt = now, StatusReason = null });
+                await directory.SaveAsync(shop with { Status = ShopStatus.Active, UpdatedAt = now, StatusReason = null });
                 break;
             case "app.deactivated":
-                await directory.SaveAsync(shop! with { Status = ShopStatus.Inactive, UpdatedAt = now, StatusReason = "App deactivated in the shop" });
+                await directory.SaveAsync(shop with { Status = ShopStatus.Inactive, UpdatedAt = now, StatusReason = "App deactivated in the shop" });
                 break;
             case "app.updated":
-                await directory.SaveAsync(shop! with { UpdatedAt = now });
+                await directory.SaveAsync(shop with { UpdatedAt = now });
                 break;
             case "app.deleted":
                 // Older Shopware sends [] here; only an explicit keepUserData=true keeps anything.
@@ -79,18 +100,16 @@ public static class ShopwareWebhooks
                     && envelope.Payload.TryGetProperty("keepUserData", out var keep) && keep.ValueKind == JsonValueKind.True;
                 if (keepUserData)
                 {
-                    await store.PurgeShopAsync(shop!.Key, partitions);
+                    await store.PurgeShopAsync(shop.Key, partitions);
                     await directory.SaveAsync(shop with { Status = ShopStatus.Deleted, UpdatedAt = now, StatusReason = "App uninstalled; user data kept" });
                 }
                 else
-                    await directory.ForgetAsync(shop!.Key, partitions);
+                    await directory.ForgetAsync(shop.Key, partitions);
                 break;
             default:
                 // shopware.updated, app.config.changed and events added later need nothing from us.
                 break;
         }
-        logs.CreateLogger(typeof(ShopwareWebhooks)).LogInformation("Shopware lifecycle {Event} for {ShopKey}", envelope.Event, shop!.Key);
-        return TypedResults.NoContent();
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Relay.Targets;
+using Relay.Tests.Infrastructure;
 using Simulators.Sare;
 
 namespace Relay.Tests.Targets;
@@ -37,6 +38,120 @@ public sealed class TargetResilienceTests : IAsyncLifetime
         Assert.Equal(4, _sim.Requests.Count);
         // Per account: another shop's account on the same target is not paused.
         await Target(host, "test:other/sare").TestConnectionAsync();
+    }
+
+    [Fact]
+    public async Task Circuit_closes_again_after_the_break_when_the_probe_succeeds()
+    {
+        var time = new ManualTimeProvider();
+        using var host = new TargetTestHost(time, http: o =>
+        {
+            o.MaxRetryAttempts = 0;
+            o.BreakerMinimumThroughput = 4;
+            o.BreakerFailureRatio = 0.5;
+            o.BreakDuration = TimeSpan.FromMinutes(1);
+        });
+        var target = Target(host);
+        _sim.Faults.FailNext(4, 503);
+        for (var i = 0; i < 4; i++)
+            await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync());
+        Assert.Equal("CIRCUIT_OPEN", (await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync())).Code);
+
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal("CIRCUIT_OPEN", (await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync())).Code);
+        Assert.Equal(4, _sim.Requests.Count);
+
+        // After the break one probe goes through; it succeeds, the circuit closes and calls flow again.
+        time.Advance(TimeSpan.FromSeconds(2));
+        await target.TestConnectionAsync();
+        for (var i = 0; i < 5; i++)
+            await target.TestConnectionAsync();
+
+        Assert.Equal([503, 503, 503, 503, 200, 200, 200, 200, 200, 200], _sim.Requests.Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task A_failed_probe_opens_the_circuit_for_another_break()
+    {
+        var time = new ManualTimeProvider();
+        using var host = new TargetTestHost(time, http: o =>
+        {
+            o.MaxRetryAttempts = 0;
+            o.BreakerMinimumThroughput = 4;
+            o.BreakDuration = TimeSpan.FromMinutes(1);
+        });
+        var target = Target(host);
+        _sim.Faults.FailNext(5, 503);
+        for (var i = 0; i < 4; i++)
+            await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync());
+
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        var probe = await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync());
+        var again = await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync());
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, probe.Status);
+        Assert.Equal("CIRCUIT_OPEN", again.Code);
+        Assert.Equal(5, _sim.Requests.Count);
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        await target.TestConnectionAsync();
+        Assert.Equal(6, _sim.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_429_waits_the_Retry_After_it_names_before_the_retry()
+    {
+        // Virtual time: the 2 s wait passes at once, and the clock shows how long the client waited.
+        var time = new VirtualTimeProvider();
+        using var host = new TargetTestHost(time, http: o => o.AttemptTimeout = Timeout.InfiniteTimeSpan);
+        _sim.Faults.FailNext(1, 429, retryAfter: TimeSpan.FromSeconds(2));
+        var started = time.GetUtcNow();
+
+        await Target(host).TestConnectionAsync();
+
+        Assert.Equal([429, 200], _sim.Requests.Select(r => r.Status));
+        var waited = time.GetUtcNow() - started;
+        Assert.True(waited >= TimeSpan.FromSeconds(2) && waited < TimeSpan.FromSeconds(3), $"waited {waited}");
+    }
+
+    [Fact]
+    public async Task A_503_twice_then_success_is_retried_to_the_success()
+    {
+        using var host = new TargetTestHost();
+        _sim.Faults.FailNext(2, 503);
+
+        await Target(host).TestConnectionAsync();
+
+        Assert.Equal([503, 503, 200], _sim.Requests.Select(r => r.Status));
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(404)]
+    [InlineData(422)]
+    public async Task A_client_error_is_not_retried(int status)
+    {
+        using var host = new TargetTestHost();
+        _sim.Faults.FailNext(1, status, body: "{\"code\":" + status + ",\"status\":\"error\",\"response\":\"Bad request\"}");
+
+        await Assert.ThrowsAsync<TargetPermanentException>(() => Target(host).TestConnectionAsync());
+
+        Assert.Equal([status], _sim.Requests.Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task A_timeout_on_every_attempt_ends_as_a_transient_TIMEOUT_after_the_retries()
+    {
+        using var host = new TargetTestHost(http: o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+            o.MaxRetryAttempts = 1;
+        });
+        _sim.Faults.DelayNext(2, TimeSpan.FromSeconds(3));
+
+        var error = await Assert.ThrowsAsync<TargetTransientException>(() => Target(host).TestConnectionAsync());
+
+        Assert.Equal("TIMEOUT", error.Code);
+        Assert.Equal(2, _sim.Faults.Served);
     }
 
     [Fact]

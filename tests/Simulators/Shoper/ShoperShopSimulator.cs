@@ -20,8 +20,13 @@ public sealed class ShoperSimulatorOptions
     /// <summary>Leaky bucket: capacity (X-Shop-Api-Limit) and drain per second (X-Shop-Api-Bandwidth).</summary>
     public int ApiLimit { get; set; } = 10;
     public double ApiBandwidth { get; set; } = 10;
-    /// <summary>Clock for token expiry and notification timestamps; the bucket always drains in real time.</summary>
+    /// <summary>Clock for token expiry and notification timestamps.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
+    /// <summary>
+    /// Clock the leaky bucket drains by (and Retry-After deadlines are kept on). Null: real elapsed
+    /// time. A virtual clock shared with the relay lets minutes of paced calls run in seconds.
+    /// </summary>
+    public TimeProvider? BucketTime { get; set; }
 }
 
 public sealed record SimUser(string UserId, string Email, string Firstname, string Lastname, bool Active, bool Newsletter);
@@ -48,13 +53,22 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
 
     // Bucket
     private double _level;
-    private long _lastLeakTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+    private long _lastLeakTicks;
 
     // Forced failures and the earliest moment a retry is welcome after one
     private readonly Queue<(int Status, int? RetryAfterSeconds)> _forced = new();
     private long _retryNotBeforeTicks;
 
-    private ShoperShopSimulator(ShoperSimulatorOptions options) => Options = options;
+    private ShoperShopSimulator(ShoperSimulatorOptions options)
+    {
+        Options = options;
+        _lastLeakTicks = BucketNow();
+    }
+
+    /// <summary>Now on the bucket's clock, in <see cref="BucketFrequency"/> ticks a second.</summary>
+    private long BucketNow() => Options.BucketTime is { } clock ? clock.GetUtcNow().UtcTicks : System.Diagnostics.Stopwatch.GetTimestamp();
+
+    private long BucketFrequency => Options.BucketTime is null ? System.Diagnostics.Stopwatch.Frequency : TimeSpan.TicksPerSecond;
 
     public ShoperSimulatorOptions Options { get; }
 
@@ -264,10 +278,10 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
     {
         lock (_gate)
         {
-            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            var now = BucketNow();
             // A retry within 100 ms of the deadline counts as on time: timers are not that precise, and a
             // client that ignores Retry-After comes back within milliseconds.
-            if (now < _retryNotBeforeTicks - System.Diagnostics.Stopwatch.Frequency / 10)
+            if (now < _retryNotBeforeTicks - BucketFrequency / 10)
             {
                 EarlyRetries++;
                 return (429, TooMany(ctx, 1));
@@ -276,14 +290,14 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
             {
                 if (forced.RetryAfterSeconds is { } seconds)
                 {
-                    _retryNotBeforeTicks = now + (long)(seconds * (double)System.Diagnostics.Stopwatch.Frequency);
+                    _retryNotBeforeTicks = now + (long)(seconds * (double)BucketFrequency);
                     ctx.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 }
                 if (forced.Status == 429) TooManyRequests++;
                 return (forced.Status, Error(forced.Status, forced.Status == 429 ? "too_many_requests" : "temporarily_unavailable", "Forced by the test"));
             }
 
-            var elapsed = (now - _lastLeakTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
+            var elapsed = (now - _lastLeakTicks) / (double)BucketFrequency;
             _lastLeakTicks = now;
             _level = Math.Max(0, _level - elapsed * Options.ApiBandwidth);
             if (_level + 1 > Options.ApiLimit)

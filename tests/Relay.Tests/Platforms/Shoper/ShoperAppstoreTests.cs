@@ -73,6 +73,47 @@ public sealed class ShoperAppstoreTests
     }
 
     [Fact]
+    public async Task Install_without_a_hash_is_refused_and_nothing_is_stored()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        var fields = bed.Shop.BuildNotification("install");
+        fields.Remove("hash");
+
+        using var response = await bed.Client.PostAsync("/shoper/appstore", new FormUrlEncodedContent(fields));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, bed.Shop.TokenGrants);
+        Assert.Empty(await bed.Get<IRelayStore>().ListKeysAsync(StoreKeys.Shop(bed.ShopKey)));
+        Assert.Empty(bed.Shop.Webhooks);
+    }
+
+    [Theory]
+    [InlineData("uninstall")]
+    [InlineData("upgrade")]
+    [InlineData("billing_subscription")]
+    public async Task Forged_or_unsigned_lifecycle_notifications_change_nothing(string action)
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        await bed.InstallAsync();
+        var before = (await bed.RecordAsync())!;
+        var forged = bed.Shop.BuildNotification(action, new Dictionary<string, string> { ["application_version"] = "9", ["subscription_end_time"] = "2030-01-01 00:00:00" });
+        forged["hash"] = ShoperShopSimulator.AppstoreHash(forged, "not-the-appstore-secret");
+        var unsigned = bed.Shop.BuildNotification(action);
+        unsigned.Remove("hash");
+
+        using var a = await bed.Client.PostAsync("/shoper/appstore", new FormUrlEncodedContent(forged));
+        using var b = await bed.Client.PostAsync("/shoper/appstore", new FormUrlEncodedContent(unsigned));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, a.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, b.StatusCode);
+        Assert.Equal(before, await bed.RecordAsync());
+        Assert.Equal(ShopStatus.Active, (await bed.InfoAsync())!.Status);
+        Assert.Single(bed.Shop.Webhooks);
+        Assert.Equal(0, bed.Shop.TokenRefreshes);
+    }
+
+    [Fact]
     public async Task A_field_changed_after_signing_breaks_the_hash()
     {
         await using var bed = await ShoperTestbed.StartAsync();
@@ -217,6 +258,31 @@ public sealed class ShoperAppstoreTests
         Assert.Null(await bed.InfoAsync());
         Assert.Empty(await bed.Get<IRelayStore>().ListKeysAsync(StoreKeys.Shop(bed.ShopKey)));
         await Assert.ThrowsAsync<ShoperReinstallRequiredException>(() => bed.ShoperClient().ListSubscribersAsync(bed.ShopKey));
+    }
+
+    [Fact]
+    public async Task Install_after_an_uninstall_starts_from_scratch_with_new_tokens_and_a_new_webhook()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        await bed.InstallAsync();
+        var firstWebhook = Assert.Single(bed.Shop.Webhooks.Values);
+        using var uninstall = await bed.Shop.SendNotificationAsync(bed.Client, "uninstall");
+        Assert.Null(await bed.RecordAsync());
+        bed.Time!.Advance(TimeSpan.FromDays(2));
+
+        await bed.InstallAsync();
+
+        Assert.Equal(2, bed.Shop.TokenGrants);
+        var record = (await bed.RecordAsync())!;
+        Assert.Equal(bed.Shop.CurrentAccessToken, bed.Get<SecretProtector>().Unprotect(record.ProtectedAccessToken!));
+        var webhook = Assert.Single(bed.Shop.Webhooks.Values);
+        Assert.NotEqual(firstWebhook.WebhookId, webhook.WebhookId);
+        Assert.Equal(webhook.WebhookId, record.WebhookId);
+        var info = (await bed.InfoAsync())!;
+        Assert.Equal(ShopStatus.Active, info.Status);
+        Assert.Equal(bed.Time.GetUtcNow(), info.InstalledAt);
+        bed.Shop.SeedSubscriber("anna@example.com");
+        Assert.Single((await bed.ShoperClient().ListSubscribersAsync(bed.ShopKey)).List);
     }
 
     [Fact]

@@ -207,6 +207,52 @@ public sealed class ShoperClientTests
         Assert.Equal(30, first.Shop.Requests.Count(r => r.Path == "/webapi/rest/subscribers" && r.Status == 200));
     }
 
+    /// <summary>The shop's documented default bucket: 10 calls, draining 2 a second.</summary>
+    internal static void DefaultBucket(Simulators.Shoper.ShoperSimulatorOptions o)
+    {
+        o.ApiLimit = 10;
+        o.ApiBandwidth = 2;
+    }
+
+    /// <summary>
+    /// Every page of subscribers at the largest page size, page p through clients[(p-1) % n] (a sync worker
+    /// per relay instance taking turns); any 429 the client could not absorb would throw here.
+    /// </summary>
+    internal static async Task<List<string>> PageAllSubscribers(IReadOnlyList<ShoperClient> clients, string shopKey)
+    {
+        var ids = new List<string>();
+        for (int page = 1, pages = 1; page <= pages; page++)
+        {
+            var result = await clients[(page - 1) % clients.Count].ListSubscribersAsync(shopKey, page, ShoperClient.MaxPageSize);
+            pages = result.Pages;
+            ids.AddRange(result.List.Select(s => s.SubscriberId));
+        }
+        return ids;
+    }
+
+    [Fact]
+    public async Task Paging_5000_subscribers_through_a_bucket_of_10_draining_2_a_second_meets_no_429()
+    {
+        // The relay's pacing and the shop's bucket share one virtual clock that jumps over every wait:
+        // ~50 s of bucket time run in a moment, and the bucket sees exactly the schedule the client kept.
+        var clock = new Relay.Tests.Targets.VirtualTimeProvider();
+        await using var bed = await ShoperTestbed.StartAsync(clock: clock, shop: DefaultBucket);
+        await bed.InstallAsync();
+        for (var i = 0; i < 5000; i++)
+            bed.Shop.SeedSubscriber($"s{i:D4}@example.com");
+        var started = clock.GetUtcNow();
+
+        var ids = await PageAllSubscribers([bed.ShoperClient()], bed.ShopKey);
+
+        Assert.Equal(5000, ids.Distinct().Count());
+        var calls = bed.Shop.Requests.Where(r => r.Path == "/webapi/rest/subscribers").ToList();
+        Assert.Equal(100, calls.Count);
+        Assert.All(calls, c => Assert.Equal(200, c.Status));
+        Assert.Equal(0, bed.Shop.TooManyRequests);
+        // 100 calls at under 2 a second after a burst of half the bucket: the client did wait, on the shared clock.
+        Assert.True(clock.GetUtcNow() - started >= TimeSpan.FromSeconds(45), $"only {clock.GetUtcNow() - started} of bucket time passed");
+    }
+
     private static async Task CallsInSequence(ShoperClient client, string shopKey, int count)
     {
         for (var i = 0; i < count; i++)

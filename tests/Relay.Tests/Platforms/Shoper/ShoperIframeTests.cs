@@ -37,6 +37,26 @@ public sealed class ShoperIframeTests
     }
 
     [Fact]
+    public async Task A_link_without_its_hash_or_with_another_key_is_refused_and_opens_no_session()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        await bed.InstallAsync();
+        var signed = bed.Shop.BuildIframePath();
+        var unsigned = System.Text.RegularExpressions.Regex.Replace(signed, "&hash=[0-9a-f]+", "");
+        var timestamp = bed.Time!.GetUtcNow().ToUnixTimeSeconds();
+        var otherKey = $"/shoper/iframe?place=admin&shop={bed.Shop.Options.ShopLicense}&timestamp={timestamp}" +
+                       $"&hash={Simulators.Shoper.ShoperShopSimulator.HmacSha512Hex("not-the-appstore-secret", $"place=admin&shop={bed.Shop.Options.ShopLicense}&timestamp={timestamp}")}";
+
+        using var missing = await bed.Client.GetAsync(unsigned);
+        using var forged = await bed.Client.GetAsync(otherKey);
+
+        Assert.True(missing.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, $"missing hash: {missing.StatusCode}");
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Null(missing.Headers.Location);
+        Assert.Null(forged.Headers.Location);
+    }
+
+    [Fact]
     public async Task A_stale_link_is_refused()
     {
         await using var bed = await ShoperTestbed.StartAsync();

@@ -49,6 +49,38 @@ public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.Contains("\"duplicate\"", await b.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task Two_relay_processes_on_one_redis_page_5000_subscribers_through_a_bucket_of_10_draining_2_a_second_with_no_429()
+    {
+        // One virtual clock for both relays and the shop's bucket (see ShoperClientTests); the two
+        // processes only know of each other through Redis. Taking turns keeps the clock exact, and two
+        // instances pacing alone would each send 1.8 a second into a bucket draining 2.
+        var clock = new Relay.Tests.Targets.VirtualTimeProvider();
+        var license = "redis" + Guid.NewGuid().ToString("N");
+        void Bucket(ShoperSimulatorOptions o)
+        {
+            ShoperClientTests.DefaultBucket(o);
+            o.ShopLicense = license;
+        }
+        await using var first = await ShoperTestbed.StartAsync(clock: clock, shop: Bucket, settings: OnRedis);
+        await first.InstallAsync();
+        await using var second = await ShoperTestbed.StartAsync(clock: clock, shop: Bucket, settings: OnRedis);
+        Assert.NotNull(await second.RecordAsync());
+        for (var i = 0; i < 5000; i++)
+            first.Shop.SeedSubscriber($"s{i:D4}@example.com");
+        var started = clock.GetUtcNow();
+
+        var ids = await ShoperClientTests.PageAllSubscribers([first.ShoperClient(), second.ShoperClient()], first.ShopKey);
+
+        Assert.Equal(5000, ids.Distinct().Count());
+        var calls = first.Shop.Requests.Where(r => r.Path == "/webapi/rest/subscribers").ToList();
+        Assert.Equal(100, calls.Count);
+        Assert.All(calls, c => Assert.Equal(200, c.Status));
+        Assert.Equal(0, first.Shop.TooManyRequests);
+        Assert.Empty(second.Shop.Requests);
+        Assert.True(clock.GetUtcNow() - started >= TimeSpan.FromSeconds(45), $"only {clock.GetUtcNow() - started} of bucket time passed");
+    }
+
     private static async Task Sequence(ShoperTestbed bed, int count)
     {
         var client = bed.ShoperClient();

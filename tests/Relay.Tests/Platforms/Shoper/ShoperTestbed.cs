@@ -36,14 +36,19 @@ public sealed class ShoperTestbed : IAsyncDisposable
     public string ShopKey => ShopKeys.Of("shoper", Shop.Options.ShopLicense);
 
     /// <param name="manualTime">Time that only moves when the test says (token expiry, iframe timestamps).</param>
+    /// <param name="clock">
+    /// One clock for the relay and the shop's bucket instead (e.g. a virtual one that jumps over every wait),
+    /// so the client's pacing and the bucket it paces for agree without real seconds passing.
+    /// </param>
     public static async Task<ShoperTestbed> StartAsync(bool manualTime = true, Action<ShoperSimulatorOptions>? shop = null,
-        Dictionary<string, string?>? settings = null, IRelayStore? sharedStore = null)
+        Dictionary<string, string?>? settings = null, IRelayStore? sharedStore = null, TimeProvider? clock = null)
     {
-        var time = manualTime ? new ManualTimeProvider() : null;
-        var options = new ShoperSimulatorOptions { Time = (TimeProvider?)time ?? TimeProvider.System };
+        var time = clock is null && manualTime ? new ManualTimeProvider() : null;
+        var relayTime = clock ?? time;
+        var options = new ShoperSimulatorOptions { Time = relayTime ?? TimeProvider.System, BucketTime = clock };
         shop?.Invoke(options);
         var simulator = await ShoperShopSimulator.StartAsync(options);
-        var relay = new RelayApplication(Settings(options, settings), time).WithWebHostBuilder(b =>
+        var relay = new RelayApplication(Settings(options, settings), relayTime).WithWebHostBuilder(b =>
         {
             if (sharedStore is not null)
                 b.ConfigureTestServices(s => s.AddSingleton(sharedStore));

@@ -40,6 +40,31 @@ public sealed class ShoperTokenTests
     }
 
     [Fact]
+    public async Task The_rotated_refresh_token_is_persisted_and_is_the_one_the_next_refresh_uses()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        await bed.InstallAsync();
+        var protector = bed.Get<SecretProtector>();
+        var original = protector.Unprotect((await bed.RecordAsync())!.ProtectedRefreshToken!);
+
+        bed.Time!.Advance(TimeSpan.FromDays(29) + TimeSpan.FromHours(1));
+        await bed.ShoperClient().ListSubscribersAsync(bed.ShopKey);
+        var rotated = protector.Unprotect((await bed.RecordAsync())!.ProtectedRefreshToken!);
+        // The shop takes every refresh token once: a second refresh only works with the stored, rotated one.
+        bed.Time.Advance(TimeSpan.FromDays(29) + TimeSpan.FromHours(1));
+        await bed.ShoperClient().ListSubscribersAsync(bed.ShopKey);
+        bed.Shop.RevokeAccessTokens();
+        await bed.ShoperClient().ListSubscribersAsync(bed.ShopKey);
+
+        Assert.Equal(3, bed.Shop.TokenRefreshes);
+        Assert.NotEqual(original, rotated);
+        var latest = protector.Unprotect((await bed.RecordAsync())!.ProtectedRefreshToken!);
+        Assert.NotEqual(rotated, latest);
+        Assert.Equal(ShopStatus.Active, (await bed.InfoAsync())!.Status);
+        Assert.All(bed.Shop.Requests.Where(r => r.Path == "/webapi/rest/subscribers"), r => Assert.Contains(r.Status, new[] { 200, 401 }));
+    }
+
+    [Fact]
     public async Task A_401_refreshes_once_and_the_call_is_repeated()
     {
         await using var bed = await ShoperTestbed.StartAsync();

@@ -87,6 +87,30 @@ public sealed class ShoperWebhookTests
     }
 
     [Fact]
+    public async Task A_delivery_without_a_shop_license_or_signature_header_is_refused()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        await bed.InstallAsync();
+        using var noLicense = bed.Shop.BuildWebhookDelivery("subscriber.create", SubscriberBody);
+        noLicense.Headers.Remove("X-Shop-License");
+        using var noHash = bed.Shop.BuildWebhookDelivery("subscriber.create", SubscriberBody);
+        noHash.Headers.Remove("X-Webhook-Sha1");
+        using var otherLicense = bed.Shop.BuildWebhookDelivery("subscriber.create", SubscriberBody, SimWebhookSigning.AppstoreSecret);
+        otherLicense.Headers.Remove("X-Shop-License");
+        otherLicense.Headers.Add("X-Shop-License", "ffffffffffffffffffffffffffffffffffffffff");
+
+        using var a = await bed.Client.SendAsync(noLicense);
+        using var b = await bed.Client.SendAsync(noHash);
+        using var c = await bed.Client.SendAsync(otherLicense);
+
+        Assert.True(a.StatusCode is >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError, $"no license: {a.StatusCode}");
+        Assert.Equal(HttpStatusCode.Unauthorized, b.StatusCode);
+        Assert.True(c.StatusCode is >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError, $"unknown license: {c.StatusCode}");
+        Assert.Equal(0, await bed.QueuedAsync());
+        Assert.Empty(await bed.Get<IRelayStore>().ListKeysAsync(StoreKeys.Shop(Relay.Shops.ShopKeys.Of("shoper", "ffffffffffffffffffffffffffffffffffffffff"))));
+    }
+
+    [Fact]
     public async Task The_same_delivery_twice_is_accepted_once()
     {
         await using var bed = await ShoperTestbed.StartAsync();

@@ -103,6 +103,29 @@ public sealed class ShopwareAdminClientTests
     }
 
     [Fact]
+    public async Task Paging_through_1000_customers_reads_each_once_and_renews_a_token_revoked_midway()
+    {
+        var (bed, client, access) = await InstalledAsync();
+        await using var _ = bed;
+        for (var i = 0; i < 1000; i++)
+            bed.Shop.Api.AddCustomer(new SimulatedCustomer { Email = $"c{i:D4}@example.com" });
+
+        var ids = new List<string>();
+        await foreach (var customer in client.SearchAllAsync<ShopwareCustomer>(access, "customer", new ShopwareCriteria { Limit = 100 }))
+        {
+            ids.Add(customer.Id);
+            if (ids.Count == 500) bed.Shop.Api.RevokeTokens(); // the shop drops the token between two pages
+        }
+
+        Assert.Equal(1000, ids.Count);
+        Assert.Equal(1000, ids.Distinct().Count());
+        Assert.Equal(bed.Shop.Api.Customers.Select(c => c.Id).Order(), ids.Order());
+        // 10 full pages and the empty one that ends the walk; page 6 once refused (401) and once repeated.
+        Assert.Equal(12, bed.Shop.Api.Requests.Count(r => r == "POST /api/search/customer"));
+        Assert.Equal(2, bed.Shop.Api.TokenRequests);
+    }
+
+    [Fact]
     public async Task Search_newsletter_recipients_by_status()
     {
         var (bed, client, access) = await InstalledAsync();

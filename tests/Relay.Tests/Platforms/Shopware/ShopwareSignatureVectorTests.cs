@@ -34,8 +34,35 @@ public sealed class ShopwareSignatureVectorTests
         Assert.False(ShopwareSignature.Matches(key, Encoding.UTF8.GetBytes(message + " "), expected), what);
     }
 
+    public static TheoryData<string> SharedFileVectors => SharedTestVectors.Names("shopware");
+
+    /// <summary>Read from shared/test-vectors.json itself: a vector added there later is tested here without an edit.</summary>
+    [Theory]
+    [MemberData(nameof(SharedFileVectors))]
+    public void Every_shopware_vector_of_the_shared_file_signs_and_verifies(string what)
+    {
+        var vector = SharedTestVectors.Vector("shopware", what);
+        var key = SharedTestVectors.Text(vector, "key");
+        var message = SharedTestVectors.Text(vector, "message");
+        var expected = SharedTestVectors.Text(vector, "expected");
+
+        Assert.Equal(expected, ShopwareSignature.Sign(key, message));
+        Assert.Equal(expected, Simulators.Shopware.ShopwareShopSimulator.Sign(key, message));
+        Assert.True(ShopwareSignature.Matches(key, Encoding.UTF8.GetBytes(message), expected));
+        Assert.False(ShopwareSignature.Matches(key + "x", Encoding.UTF8.GetBytes(message), expected));
+        Assert.False(ShopwareSignature.Matches(key, Encoding.UTF8.GetBytes(message + " "), expected));
+    }
+
     [Fact]
-    public void Vector_list_covers_every_shopware_vector() => Assert.Equal(14, Vectors.Count);
+    public void The_inline_vectors_are_the_shared_files_value_for_value()
+    {
+        var file = SharedTestVectors.Section("shopware")
+            .Select(v => (SharedTestVectors.Text(v, "key"), SharedTestVectors.Text(v, "message"), SharedTestVectors.Text(v, "expected")))
+            .ToHashSet();
+        Assert.True(file.Count >= 14, $"{SharedTestVectors.Path} lost shopware vectors");
+        foreach (var row in Vectors)
+            Assert.Contains(((string)row[1], (string)row[2], (string)row[3]), file);
+    }
 
     [Fact]
     public void Proof_is_shop_id_then_shop_url_then_app_name_keyed_with_the_app_secret()

@@ -226,6 +226,31 @@ public sealed class ShopwareWebhookTests
     }
 
     [Fact]
+    public async Task Reinstall_after_a_full_uninstall_registers_the_shop_afresh_and_the_old_secret_is_dead()
+    {
+        await using var bed = await ShopwareTestbed.StartAsync();
+        await bed.InstallAsync();
+        var oldSecret = bed.Shop.ShopSecret!;
+        using var deleted = await bed.Shop.SendLifecycleAsync("app.deleted", new JsonObject { ["keepUserData"] = false });
+        Assert.Null(await bed.CredentialsAsync());
+        bed.Time.Advance(TimeSpan.FromMinutes(5));
+
+        await bed.InstallAsync();
+
+        Assert.NotEqual(oldSecret, bed.Shop.ShopSecret);
+        var credentials = (await bed.CredentialsAsync())!;
+        Assert.Equal(bed.Shop.ShopSecret, credentials.ShopSecret);
+        Assert.Null(credentials.PreviousShopSecret);
+        var info = (await bed.ShopInfoAsync())!;
+        Assert.Equal(ShopStatus.Active, info.Status);
+        Assert.Equal(bed.Time.GetUtcNow(), info.InstalledAt);
+        using var stale = await bed.Shop.SendWebhookAsync("customer.written", ShopwareTestbed.CustomerWritten("c1"), signWith: oldSecret);
+        using var fresh = await bed.Shop.SendWebhookAsync("customer.written", ShopwareTestbed.CustomerWritten("c1"));
+        Assert.Equal(HttpStatusCode.Unauthorized, stale.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, fresh.StatusCode);
+    }
+
+    [Fact]
     public async Task App_deleted_with_keep_user_data_keeps_the_record_stops_work_and_allows_a_signed_reinstall()
     {
         await using var bed = await ShopwareTestbed.StartAsync();

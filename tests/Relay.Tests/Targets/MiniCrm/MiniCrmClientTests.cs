@@ -107,6 +107,73 @@ public sealed class MiniCrmClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connection_test_succeeds_with_a_valid_api_key_in_one_call()
+    {
+        await Target().TestConnectionAsync();
+
+        var call = Assert.Single(_sim.Requests);
+        Assert.Equal(200, call.Status);
+        Assert.StartsWith("/Api/R3/", call.Path);
+    }
+
+    [Fact]
+    public async Task Upsert_of_1000_new_contacts_is_a_search_and_a_create_each_paced_at_60_a_minute()
+    {
+        // MiniCRM has no batch endpoint: 2,000 calls at its 60 a minute are half an hour of schedule,
+        // run on a virtual clock shared by the client's pacing and the simulator's limit.
+        var time = new VirtualTimeProvider();
+        await using var sim = await MiniCrmSimulator.StartAsync("12345", "minicrm-api-key", time);
+        using var host = new TargetTestHost(time, http: o => o.AttemptTimeout = Timeout.InfiniteTimeSpan);
+        var target = host.Create("minicrm", sim.BaseUrl, Credentials());
+        var contacts = Enumerable.Range(0, 1000).Select(i => new Contact { Key = $"K{i}", Email = $"person{i:D4}@example.hu", FirstName = "Anna" }).ToList();
+        var started = time.GetUtcNow();
+
+        var outcomes = await target.UpsertContactsAsync(contacts);
+
+        Assert.All(outcomes, o => Assert.Equal(UpsertStatus.Ok, o.Status));
+        Assert.Equal(1000, sim.Contacts.Count);
+        // Counted at the simulator: every HTTP call it received.
+        Assert.Equal(2000, sim.Requests.Count);
+        Assert.Equal(1000, sim.Requests.Count(r => r is { Method: "GET", Path: "/Api/R3/Contact", Status: 200 }));
+        Assert.Equal(1000, sim.Requests.Count(r => r is { Method: "PUT", Path: "/Api/R3/Contact", Status: 200 }));
+        Assert.Equal(0, sim.RateLimited);
+        Assert.True(time.GetUtcNow() - started >= TimeSpan.FromMinutes(33), $"only {time.GetUtcNow() - started} of schedule passed");
+    }
+
+    [Fact]
+    public async Task Opting_out_one_contact_writes_its_consent_field_only()
+    {
+        var anna = _sim.AddPerson("Anna", "anna@example.hu");
+        var bela = _sim.AddPerson("Béla", "bela@example.hu");
+        bela.Fields["Hirlevel"] = "Active";
+        var target = Target(new() { ["requestsPerMinute"] = "6000", ["consentField"] = "Hirlevel" });
+
+        await target.SetConsentAsync(new ConsentChange { Key = "K1", Email = "anna@example.hu", State = ConsentState.Unsubscribed, At = DateTimeOffset.UtcNow });
+
+        Assert.Equal("Unsubscribed", anna.Fields["Hirlevel"]);
+        Assert.Equal("Active", bela.Fields["Hirlevel"]);
+    }
+
+    [Fact]
+    public async Task Pull_is_documented_as_empty_minicrm_exposes_no_subscription_feed_and_the_cursor_is_kept()
+    {
+        var person = _sim.AddPerson("Anna", "anna@example.hu");
+        person.Fields["Hirlevel"] = "Unsubscribed";
+        var target = Target(new() { ["requestsPerMinute"] = "6000", ["consentField"] = "Hirlevel" });
+
+        var first = await target.PullChangesAsync(new PullRequest(null, ["anna@example.hu"]));
+        var second = await target.PullChangesAsync(new PullRequest("cursor-from-before"));
+
+        Assert.Empty(first.Consent);
+        Assert.Empty(first.Bounces);
+        Assert.Null(first.NextCursor);
+        Assert.Empty(second.Consent);
+        Assert.Empty(second.Bounces);
+        Assert.Equal("cursor-from-before", second.NextCursor);
+        Assert.Empty(_sim.Requests);
+    }
+
+    [Fact]
     public async Task Erase_purges_the_Person()
     {
         _sim.AddPerson("Anna", "anna@example.hu");

@@ -118,6 +118,86 @@ public sealed class SareClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connection_test_succeeds_with_a_valid_api_key_in_one_call()
+    {
+        await Target().TestConnectionAsync();
+
+        var call = Assert.Single(_sim.Requests);
+        Assert.Equal(("GET", "/api/v1/12345/group/list", 200), (call.Method, call.Path, call.Status));
+    }
+
+    [Fact]
+    public async Task Upsert_of_1000_contacts_is_ten_email_add_calls_of_100()
+    {
+        var contacts = Enumerable.Range(0, 1000).Select(i => Person($"person{i:D4}@example.pl", $"K{i}")).ToList();
+
+        var outcomes = await Target().UpsertContactsAsync(contacts);
+
+        Assert.Equal(contacts.Select(c => c.Key), outcomes.Select(o => o.Key));
+        Assert.All(outcomes, o => Assert.Equal(UpsertStatus.Ok, o.Status));
+        Assert.Equal(1000, _sim.Subscribers.Count);
+        // Counted at the simulator: every HTTP call it received.
+        Assert.Equal(10, _sim.Requests.Count);
+        Assert.All(_sim.Requests, r => Assert.Equal(("POST", "/api/v1/12345/email/add", 200), (r.Method, r.Path, r.Status)));
+    }
+
+    [Fact]
+    public async Task Updating_one_contact_changes_its_name_and_properties_in_one_call()
+    {
+        var target = Target();
+        await target.UpsertContactsAsync([Person("jan@example.pl")]);
+
+        var outcome = Assert.Single(await target.UpsertContactsAsync([Person("jan@example.pl") with
+        {
+            FirstName = "Janina",
+            Fields = new Dictionary<string, string?> { ["prop1"] = "Gdańsk", ["customer_number"] = "C-17" },
+        }]));
+
+        Assert.Equal(UpsertStatus.Ok, outcome.Status);
+        var subscriber = Assert.Single(_sim.Subscribers.Values);
+        Assert.Equal("Janina Kowalski", subscriber.Name);
+        Assert.Equal("Gdańsk", subscriber.Prop["prop1"]);
+        Assert.Equal((int)SareStatus.NotConfirmed, subscriber.Status);
+        Assert.Equal(2, _sim.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Opting_out_one_address_sets_removed_by_owner_and_leaves_the_others()
+    {
+        _sim.Add("jan@example.pl", (int)SareStatus.Confirmed, 1);
+        _sim.Add("ewa@example.pl", (int)SareStatus.Confirmed, 1);
+
+        await Target().SetConsentAsync(new ConsentChange { Key = "K1", Email = "jan@example.pl", State = ConsentState.Unsubscribed, At = DateTimeOffset.UtcNow });
+
+        Assert.Equal((int)SareStatus.RemovedManually, _sim.Subscribers["jan@example.pl"].Status);
+        Assert.Equal((int)SareStatus.Confirmed, _sim.Subscribers["ewa@example.pl"].Status);
+        Assert.Single(_sim.Requests);
+    }
+
+    [Fact]
+    public async Task Pull_by_overlapping_address_lists_reports_each_address_once_with_its_new_unsubscribe()
+    {
+        _sim.Add("a@example.pl", 8);
+        _sim.Add("b@example.pl", 8);
+        _sim.Add("c@example.pl", 8);
+        var target = Target();
+
+        var first = await target.PullChangesAsync(new PullRequest(null, ["a@example.pl", "b@example.pl"]));
+        _sim.Unsubscribe("b@example.pl");
+        _sim.Unsubscribe("c@example.pl", status: (int)SareStatus.RemovedAutomatically);
+        // Lists overlap (b twice, once in capitals); SARE is asked about each address once.
+        var second = await target.PullChangesAsync(new PullRequest(first.NextCursor, ["b@example.pl", "c@example.pl", "B@EXAMPLE.PL", "a@example.pl"]));
+
+        Assert.All(first.Consent, c => Assert.Equal(ConsentState.Subscribed, c.State));
+        Assert.Equal(["a@example.pl", "b@example.pl", "c@example.pl"], second.Consent.Select(c => c.Email!.ToLowerInvariant()).Order());
+        Assert.Equal(["b@example.pl", "c@example.pl"], second.Consent.Where(c => c.State == ConsentState.Unsubscribed).Select(c => c.Email!).Order());
+        // SARE has no bounce feed: an address it removed after bounces (3) arrives as an unsubscribe, never as a Bounce.
+        Assert.Empty(first.Bounces);
+        Assert.Empty(second.Bounces);
+        Assert.Equal(2, _sim.Requests.Count(r => r.Path.StartsWith("/api/v1/12345/email/status_by_email_list/")));
+    }
+
+    [Fact]
     public async Task Describe_lists_properties_and_groups_for_the_mapping_page()
     {
         var schema = await Target().DescribeAsync();

@@ -57,6 +57,65 @@ public sealed class SpotlerClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connection_test_succeeds_with_valid_credentials_in_one_signed_call()
+    {
+        await Target().TestConnectionAsync();
+
+        var call = Assert.Single(_sim.Requests);
+        Assert.Equal(("GET", "/integrationservice/contact/properties/list", 200), (call.Method, call.Path, call.Status));
+        Assert.Equal(0, _sim.SignatureFailures);
+    }
+
+    [Fact]
+    public async Task Bulk_upsert_of_1000_contacts_is_ten_calls_of_100()
+    {
+        var outcomes = await Target().UpsertContactsAsync(Enumerable.Range(1, 1000).Select(i => Person(i)).ToList());
+
+        Assert.Equal(1000, outcomes.Count);
+        Assert.All(outcomes, o => Assert.Equal(UpsertStatus.Ok, o.Status));
+        Assert.Equal(1000, _sim.Contacts.Count);
+        // Counted at the simulator: every HTTP call it received.
+        Assert.Equal(10, _sim.Requests.Count);
+        Assert.All(_sim.Requests, r => Assert.Equal(("POST", "/integrationservice/contact/list", 200), (r.Method, r.Path, r.Status)));
+        Assert.Equal(Enumerable.Repeat(100, 10), _sim.ContactListBatches);
+    }
+
+    [Fact]
+    public async Task Pull_over_overlapping_windows_reports_exactly_the_new_unsubscribes_and_bounces_and_repeats_them_identically()
+    {
+        var start = _time.GetUtcNow();
+        for (var i = 1; i <= 6; i++) _sim.AddContact($"C{i}", $"p{i}@example.nl", (1, true));
+        _sim.Unsubscribe("C5", 1, start.AddHours(-30)); // before the first window (24 h back)
+        _sim.Bounce("C6", hard: true, start.AddHours(-30));
+        _time.Advance(TimeSpan.FromMinutes(10));
+        _sim.Unsubscribe("C1", 1, start.AddMinutes(5));
+        _sim.Bounce("C2", hard: true, start.AddMinutes(6));
+        var target = Target(options: new() { ["pullOverlapMinutes"] = "30" });
+
+        var first = await target.PullChangesAsync(new PullRequest(null));
+        _time.Advance(TimeSpan.FromHours(1));
+        _sim.Unsubscribe("C3", 1, start.AddMinutes(65));
+        _sim.Bounce("C4", hard: false, start.AddMinutes(66));
+        var second = await target.PullChangesAsync(new PullRequest(first.NextCursor));
+
+        Assert.Equal(["C1"], Unsubscribes(first).Select(c => c.Key));
+        Assert.Equal(["C2"], first.Bounces.Select(b => b.Key!));
+        // The second window reaches 30 minutes behind the first one's end: C1 and C2 come again,
+        // identical (same key and time), so keyed processing sees each exactly once.
+        var allUnsubscribes = Unsubscribes(first).Concat(Unsubscribes(second)).ToList();
+        var allBounces = first.Bounces.Concat(second.Bounces).ToList();
+        Assert.Equal(["C1", "C3"], allUnsubscribes.DistinctBy(c => (c.Key, c.At)).Select(c => c.Key).Order());
+        Assert.Equal([("C2", BounceKind.Hard), ("C4", BounceKind.Soft)], allBounces.DistinctBy(b => (b.Email, b.At, b.Kind)).Select(b => (b.Key!, b.Kind)).Order());
+        Assert.Equal(Unsubscribes(first).Single(), Unsubscribes(second).Single(c => c.Key == "C1"));
+        Assert.Equal(first.Bounces.Single(), second.Bounces.Single(b => b.Key == "C2"));
+        Assert.Equal(start.AddMinutes(65), Unsubscribes(second).Single(c => c.Key == "C3").At);
+        Assert.DoesNotContain(allUnsubscribes, c => c.Key == "C5");
+        Assert.DoesNotContain(allBounces, b => b.Key == "C6");
+
+        static IEnumerable<ConsentChange> Unsubscribes(PullResult r) => r.Consent.Where(c => c.State == ConsentState.Unsubscribed);
+    }
+
+    [Fact]
     public async Task Bulk_upsert_reports_rejections_per_contact()
     {
         var outcomes = await Target().UpsertContactsAsync([Person(1), Person(2, "not-an-email"), Person(3)]);

@@ -22,6 +22,23 @@ public sealed class SpotlerOAuthTests
         Assert.Equal("l1syK1aN7hDHJPNbCmGb9AsNVfE=", SpotlerOAuthSigner.Sign(HttpMethod.Get, new Uri(VectorUrl), "cs", oauth));
     }
 
+    public static TheoryData<string> SharedFileVectors => Relay.Tests.Platforms.SharedTestVectors.Names("spotler");
+
+    /// <summary>Every "spotler" vector of shared/test-vectors.json, read from the file itself.</summary>
+    [Theory]
+    [MemberData(nameof(SharedFileVectors))]
+    public void Every_spotler_vector_of_the_shared_file_is_reproduced(string what)
+    {
+        var v = Relay.Tests.Platforms.SharedTestVectors.Vector("spotler", what);
+        string Text(string member) => Relay.Tests.Platforms.SharedTestVectors.Text(v, member);
+        var method = new HttpMethod(Text("method"));
+        var url = new Uri(Text("url"));
+        var oauth = SpotlerOAuthSigner.OAuthParameters(Text("consumer_key"), Text("nonce"), long.Parse(Text("timestamp"), System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(Text("base_string"), SpotlerOAuthSigner.BaseString(method, url, oauth));
+        Assert.Equal(Text("expected_oauth_signature"), SpotlerOAuthSigner.Sign(method, url, Text("consumer_secret"), oauth));
+    }
+
     [Fact]
     public void Header_carries_every_oauth_parameter_percent_encoded()
     {
