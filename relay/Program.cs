@@ -16,8 +16,7 @@ builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
 builder.Services.AddSingleton<Relay.Settings.ShopSettingsStore>();
-builder.Services.AddSingleton<Relay.Sync.ActivityLog>();
-builder.Services.AddSingleton<Relay.Sync.FullSync>();
+Relay.Sync.SyncServices.AddSync(builder.Services);
 Relay.Targets.TargetServices.AddTargets(builder.Services);
 
 // Configure the web surface: errors as problem+json, admin sessions, OpenAPI

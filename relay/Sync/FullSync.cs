@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Relay.Mapping;
 using Relay.Storage;
 
 namespace Relay.Sync;
@@ -19,12 +20,22 @@ public sealed record SyncProgress(
 }
 
 /// <summary>
-/// Full syncs, one at a time per shop: a second start joins the running one. The work itself is
-/// done by the sync engine (issue 6); this is the contract the admin page talks to.
+/// Where a running full sync stands: which run it belongs to (a cancel and a new start must not be
+/// confused with the old run), which kind of record and which page comes next.
+/// </summary>
+public sealed record FullSyncCursor(string RunId, ShopRecordKind Phase, int Page);
+
+/// <summary>
+/// Full syncs, one at a time per shop: a second start joins the running one. This is the contract the
+/// admin page talks to; <see cref="FullSyncRunner"/> does the work, picked up by
+/// <see cref="FullSyncWorker"/> on whichever instance holds the shop's lease.
 /// </summary>
 public sealed class FullSync(IRelayStore store, TimeProvider time)
 {
     private static string Key(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync");
+    /// <summary>The running sync's id; SET NX on it is what makes a second start join instead of starting over.</summary>
+    private static string RunKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:run");
+    private static string CursorKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:cursor");
 
     public async Task<SyncProgress> GetAsync(string shopKey) =>
         await store.GetAsync(Key(shopKey)) is { } json ? JsonSerializer.Deserialize<SyncProgress>(json, JsonDefaults.Options)! : SyncProgress.Idle;
@@ -32,10 +43,17 @@ public sealed class FullSync(IRelayStore store, TimeProvider time)
     /// <summary>Starts a sync, or returns the one already running.</summary>
     public async Task<SyncProgress> StartAsync(string shopKey)
     {
-        var current = await GetAsync(shopKey);
-        if (current.State == SyncState.Running) return current;
+        var runId = Guid.NewGuid().ToString("N");
+        if (!await store.SetIfAbsentAsync(RunKey(shopKey), runId))
+        {
+            var current = await GetAsync(shopKey);
+            if (current.State == SyncState.Running) return current;
+            // A marker a finished run did not get to delete (the process died in between).
+            await store.SetAsync(RunKey(shopKey), runId);
+        }
+        await store.SetAsync(CursorKey(shopKey), JsonSerializer.Serialize(new FullSyncCursor(runId, ShopRecordKind.Customer, 1), JsonDefaults.Options));
         var started = new SyncProgress(SyncState.Running, 0, null, time.GetUtcNow(), null);
-        await store.SetAsync(Key(shopKey), JsonSerializer.Serialize(started, JsonDefaults.Options));
+        await SaveAsync(shopKey, started);
         return started;
     }
 
@@ -43,8 +61,29 @@ public sealed class FullSync(IRelayStore store, TimeProvider time)
     {
         var current = await GetAsync(shopKey);
         if (current.State != SyncState.Running) return current;
-        var cancelled = current with { State = SyncState.Cancelled, FinishedAt = time.GetUtcNow() };
-        await store.SetAsync(Key(shopKey), JsonSerializer.Serialize(cancelled, JsonDefaults.Options));
-        return cancelled;
+        return await FinishAsync(shopKey, current with { State = SyncState.Cancelled });
+    }
+
+    // ---- For the runner --------------------------------------------------------------------
+
+    public async Task<string?> RunIdAsync(string shopKey) => await store.GetAsync(RunKey(shopKey));
+
+    public async Task<FullSyncCursor?> GetCursorAsync(string shopKey) =>
+        await store.GetAsync(CursorKey(shopKey)) is { } json ? JsonSerializer.Deserialize<FullSyncCursor>(json, JsonDefaults.Options) : null;
+
+    public Task SaveCursorAsync(string shopKey, FullSyncCursor cursor) =>
+        store.SetAsync(CursorKey(shopKey), JsonSerializer.Serialize(cursor, JsonDefaults.Options));
+
+    public Task SaveAsync(string shopKey, SyncProgress progress) =>
+        store.SetAsync(Key(shopKey), JsonSerializer.Serialize(progress, JsonDefaults.Options));
+
+    /// <summary>Ends the run: the result stays for the admin page, the run marker and cursor go.</summary>
+    public async Task<SyncProgress> FinishAsync(string shopKey, SyncProgress result)
+    {
+        var finished = result with { FinishedAt = time.GetUtcNow() };
+        await SaveAsync(shopKey, finished);
+        await store.DeleteAsync(RunKey(shopKey));
+        await store.DeleteAsync(CursorKey(shopKey));
+        return finished;
     }
 }

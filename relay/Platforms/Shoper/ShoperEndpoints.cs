@@ -167,9 +167,11 @@ public static class ShoperEndpoints
             return Problem(400, "Malformed JSON", "The webhook body is not JSON; the relay registers its webhooks with format 0 (JSON).");
 
         // Shoper sends no delivery id and X-Webhook-Id names the webhook, not the delivery; the same
-        // webhook with the same body is the same delivery.
-        var eventId = DeliveryId(webhookId, body);
-        var outcome = await inbox.AcceptAsync(shopKey, eventId, KindOf(request.Headers["X-Webhook-Name"].ToString()), Encoding.UTF8.GetString(body));
+        // event of the same webhook with the same body is the same delivery. The event name counts:
+        // one webhook carries create, edit and delete, and a delete may repeat the create's body.
+        var kind = KindOf(request.Headers["X-Webhook-Name"].ToString());
+        var eventId = DeliveryId(webhookId + "\n" + kind, body);
+        var outcome = await inbox.AcceptAsync(shopKey, eventId, kind, Encoding.UTF8.GetString(body));
         return TypedResults.Ok(new ShoperAck(request.Headers["X-Webhook-Name"].ToString(), outcome == AcceptOutcome.Accepted ? "accepted" : "duplicate"));
     }
 

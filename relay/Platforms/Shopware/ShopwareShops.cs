@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Relay.Secrets;
@@ -37,8 +38,13 @@ public sealed record ShopwarePendingRegistration(string ShopId, string ShopUrl, 
 }
 
 /// <summary>The Shopware side of a tenant, beside the shared <see cref="ShopInfo"/>.</summary>
-public sealed partial class ShopwareShops(IRelayStore store, SecretProtector protector, ShopDirectory directory)
+public sealed partial class ShopwareShops(IRelayStore store, SecretProtector protector, ShopDirectory directory, TimeProvider time)
 {
+    /// <summary>How long an event webhook may be verified against what this process read before.</summary>
+    public static readonly TimeSpan VerifiedLifetime = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<string, (ShopInfo Info, ShopwareShopCredentials Credentials, DateTimeOffset Until)> _verified = new();
+
     public const string Platform = "shopware";
 
     public static string KeyOf(string shopId) => ShopKeys.Of(Platform, shopId);
@@ -48,13 +54,45 @@ public sealed partial class ShopwareShops(IRelayStore store, SecretProtector pro
 
     public Task<ShopInfo?> GetInfoAsync(string shopId) => directory.GetAsync(KeyOf(shopId));
 
-    public Task SaveInfoAsync(ShopInfo info) => directory.SaveAsync(info);
+    /// <summary>
+    /// The shop and its credentials for verifying an event webhook. Two store reads and a decryption per
+    /// event would dominate ingest, so an active shop that verified recently is kept for
+    /// <see cref="VerifiedLifetime"/>. Only what let a request through is kept: a caller whose request
+    /// the kept entry refuses (rotated secret, new status) asks again with <paramref name="fresh"/>, so a
+    /// change made by another relay process is seen at once for refusals and within two seconds for
+    /// acceptance.
+    /// </summary>
+    public async Task<(ShopInfo? Info, ShopwareShopCredentials? Credentials)> GetForEventAsync(string shopId, bool fresh)
+    {
+        var now = time.GetUtcNow();
+        if (!fresh && _verified.TryGetValue(shopId, out var kept) && kept.Until > now)
+            return (kept.Info, kept.Credentials);
+        var info = await GetInfoAsync(shopId);
+        var credentials = info is null ? null : await GetCredentialsAsync(shopId);
+        if (info is { Status: ShopStatus.Active } && credentials is not null)
+            _verified[shopId] = (info, credentials, now + VerifiedLifetime);
+        else
+            _verified.TryRemove(shopId, out _);
+        return (info, credentials);
+    }
+
+    public Task SaveInfoAsync(ShopInfo info)
+    {
+        ForgetVerified(info.ShopId);
+        return directory.SaveAsync(info);
+    }
+
+    /// <summary>A lifecycle change made here takes effect here at once; other processes see it within <see cref="VerifiedLifetime"/>.</summary>
+    public void ForgetVerified(string shopId) => _verified.TryRemove(shopId, out _);
 
     public async Task<ShopwareShopCredentials?> GetCredentialsAsync(string shopId) =>
         await ReadProtectedAsync<ShopwareShopCredentials>(CredentialsKey(KeyOf(shopId)));
 
-    public Task SaveCredentialsAsync(ShopwareShopCredentials credentials) =>
-        store.SetAsync(CredentialsKey(KeyOf(credentials.ShopId)), protector.Protect(JsonSerializer.Serialize(credentials, JsonDefaults.Options)));
+    public Task SaveCredentialsAsync(ShopwareShopCredentials credentials)
+    {
+        _verified.TryRemove(credentials.ShopId, out _);
+        return store.SetAsync(CredentialsKey(KeyOf(credentials.ShopId)), protector.Protect(JsonSerializer.Serialize(credentials, JsonDefaults.Options)));
+    }
 
     public async Task<ShopwarePendingRegistration?> GetPendingAsync(string shopId) =>
         await ReadProtectedAsync<ShopwarePendingRegistration>(PendingKey(KeyOf(shopId)));

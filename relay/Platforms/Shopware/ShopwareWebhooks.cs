@@ -32,7 +32,7 @@ public static class ShopwareWebhooks
         if (envelope.EventId is not { Length: > 0 and <= 128 } eventId)
             return ShopwareHttp.Problem(400, "Webhook incomplete", "source.eventId is required: it is what makes a retried delivery recognisable.");
 
-        var (shop, problem) = await AuthenticateAsync(request, body, envelope, shops, o, time);
+        var (shop, problem) = await AuthenticateAsync(request, body, envelope, shops, o, time, mayUseRecent: true);
         if (problem is not null) return problem;
         if (shop!.Status != ShopStatus.Active)
             return ShopwareHttp.Problem(401, "Shop not active", "The app is not active for this shop; its events are not accepted.");
@@ -72,7 +72,8 @@ public static class ShopwareWebhooks
             await store.DeleteAsync(seenKey); // not applied: Shopware's retry must get through
             throw;
         }
-        logs.CreateLogger(typeof(ShopwareWebhooks)).LogInformation("Shopware lifecycle {Event} for {ShopKey}", envelope.Event, shop!.Key);
+        shops.ForgetVerified(shop!.ShopId);
+        logs.CreateLogger(typeof(ShopwareWebhooks)).LogInformation("Shopware lifecycle {Event} for {ShopKey}", envelope.Event, shop.Key);
         return TypedResults.NoContent();
     }
 
@@ -117,21 +118,34 @@ public static class ShopwareWebhooks
     /// timestamp within tolerance. Every failure is the same 401 class so nothing is stored.
     /// </summary>
     private static async Task<(ShopInfo? Shop, ProblemHttpResult? Problem)> AuthenticateAsync(
-        HttpRequest request, byte[] body, ShopwareWebhookEnvelope envelope, ShopwareShops shops, ShopwareOptions o, TimeProvider time)
+        HttpRequest request, byte[] body, ShopwareWebhookEnvelope envelope, ShopwareShops shops, ShopwareOptions o, TimeProvider time,
+        bool mayUseRecent = false)
     {
         var now = time.GetUtcNow();
-        var unknown = ShopwareHttp.Problem(401, "Unknown shop", "No registered Shopware shop matches source.shopId.");
-        if (!ShopwareRegistration.IsShopId(envelope.ShopId)) return (null, unknown);
-        var shop = await shops.GetInfoAsync(envelope.ShopId);
-        if (shop is null || shop.Status is ShopStatus.Pending or ShopStatus.Deleted) return (null, unknown);
-        if (await shops.GetCredentialsAsync(envelope.ShopId) is not { } credentials) return (null, unknown);
-        if (!credentials.Verifies(body, request.Headers[ShopwareSignature.ShopSignatureHeader], now))
-            return (null, ShopwareHttp.BadSignature("shopware-shop-signature does not match the body signed with the shop secret."));
+        if (!ShopwareRegistration.IsShopId(envelope.ShopId))
+            return (null, UnknownShop());
         if (!ShopwareHttp.IsFresh(envelope.Timestamp, now, o.WebhookTolerance))
             return (null, ShopwareHttp.Problem(401, "Webhook expired",
                 $"timestamp is not within {o.WebhookTolerance} of the relay's clock (Shopware:WebhookTolerance)."));
+        var signature = request.Headers[ShopwareSignature.ShopSignatureHeader].ToString();
+
+        var (shop, credentials) = await shops.GetForEventAsync(envelope.ShopId, fresh: !mayUseRecent);
+        var verified = credentials?.Verifies(body, signature, now) == true;
+        if (mayUseRecent && (!verified || shop!.Status != ShopStatus.Active))
+        {
+            // What this process kept refuses the request: ask the store, another process may have rotated the secret.
+            (shop, credentials) = await shops.GetForEventAsync(envelope.ShopId, fresh: true);
+            verified = credentials?.Verifies(body, signature, now) == true;
+        }
+        if (shop is null || shop.Status is ShopStatus.Pending or ShopStatus.Deleted || credentials is null)
+            return (null, UnknownShop());
+        if (!verified)
+            return (null, ShopwareHttp.BadSignature("shopware-shop-signature does not match the body signed with the shop secret."));
         return (shop, null);
     }
+
+    private static ProblemHttpResult UnknownShop() =>
+        ShopwareHttp.Problem(401, "Unknown shop", "No registered Shopware shop matches source.shopId.");
 
     private static ProblemHttpResult MalformedBody() =>
         ShopwareHttp.Problem(400, "Webhook malformed",

@@ -66,6 +66,10 @@ public sealed class FaultBed : IAsyncDisposable
             var outcome = await shop.InstallAsync();
             if (!outcome.Succeeded) throw new InvalidOperationException($"install failed: {outcome}");
             var store = new RedisRelayStore(redis.ConnectionString, Partitions, NullLogger.Instance);
+            // "Handled" must be visible from outside: the shop syncs to a target without credentials,
+            // so the forwarder sends every event to the shop's dead letters with that reason.
+            await store.SetAsync(StoreKeys.ShopItem(ShopwareShops.KeyOf(shop.ShopId), "settings"),
+                """{"version":1,"syncEnabled":true,"target":{"kind":"spotler"}}""");
             return new FaultBed(redis, started, shop, shopClient, store);
         }
         catch

@@ -4,8 +4,8 @@ namespace Relay.Tests.Faults;
 
 /// <summary>
 /// Two relay processes share one Redis; one is killed with SIGKILL while it holds queue entries it has
-/// read and not acked. Until the forwarding handler exists, every shopware.webhook event ends in the
-/// shop's dead letters ("no handler"), which makes "handled" visible from outside: an event is handled
+/// read and not acked. The shop's target has no credentials (see <see cref="FaultBed"/>), so every
+/// shopware.webhook event ends in the shop's dead letters, which makes "handled" visible from outside: an event is handled
 /// when it is in the dead-letter stream and no longer in the queue.
 /// What is asserted: every event a relay answered 2xx ends in the dead letters at least once (none is
 /// lost), the queue drains to zero (the survivor took over the dead process's pending entries), and

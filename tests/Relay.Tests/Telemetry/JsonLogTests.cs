@@ -23,7 +23,7 @@ public sealed class JsonLogTests(Xunit.Abstractions.ITestOutputHelper output)
             AppSecret = RelayProcess.AppSecret,
         });
         Assert.True((await shop.InstallAsync()).Succeeded);
-        // No forwarding handler exists yet, so the worker dead-letters the event and logs a warning about it.
+        // The shop has no settings: the forwarder acknowledges the event and logs the skip inside the worker's scope.
         (await shop.SendWebhookAsync("customer.written", null, eventId: "evt-json-log")).EnsureSuccessStatusCode();
 
         JsonElement line = default;
@@ -39,7 +39,7 @@ public sealed class JsonLogTests(Xunit.Abstractions.ITestOutputHelper output)
         }, TimeSpan.FromSeconds(30), "a JSON log line about the event");
 
         output.WriteLine(line.ToString());
-        Assert.Equal("Relay.Pipeline.QueueWorker", line.GetProperty("Category").GetString());
+        Assert.Equal("Relay.Sync.ContactSync", line.GetProperty("Category").GetString());
         Assert.EndsWith("Z", line.GetProperty("Timestamp").GetString());
         var scope = line.GetProperty("Scopes").EnumerateArray().Single(s => s.ValueKind == JsonValueKind.Object && s.TryGetProperty("EventId", out _));
         Assert.Equal("evt-json-log", scope.GetProperty("EventId").GetString());

@@ -139,7 +139,11 @@ public sealed class SpotlerSimulator : IAsyncDisposable
         if (!oauth.TryGetValue("oauth_nonce", out var nonce) || nonce.Length == 0) return Fail("NOT_AUTHORIZED", "oauth_nonce missing.");
         if (!oauth.TryGetValue("oauth_signature", out var signature)) return Fail("NOT_AUTHORIZED", "oauth_signature missing.");
 
-        var url = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}";
+        // The path as sent (RFC 5849 §3.4.1.2 signs the request URI), not the decoded Request.Path:
+        // an externalId such as an address travels as contact/a%40b.nl.
+        var rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        var rawPath = rawTarget is { Length: > 0 } && rawTarget[0] == '/' ? rawTarget.Split('?')[0] : $"{context.Request.PathBase}{context.Request.Path}";
+        var url = $"{context.Request.Scheme}://{context.Request.Host}{rawPath}";
         var parameters = OAuth1.QueryParameters(context.Request.QueryString.Value ?? "")
             .Concat(oauth.Where(p => p.Key != "oauth_signature").Select(p => (p.Key, p.Value)));
         var expected = OAuth1.Signature(context.Request.Method, url, parameters, _consumerSecret);

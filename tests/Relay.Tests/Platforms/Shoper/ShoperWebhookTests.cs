@@ -128,6 +128,20 @@ public sealed class ShoperWebhookTests
     }
 
     [Fact]
+    public async Task A_delete_with_the_same_body_as_the_create_is_a_delivery_of_its_own()
+    {
+        await using var bed = await ShoperTestbed.StartAsync();
+        await bed.InstallAsync();
+
+        using var create = await bed.Client.SendAsync(bed.Shop.BuildWebhookDelivery("subscriber.create", SubscriberBody));
+        using var delete = await bed.Client.SendAsync(bed.Shop.BuildWebhookDelivery("subscriber.delete", SubscriberBody));
+
+        Assert.Equal("accepted", (await create.Content.ReadFromJsonAsync<ShoperAck>())!.Status);
+        Assert.Equal("accepted", (await delete.Content.ReadFromJsonAsync<ShoperAck>())!.Status);
+        Assert.Equal(2, await bed.QueuedAsync());
+    }
+
+    [Fact]
     public async Task An_oversized_body_is_refused_with_413()
     {
         await using var bed = await ShoperTestbed.StartAsync(settings: new() { ["Shoper:MaxWebhookBodyBytes"] = "2048" });

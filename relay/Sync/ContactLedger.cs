@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Relay.Mapping;
+using Relay.Storage;
+
+namespace Relay.Sync;
+
+/// <summary>
+/// What the relay knows about one contact of one shop: whether the target has it (OverwriteOnUpdate
+/// rules are written only on create) and the last known consent on each side with its time (what
+/// <see cref="ConsentPolicy"/> decides on). Kept without expiry: forgetting an opt-out is exactly
+/// how a resync re-subscribes people. Erasing a contact deletes its entry.
+/// </summary>
+public sealed record ContactEntry
+{
+    public required string Key { get; init; }
+    public string? Email { get; init; }
+    public bool KnownInTarget { get; init; }
+    /// <summary>
+    /// The relay's own upsert created it, so the target holds no status of its own to keep: the
+    /// customer phase of a full sync creates the contact, the subscriber phase still gives it the
+    /// shop's status. False for contacts the target reported (SARE's answer, pull-back).
+    /// </summary>
+    public bool CreatedByRelay { get; init; }
+    public ConsentSide? Shop { get; init; }
+    public ConsentSide? Target { get; init; }
+    public DateTimeOffset? HardBouncedAt { get; init; }
+}
+
+/// <summary>
+/// Whose knowledge a ledger holds: one shop and one target account. What the relay knows about a
+/// contact in one marketing system says nothing about another, so switching the shop's target (or
+/// account) starts from a clean ledger instead of skipping writes the new target never got.
+/// </summary>
+public sealed record LedgerScope(string ShopKey, string Target)
+{
+    /// <summary>kind, base URL and the account's first credential (Spotler consumer key, SARE uid, MiniCRM system id): identifiers, never the secret.</summary>
+    public static LedgerScope For(string shopKey, Targets.TargetAccount account, string? accountIdentifier) =>
+        new(shopKey, ContactLedger.Hash($"{account.Kind.ToLowerInvariant()}|{account.BaseUrl}|{accountIdentifier}")[..12]);
+
+    public string Item(string name) => StoreKeys.ShopItem(ShopKey, $"{Target}:{name}");
+}
+
+/// <summary>
+/// Per-shop, per-target store of <see cref="ContactEntry"/>, keyed by a hash of the unique key (keys can be
+/// addresses, and store keys show up in tooling), with two small indexes: by e-mail, because SARE and
+/// bounces name only the address, and by shop record, because Shopware's customer.deleted names only
+/// the id. Read-modify-write is not atomic: two events for one contact handled at the same instant
+/// can lose one side's time stamp, never an opt-out sent to the target.
+/// </summary>
+public sealed class ContactLedger(IRelayStore store)
+{
+    private static string EntryKey(LedgerScope scope, string key) => scope.Item("contact:" + Hash(key));
+    private static string EmailKey(LedgerScope scope, string email) => scope.Item("contact-email:" + Hash(email.Trim().ToLowerInvariant()));
+    private static string RecordKey(LedgerScope scope, ShopRecordKind kind, string id) => scope.Item($"contact-record:{kind}:{Hash(id)}");
+
+    public async Task<ContactEntry?> GetAsync(LedgerScope scope, string key) =>
+        await store.GetAsync(EntryKey(scope, key)) is { } json ? JsonSerializer.Deserialize<ContactEntry>(json, JsonDefaults.Options) : null;
+
+    public async Task<ContactEntry?> FindByEmailAsync(LedgerScope scope, string email) =>
+        await store.GetAsync(EmailKey(scope, email)) is { } key ? await GetAsync(scope, key) : null;
+
+    public async Task<ContactEntry?> FindByRecordAsync(LedgerScope scope, ShopRecordKind kind, string id) =>
+        await store.GetAsync(RecordKey(scope, kind, id)) is { } key ? await GetAsync(scope, key) : null;
+
+    public async Task SaveAsync(LedgerScope scope, ContactEntry entry, ShopRecord? record = null)
+    {
+        await store.SetAsync(EntryKey(scope, entry.Key), JsonSerializer.Serialize(entry, JsonDefaults.Options));
+        if (entry.Email is { Length: > 0 } email) await store.SetAsync(EmailKey(scope, email), entry.Key);
+        if (record is not null) await store.SetAsync(RecordKey(scope, record.Kind, record.Id), entry.Key);
+    }
+
+    public async Task DeleteAsync(LedgerScope scope, ContactEntry entry, ShopRecordKind? kind = null, string? recordId = null)
+    {
+        await store.DeleteAsync(EntryKey(scope, entry.Key));
+        if (entry.Email is { Length: > 0 } email) await store.DeleteAsync(EmailKey(scope, email));
+        if (kind is { } k && recordId is not null) await store.DeleteAsync(RecordKey(scope, k, recordId));
+    }
+
+    internal static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
+}
+
+/// <summary>
+/// What the relay itself just wrote into a shop (an opt-out from pull-back), remembered briefly so
+/// that the shop's resulting webhook is acknowledged and not forwarded back to the target. Keyed by
+/// shop, address and state: a different change of the same person still goes through.
+/// </summary>
+public sealed class EchoSuppression(IRelayStore store)
+{
+    /// <summary>Long enough for a webhook that waits in a shop's queue and our retry set; short enough that a real change a day later is not mistaken for an echo.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(30);
+
+    private static string Key(string shopKey, string email, ConsentState state) =>
+        StoreKeys.ShopItem(shopKey, $"echo:{state}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email.Trim().ToLowerInvariant())))[..32]}");
+
+    public Task MarkAsync(string shopKey, string email, ConsentState state) => store.SetAsync(Key(shopKey, email, state), "1", Window);
+
+    public async Task<bool> IsEchoAsync(string shopKey, string email, ConsentState state) => await store.GetAsync(Key(shopKey, email, state)) is not null;
+}

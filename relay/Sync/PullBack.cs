@@ -1,0 +1,207 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Relay.Mapping;
+using Relay.Shops;
+using Relay.Storage;
+using Relay.Targets;
+
+namespace Relay.Sync;
+
+public enum PullBackOutcome { Done, Skipped, Busy }
+
+public sealed record PullBackResult(PullBackOutcome Outcome, int OptedOut = 0, int Bounced = 0, string? Reason = null);
+
+/// <summary>Where a shop's pull-back stands: the target's cursor (valid for the target account it came from) and when it last ran.</summary>
+public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, string? Target = null);
+
+/// <summary>
+/// Target → shop: unsubscribes and hard bounces found in the marketing system become opt-outs in the
+/// shop. One runner per shop across all instances (a lock with expiry, so a crashed runner does not
+/// block the shop forever). Windows overlap, so every change is applied idempotently: an opt-out
+/// the shop already has is only recorded. What the relay writes is marked for
+/// <see cref="EchoSuppression"/>, so the shop's resulting webhook does not travel back.
+/// </summary>
+public sealed class PullBackRunner(
+    IRelayStore store, SyncContexts contexts, ContactLedger ledger, EchoSuppression echoes, ContactSync sync,
+    IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
+{
+    private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback");
+    private static string LockKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback:lock");
+
+    public async Task<PullBackState> GetStateAsync(string shopKey) =>
+        await store.GetAsync(StateKey(shopKey)) is { } json ? JsonSerializer.Deserialize<PullBackState>(json, JsonDefaults.Options)! : new PullBackState(null, null);
+
+    public async Task<PullBackResult> RunOnceAsync(string shopKey, CancellationToken ct = default)
+    {
+        var owner = Guid.NewGuid().ToString("N");
+        if (!await store.SetIfAbsentAsync(LockKey(shopKey), owner, options.Value.PullLockTimeout))
+            return new PullBackResult(PullBackOutcome.Busy, Reason: "Another instance is pulling for this shop.");
+        try
+        {
+            var (ctx, skip) = await contexts.ForShopAsync(shopKey);
+            if (ctx is null) return new PullBackResult(PullBackOutcome.Skipped, Reason: skip);
+            return await PullAsync(ctx, ct);
+        }
+        catch (Exception e) when (e is TargetAuthException or TargetConfigurationException)
+        {
+            // Shown to the merchant; the next run tries again after they fixed the credentials.
+            await sync.LogAsync(shopKey, "pullback", ActivityOutcome.Failed, SyncFailures.Describe(e), null, null);
+            return new PullBackResult(PullBackOutcome.Skipped, Reason: SyncFailures.Describe(e));
+        }
+        finally
+        {
+            // Not atomic with the check; the worst case is releasing a lock that expired and was
+            // taken over a moment ago, which lets one extra pull run: idempotent.
+            if (await store.GetAsync(LockKey(shopKey)) == owner) await store.DeleteAsync(LockKey(shopKey));
+        }
+    }
+
+    private async Task<PullBackResult> PullAsync(SyncContext ctx, CancellationToken ct)
+    {
+        var state = await GetStateAsync(ctx.ShopKey);
+        // Another target account's cursor means nothing to this one: start with its first-pull lookback.
+        if (state.Target != ctx.Ledger.Target) state = state with { Cursor = null };
+        var startedAt = time.GetUtcNow();
+        int optedOut = 0, bounced = 0;
+        string? cursor = state.Cursor;
+
+        if (ContactSync.AsksByAddress(ctx.TargetKind))
+        {
+            // SARE has no change feed: ask about the addresses the shop still mails, a chunk at a time.
+            var chunk = new List<string>();
+            await foreach (var email in ctx.Shop.SubscribedEmailsAsync(ctx.ShopKey, ct))
+            {
+                chunk.Add(email);
+                if (chunk.Count < options.Value.PullAddressChunk) continue;
+                (optedOut, bounced, cursor) = Add((optedOut, bounced), await ApplyAsync(ctx, await ctx.Target.PullChangesAsync(new PullRequest(state.Cursor, chunk), ct), ct));
+                chunk = [];
+            }
+            if (chunk.Count > 0)
+                (optedOut, bounced, cursor) = Add((optedOut, bounced), await ApplyAsync(ctx, await ctx.Target.PullChangesAsync(new PullRequest(state.Cursor, chunk), ct), ct));
+        }
+        else
+            (optedOut, bounced, cursor) = await ApplyAsync(ctx, await ctx.Target.PullChangesAsync(new PullRequest(state.Cursor), ct), ct);
+
+        await store.SetAsync(StateKey(ctx.ShopKey), JsonSerializer.Serialize(new PullBackState(cursor ?? state.Cursor, startedAt, ctx.Ledger.Target), JsonDefaults.Options));
+        if (optedOut + bounced > 0)
+            logger.LogInformation("Pull-back for {ShopKey}: {OptedOut} opt-outs, {Bounced} hard bounces written to the shop", ctx.ShopKey, optedOut, bounced);
+        return new PullBackResult(PullBackOutcome.Done, optedOut, bounced);
+
+        static (int, int, string?) Add((int O, int B) sum, (int O, int B, string? Cursor) next) => (sum.O + next.O, sum.B + next.B, next.Cursor);
+    }
+
+    private async Task<(int OptedOut, int Bounced, string? Cursor)> ApplyAsync(SyncContext ctx, PullResult result, CancellationToken ct)
+    {
+        int optedOut = 0, bounced = 0;
+        foreach (var change in result.Consent)
+        {
+            var entry = await ledger.GetAsync(ctx.Ledger, change.Key)
+                ?? (change.Email is { } e ? await ledger.FindByEmailAsync(ctx.Ledger, e) : null);
+            var email = change.Email ?? entry?.Email;
+            if (email is null) continue;
+            entry ??= new ContactEntry { Key = change.Key, Email = ContactMapper.NormalizeEmail(email), KnownInTarget = true };
+
+            if (change.State != ConsentState.Unsubscribed)
+            {
+                // The relay never subscribes anyone in the shop: opt-ins belong to the shop. Remembered, though,
+                // so the policy knows what the target has.
+                await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
+                continue;
+            }
+            if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && shopSide.At > change.At)
+            {
+                // The shop's opt-in is newer; the forwarder decides whether it wins (a confirmed one does).
+                await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
+                continue;
+            }
+            if (await OptOutInShopAsync(ctx, entry, email, change.At, $"Unsubscribed in {change.Source ?? ctx.TargetKind}", ct)) optedOut++;
+        }
+        foreach (var bounce in result.Bounces)
+        {
+            var entry = (bounce.Key is { } key ? await ledger.GetAsync(ctx.Ledger, key) : null)
+                ?? await ledger.FindByEmailAsync(ctx.Ledger, bounce.Email)
+                ?? new ContactEntry { Key = bounce.Key ?? ContactMapper.NormalizeEmail(bounce.Email)!, Email = ContactMapper.NormalizeEmail(bounce.Email), KnownInTarget = true };
+            // A soft bounce is the mailbox's bad day, not a dead address.
+            if (bounce.Kind == BounceKind.Soft) continue;
+            if (entry.HardBouncedAt is not null && entry.Shop?.State == ConsentState.Unsubscribed) continue;
+            // Neither shop has a bounce field in its API; a dead address stops being mailed by opting it out.
+            entry = entry with { HardBouncedAt = bounce.At };
+            if (await OptOutInShopAsync(ctx, entry, bounce.Email, bounce.At, $"Hard bounce in {ctx.TargetKind}", ct)) bounced++;
+        }
+        return (optedOut, bounced, result.NextCursor);
+    }
+
+    /// <summary>True when the shop changed. Already opted out on both sides: only recorded (overlapping windows repeat changes).</summary>
+    private async Task<bool> OptOutInShopAsync(SyncContext ctx, ContactEntry entry, string email, DateTimeOffset at, string why, CancellationToken ct)
+    {
+        var target = new ConsentSide(ConsentState.Unsubscribed, at);
+        if (entry.Shop?.State == ConsentState.Unsubscribed && entry.Target?.State == ConsentState.Unsubscribed)
+        {
+            await ledger.SaveAsync(ctx.Ledger, entry with { Target = entry.Target.At > at ? entry.Target : target });
+            return false;
+        }
+        // Marked before the write: the shop may send its webhook before the PATCH even returns.
+        await echoes.MarkAsync(ctx.ShopKey, email, ConsentState.Unsubscribed);
+        var changed = await ctx.Shop.OptOutAsync(ctx.ShopKey, email, ct);
+        await ledger.SaveAsync(ctx.Ledger, entry with
+        {
+            KnownInTarget = true,
+            Target = target,
+            Shop = new ConsentSide(ConsentState.Unsubscribed, time.GetUtcNow()),
+        });
+        await sync.LogAsync(ctx, "pullback", changed > 0 ? ActivityOutcome.Ok : ActivityOutcome.Skipped,
+            changed > 0 ? $"{why}; opted out in the shop." : $"{why}; the shop had no active subscription.", email, null);
+        return changed > 0;
+    }
+}
+
+/// <summary>
+/// Runs each syncing shop's pull-back when its <c>PullInterval</c> has passed. Every instance runs
+/// this loop; the runner's lock makes sure only one of them pulls a given shop at a time.
+/// </summary>
+public sealed class PullBackScheduler(
+    ShopDirectory directory, Settings.ShopSettingsStore settings, PullBackRunner runner,
+    IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackScheduler> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.BackgroundEnabled) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunDueAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Pull-back scheduling failed; trying again next tick");
+            }
+            try { await Task.Delay(options.Value.SchedulerTick, time, stoppingToken); }
+            catch (OperationCanceledException) { }
+        }
+    }
+
+    /// <summary>One pass: every active, syncing shop whose interval has passed pulls once.</summary>
+    public async Task<int> RunDueAsync(CancellationToken ct = default)
+    {
+        var ran = 0;
+        foreach (var shop in await directory.ListAsync())
+        {
+            if (shop.Status != ShopStatus.Active) continue;
+            var s = await settings.GetAsync(shop.Key);
+            if (!s.SyncEnabled || s.Target is null) continue;
+            var state = await runner.GetStateAsync(shop.Key);
+            if (state.LastRunAt is { } last && time.GetUtcNow() - last < s.PullInterval) continue;
+            try
+            {
+                if ((await runner.RunOnceAsync(shop.Key, ct)).Outcome == PullBackOutcome.Done) ran++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One shop's outage must not hold up the others; the next tick tries again.
+                logger.LogWarning("Pull-back for {ShopKey} failed: {Error}", shop.Key, SyncFailures.Describe(e));
+            }
+        }
+        return ran;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text;
+using System.Text.Json;
+using Relay.Mapping;
+using Relay.Pipeline;
+using Relay.Platforms.Shopware;
+
+namespace Relay.Sync;
+
+/// <summary>
+/// Queued Shopware webhooks → target. Entity-written events carry only ids and newsletter events
+/// may carry neither address nor status (protocol §3.3/§3.4), so every record is re-read from the
+/// Admin API: what the target gets is what the shop holds now, whatever order events arrive in.
+/// </summary>
+public sealed class ShopwareWebhookForwarder(
+    SyncContexts contexts, ContactSync sync, ShopActivity shops) : IQueueHandler
+{
+    public bool Handles(string kind) => kind == ShopwareWebhooks.InboxKind;
+
+    public async Task HandleAsync(QueueItem item, CancellationToken ct)
+    {
+        var evt = item.Event;
+        await shops.TouchAsync(evt.ShopKey, evt.AcceptedAt);
+        var envelope = ShopwareWebhooks.Parse(Encoding.UTF8.GetBytes(evt.Body))
+            ?? throw new PermanentFailureException("The queued Shopware webhook is not a webhook body.");
+        try
+        {
+            var (ctx, skip) = await contexts.ForShopAsync(evt.ShopKey);
+            if (ctx is null)
+            {
+                await sync.LogAsync(evt.ShopKey, envelope.Event, ActivityOutcome.Skipped, skip!, null, evt.EventId);
+                return;
+            }
+            await ForwardAsync(ctx, envelope, evt.EventId, ct);
+        }
+        catch (Exception e) when (e is not PermanentFailureException && SyncFailures.IsPermanent(e))
+        {
+            await sync.LogAsync(evt.ShopKey, envelope.Event, ActivityOutcome.Failed, SyncFailures.Describe(e), null, evt.EventId);
+            throw SyncFailures.ForPipeline(e);
+        }
+    }
+
+    private async Task ForwardAsync(SyncContext ctx, ShopwareWebhookEnvelope envelope, string eventId, CancellationToken ct)
+    {
+        var payload = envelope.Payload;
+        switch (envelope.Event)
+        {
+            case "customer.written":
+            case "customer.deleted":
+                var writes = WrittenCustomers(payload).ToList();
+                foreach (var id in writes.Where(w => w.Deleted).Select(w => w.Id))
+                    await sync.EraseAsync(ctx, ShopRecordKind.Customer, id, null, eventId, ct);
+                var changed = writes.Where(w => !w.Deleted).Select(w => w.Id).Distinct().ToList();
+                if (changed.Count > 0) await PushAsync(ctx, ShopRecordKind.Customer, changed, eventId, ct);
+                break;
+
+            case "checkout.customer.deleted":
+                // The business event carries the customer as it was, address included (protocol §3.4).
+                if (Entity(payload, "customer") is { } deleted && JsonFields.Str(deleted, "id") is { } deletedId)
+                    await sync.EraseAsync(ctx, ShopRecordKind.Customer, deletedId, JsonFields.Str(deleted, "email"), eventId, ct);
+                break;
+
+            case "checkout.customer.register":
+            case "checkout.customer.double_opt_in_registration":
+            case "checkout.customer.guest_register":
+                if (IdOf(Entity(payload, "customer")) is { } customerId)
+                    await PushAsync(ctx, ShopRecordKind.Customer, [customerId], eventId, ct);
+                break;
+
+            case "newsletter.register":
+            case "newsletter.confirm":
+            case "newsletter.unsubscribe":
+                var recipient = Entity(payload, "newsletterRecipient");
+                if (IdOf(recipient) is not { } recipientId)
+                    throw new PermanentFailureException($"{envelope.Event} names no newsletter recipient id.");
+                var records = await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Subscriber, [recipientId], ct);
+                if (records.Count == 0 && envelope.Event == "newsletter.unsubscribe" && recipient is { } r && JsonFields.Str(r, "email") is { } email)
+                    // Gone already (deleted right after unsubscribing): the event itself still says who and what.
+                    records = [new ShopRecord
+                    {
+                        Kind = ShopRecordKind.Subscriber,
+                        Id = recipientId,
+                        Fields = new Dictionary<string, string?> { [ShopFields.Id] = recipientId, [ShopFields.Email] = email },
+                        Consent = new ShopConsent(ConsentState.Unsubscribed, DateTimeOffset.FromUnixTimeSeconds(envelope.Timestamp)),
+                    }];
+                if (records.Count == 0)
+                {
+                    await sync.LogAsync(ctx, "consent", ActivityOutcome.Skipped, "The newsletter recipient no longer exists in the shop.", null, eventId);
+                    return;
+                }
+                await sync.PushAsync(ctx, records, SyncMode.Live, eventId, ct);
+                break;
+
+            default:
+                await sync.LogAsync(ctx, envelope.Event, ActivityOutcome.Skipped, "The relay does not forward this event.", null, eventId);
+                break;
+        }
+    }
+
+    private async Task PushAsync(SyncContext ctx, ShopRecordKind kind, IReadOnlyList<string> ids, string eventId, CancellationToken ct)
+    {
+        var records = await ctx.Shop.GetAsync(ctx.ShopKey, kind, ids, ct);
+        if (records.Count == 0)
+        {
+            await sync.LogAsync(ctx, "contact", ActivityOutcome.Skipped, "The customer no longer exists in the shop.", null, eventId);
+            return;
+        }
+        await sync.PushAsync(ctx, records, SyncMode.Live, eventId, ct);
+    }
+
+    /// <summary>customer entries of an entity-written payload; customer_address and translations are not contacts.</summary>
+    private static IEnumerable<(string Id, bool Deleted)> WrittenCustomers(JsonElement payload)
+    {
+        if (payload.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var write in payload.EnumerateArray())
+        {
+            if (JsonFields.Str(write, "entity") != "customer") continue;
+            var id = write.TryGetProperty("primaryKey", out var pk) && pk.ValueKind == JsonValueKind.String ? pk.GetString() : null;
+            if (id is null) continue;
+            yield return (id, JsonFields.Str(write, "operation") == "delete");
+        }
+    }
+
+    private static JsonElement? Entity(JsonElement payload, string name) =>
+        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(name, out var e) && e.ValueKind == JsonValueKind.Object ? e : null;
+
+    /// <summary>Store-API encoding may strip "id" and leave only "_uniqueIdentifier" (protocol §3.4).</summary>
+    private static string? IdOf(JsonElement? entity) =>
+        entity is { } e ? JsonFields.Str(e, "id") ?? JsonFields.Str(e, "_uniqueIdentifier") : null;
+}

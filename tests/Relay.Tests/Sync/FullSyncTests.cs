@@ -1,0 +1,171 @@
+using Relay.Sync;
+
+namespace Relay.Tests.Sync;
+
+/// <summary>The full sync behind the admin page's button: complete, resumable, cancellable, one at a time, and it never re-subscribes anyone.</summary>
+public sealed class FullSyncTests : IAsyncLifetime
+{
+    private SyncTestbed _bed = null!;
+
+    public async Task InitializeAsync() => _bed = await SyncTestbed.StartAsync();
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
+
+    private FullSync Jobs => _bed.Get<FullSync>();
+    private FullSyncRunner Runner => _bed.Get<FullSyncRunner>();
+
+    private void AddCustomers(int count)
+    {
+        for (var i = 1; i <= count; i++)
+        {
+            _bed.AddCustomer($"klant{i:D3}@example.nl", "Klant", $"Nummer {i}", number: $"K{i:D3}");
+            _bed.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    [Fact]
+    public async Task A_full_sync_of_250_customers_reaches_100_percent_in_Spotler_batches_of_at_most_100()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        AddCustomers(250);
+
+        await Jobs.StartAsync(_bed.ShopKey);
+        Assert.Equal(FullSyncRunOutcome.Finished, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
+
+        var progress = await Jobs.GetAsync(_bed.ShopKey);
+        Assert.Equal(SyncState.Completed, progress.State);
+        Assert.Equal(250, progress.Total);
+        Assert.Equal(250, progress.Done);
+        Assert.Equal(0, progress.Failed);
+        Assert.NotNull(progress.FinishedAt);
+        Assert.Equal(250, _bed.Spotler.Contacts.Count);
+        Assert.All(_bed.Spotler.ContactListBatches, size => Assert.InRange(size, 1, 100));
+    }
+
+    [Fact]
+    public async Task A_second_start_joins_the_running_sync()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        AddCustomers(150);
+        var first = await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a", maxPages: 1);
+
+        _bed.Time.Advance(TimeSpan.FromSeconds(5));
+        var second = await Jobs.StartAsync(_bed.ShopKey);
+
+        Assert.Equal(first.StartedAt, second.StartedAt);
+        Assert.Equal(100, second.Done);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a");
+        Assert.Equal(150, (await Jobs.GetAsync(_bed.ShopKey)).Done);
+        Assert.Equal([100, 50], _bed.Spotler.ContactListBatches);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_the_sync_after_the_page_in_hand()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        AddCustomers(250);
+        await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a", maxPages: 1);
+
+        var cancelled = await Jobs.CancelAsync(_bed.ShopKey);
+        Assert.Equal(FullSyncRunOutcome.NotRunning, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
+
+        Assert.Equal(SyncState.Cancelled, cancelled.State);
+        Assert.Equal(100, (await Jobs.GetAsync(_bed.ShopKey)).Done);
+        Assert.Equal(100, _bed.Spotler.Contacts.Count);
+    }
+
+    [Fact]
+    public async Task A_job_whose_instance_died_is_resumed_from_its_cursor_by_another()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        AddCustomers(250);
+        await Jobs.StartAsync(_bed.ShopKey);
+        // Instance A did one page and its lease was renewed; then it died without a word.
+        await _bed.Get<Relay.Storage.IRelayStore>().SetAsync(Relay.Storage.StoreKeys.ShopItem(_bed.ShopKey, "fullsync:lease"), "instance-a", TimeSpan.FromMinutes(10));
+        Assert.Equal(FullSyncRunOutcome.Paused, await Runner.RunAsync(_bed.ShopKey, "instance-a", maxPages: 1));
+        await _bed.Get<Relay.Storage.IRelayStore>().SetAsync(Relay.Storage.StoreKeys.ShopItem(_bed.ShopKey, "fullsync:lease"), "instance-a", TimeSpan.FromMinutes(10));
+
+        Assert.Equal(FullSyncRunOutcome.Busy, await Runner.RunAsync(_bed.ShopKey, "instance-b"));
+        _bed.Time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(FullSyncRunOutcome.Finished, await Runner.RunAsync(_bed.ShopKey, "instance-b"));
+
+        var progress = await Jobs.GetAsync(_bed.ShopKey);
+        Assert.Equal(SyncState.Completed, progress.State);
+        Assert.Equal(250, progress.Done);
+        // Resumed at page 2: no page was sent twice.
+        Assert.Equal([100, 100, 50], _bed.Spotler.ContactListBatches);
+    }
+
+    [Fact]
+    public async Task A_resync_does_not_re_subscribe_a_contact_who_opted_out_in_the_target()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        var recipient = _bed.AddRecipient("optout@example.nl", "direct");
+        await _bed.SendNewsletterAsync("newsletter.register", recipient.Id);
+        await _bed.ProcessQueueAsync();
+        _bed.Time.Advance(TimeSpan.FromMinutes(30));
+        _bed.Spotler.Unsubscribe("optout@example.nl", 1, _bed.Time.GetUtcNow());
+        _bed.Time.Advance(TimeSpan.FromMinutes(10));
+        await _bed.Get<PullBackRunner>().RunOnceAsync(_bed.ShopKey);
+
+        // Someone re-imports the old newsletter list in the shop admin: no webhook, status "direct" again.
+        recipient.Status = "direct";
+        recipient.UpdatedAt = _bed.Time.GetUtcNow();
+        _bed.Time.Advance(TimeSpan.FromMinutes(1));
+        await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a");
+
+        Assert.Equal(SyncState.Completed, (await Jobs.GetAsync(_bed.ShopKey)).State);
+        Assert.False(_bed.Spotler.Contacts["optout@example.nl"].Permissions[1], "A resync re-subscribed a contact who had opted out.");
+    }
+
+    [Fact]
+    public async Task A_first_sync_into_SARE_keeps_addresses_opted_out_there_and_statuses_of_existing_ones()
+    {
+        await _bed.ConfigureAsync(_bed.SareTarget());
+        _bed.Sare.Add("weg@example.pl", status: 4);
+        _bed.Sare.Add("bestaand@example.pl", status: 8);
+        _bed.AddRecipient("weg@example.pl", "direct");
+        _bed.AddRecipient("bestaand@example.pl", "notSet");
+        _bed.AddRecipient("nieuw@example.pl", "optIn", confirmedAt: _bed.Time.GetUtcNow());
+
+        await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a");
+
+        Assert.Equal(4, _bed.Sare.Subscribers["weg@example.pl"].Status);
+        Assert.Equal(8, _bed.Sare.Subscribers["bestaand@example.pl"].Status);
+        Assert.Equal(8, _bed.Sare.Subscribers["nieuw@example.pl"].Status);
+        Assert.Contains(21, _bed.Sare.Subscribers["weg@example.pl"].Groups);
+    }
+
+    [Fact]
+    public async Task Contacts_the_target_refuses_are_counted_as_failed_and_the_sync_completes()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        AddCustomers(3);
+        _bed.AddCustomer("not-an-address", number: "K999");
+
+        await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a");
+
+        var progress = await Jobs.GetAsync(_bed.ShopKey);
+        Assert.Equal(SyncState.Completed, progress.State);
+        Assert.Equal(4, progress.Done);
+        Assert.Equal(1, progress.Failed);
+    }
+
+    [Fact]
+    public async Task Bad_credentials_end_the_sync_as_failed_with_a_reason()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget(secret: "wrong"));
+        AddCustomers(2);
+
+        await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a");
+
+        var progress = await Jobs.GetAsync(_bed.ShopKey);
+        Assert.Equal(SyncState.Failed, progress.State);
+        Assert.Contains("credentials", progress.Error);
+    }
+}
