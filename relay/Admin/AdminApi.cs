@@ -86,8 +86,8 @@ public static class AdminApi
         TypedResults.Ok(View(await settings.GetAsync(ShopOf(user))));
 
     internal static async Task<Results<Ok<AdminSettingsView>, ValidationProblem, ProblemHttpResult>> SaveSettingsAsync(
-        AdminSettingsInput input, ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, IOptions<AdminOptions> options,
-        ILoggerFactory logs)
+        AdminSettingsInput input, ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, ShopSettingsValidator validator,
+        IOptions<AdminOptions> options, ILoggerFactory logs)
     {
         var shopKey = ShopOf(user);
         var current = await settings.GetAsync(shopKey);
@@ -125,6 +125,11 @@ public static class AdminApi
             PullInterval = TimeSpan.FromMinutes(pullMinutes),
             SyncEnabled = syncEnabled,
         };
+        // The sync engine's own checks (option values the target's parser refuses, custom field names…).
+        foreach (var (field, messages) in validator.Validate(next))
+            errors.TryAdd(field, messages);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors, title: "The settings were not saved", detail: "Correct the marked fields and save again.");
         var (outcome, saved) = await settings.SaveAsync(shopKey, next, input.ExpectedVersion!.Value);
         if (outcome == SaveOutcome.VersionConflict)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Changed elsewhere",
@@ -300,9 +305,14 @@ public static class AdminApi
         ClaimsPrincipal user, FullSync sync, ShopSettingsStore settings, TimeProvider time)
     {
         var shopKey = ShopOf(user);
-        if ((await settings.GetAsync(shopKey)).Target is null)
+        var saved = await settings.GetAsync(shopKey);
+        if (saved.Target is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "No marketing system",
                 detail: "Connect and save a marketing system before starting a full sync.");
+        // The engine skips shops whose sync is off; starting one would only end as a failed run.
+        if (!saved.SyncEnabled)
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Synchronisation is off",
+                detail: "Turn the synchronisation on under Options and save before starting a full sync.");
         return TypedResults.Accepted(GroupPath + "/sync", SyncView(await sync.StartAsync(shopKey), time.GetUtcNow()));
     }
 

@@ -47,7 +47,13 @@ public sealed class AdminApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _relay = new RelayApplication(new() { ["Pipeline:WorkersEnabled"] = "false", ["Admin:AllowInsecureTargetUrls"] = "true" }, _time);
+        // The sync engine's background worker stays off: these tests look at the API, not at a running sync.
+        _relay = new RelayApplication(new()
+        {
+            ["Pipeline:WorkersEnabled"] = "false",
+            ["Sync:BackgroundEnabled"] = "false",
+            ["Admin:AllowInsecureTargetUrls"] = "true",
+        }, _time);
         _client = _relay.CreateClient();
         _spotler = await SpotlerSimulator.StartAsync("ck", "cs", _time);
         await SeedShopAsync(_relay.Services, "AAAAAAAAAAAAAAAA", "https://shop-a.example");
@@ -257,6 +263,24 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Option_values_the_target_refuses_are_a_validation_problem()
+    {
+        var (status, problem, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new
+        {
+            expectedVersion = 0,
+            target = new
+            {
+                kind = "spotler", baseUrl = _spotler.BaseUrl,
+                credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" },
+                options = new Dictionary<string, string> { ["permissionBit"] = "3" },
+            },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("power of two", problem!["errors"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Plain_http_target_addresses_are_refused_unless_the_operator_allows_them()
     {
         await using var strict = new RelayApplication(new() { ["Pipeline:WorkersEnabled"] = "false" }, _time);
@@ -333,12 +357,16 @@ public sealed class AdminApiTests : IAsyncLifetime
     {
         var (refused, _, _) = await SendAsync(HttpMethod.Post, "/admin/api/sync", _tokenA);
         await SaveSpotlerAsync(_tokenA);
+        var (syncOff, offProblem, _) = await SendAsync(HttpMethod.Post, "/admin/api/sync", _tokenA);
+        await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new { expectedVersion = 1, syncEnabled = true });
         var (started, first, _) = await SendAsync(HttpMethod.Post, "/admin/api/sync", _tokenA);
         await ReportSyncProgressAsync(_relay.Services, ShopA, (await _relay.Get<FullSync>().GetAsync(ShopA)) with { Done = 10, Total = 40 });
         var (_, joined, _) = await SendAsync(HttpMethod.Post, "/admin/api/sync", _tokenA);
         var (_, cancelled, _) = await SendAsync(HttpMethod.Delete, "/admin/api/sync", _tokenA);
 
         Assert.Equal(HttpStatusCode.Conflict, refused);
+        Assert.Equal(HttpStatusCode.Conflict, syncOff);
+        Assert.Equal("Synchronisation is off", (string?)offProblem!["title"]);
         Assert.Equal(HttpStatusCode.Accepted, started);
         Assert.Equal("running", (string?)first!["state"]);
         Assert.Equal(10, (long)joined!["done"]!);

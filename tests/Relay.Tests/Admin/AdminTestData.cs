@@ -45,7 +45,7 @@ public static class AdminTestData
 
     /// <summary>
     /// Writes a full sync's progress the way the sync engine reports it through <see cref="FullSync"/>'s
-    /// document. Stands in for the engine until it lands (see AdminPageBrowserTests).
+    /// document, so API tests can look at a sync in flight without running the engine.
     /// </summary>
     public static Task ReportSyncProgressAsync(IServiceProvider services, string shopKey, SyncProgress progress) =>
         services.GetRequiredService<IRelayStore>().SetAsync(StoreKeys.ShopItem(shopKey, "fullsync"), JsonSerializer.Serialize(progress, JsonDefaults.Options));
