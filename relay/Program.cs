@@ -4,29 +4,36 @@ using Relay.Health;
 using Relay.Operator;
 using Relay.Pipeline;
 using Relay.Secrets;
+using Relay.Settings;
 using Relay.Shops;
 using Relay.Storage;
+using Relay.Sync;
+using Relay.Targets;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Configure the shared parts: time, storage, secrets, the durable pipeline
+// Configure the shared parts: time, storage, secrets, tenants, the durable pipeline
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRelayStore();
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();
-builder.Services.AddSingleton<Relay.Settings.ShopSettingsStore>();
-Relay.Sync.SyncServices.AddSync(builder.Services);
-Relay.Targets.TargetServices.AddTargets(builder.Services);
+builder.Services.AddSingleton<ShopSettingsStore>();
 
-// Configure the web surface: errors as problem+json, admin sessions, OpenAPI
+// Configure the platforms, the marketing systems and the sync between them
+builder.Services.AddShopware();
+builder.Services.AddShoper();
+builder.Services.AddTargets();
+builder.Services.AddSync();
+
+// Configure the web surface: errors as problem+json, admin page and sessions, operator API, OpenAPI
 builder.Services.AddProblemHandling();
 builder.Services.AddAdminSessions();
 builder.Services.AddAdminApi();
-builder.Services.AddApiReference();
 builder.Services.AddOperatorApi();
-builder.Services.AddShopware();
-builder.Services.AddShoper();
+builder.Services.AddApiReference();
+
+// Configure logs and metrics (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set)
 builder.AddTelemetry();
 
 var app = builder.Build();
@@ -37,11 +44,11 @@ app.UseAuthorization();
 
 app.MapApiReference();
 app.MapHealth();
-app.MapOperatorApi();
 app.MapShopware();
 app.MapShoper();
 app.MapAdminPage();
 app.MapAdminApi();
+app.MapOperatorApi();
 
 return app.RunOrExplain();
 
