@@ -74,6 +74,17 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return recipient;
     }
 
+    /// <summary>Deletes a row as the shop admin or an import would: no webhook is sent.</summary>
+    public bool RemoveNewsletterRecipient(string id)
+    {
+        lock (_gate) return _recipients.RemoveAll(r => r.Id == id) > 0;
+    }
+
+    public bool RemoveCustomer(string id)
+    {
+        lock (_gate) return _customers.RemoveAll(c => c.Id == id) > 0;
+    }
+
     public SimulatedWebhook AddWebhook(SimulatedWebhook webhook)
     {
         lock (_gate) _webhooks.Add(webhook);
