@@ -131,6 +131,11 @@ public sealed class PullBackRunner(
                 await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
                 continue;
             }
+            if (entry is { CreatedByRelay: true, Shop: null, Target: null })
+                // The relay created it from a customer record and neither side ever spoke of a subscription:
+                // Spotler reports a permission nobody set as disabled, which is no unsubscribe. Without this, the
+                // first pull after a full sync searched the shop once for every customer.
+                continue;
             if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && shopSide.At > change.At)
             {
                 // The shop's opt-in is newer; the forwarder decides whether it wins (a confirmed one does).
