@@ -75,10 +75,12 @@ public sealed class ShopwareEndToEndTests(RedisServer redis, ITestOutputHelper o
         await bed.SendCustomerWrittenAsync(edited.Id);
         await bed.ProcessQueueAsync();
         Assert.Equal("VERANDERD", bed.Spotler.Contacts["klant04321@example.nl"].Properties["lastName"]);
+        output.WriteLine($"edit: {clock.Elapsed}; spotler requests {bed.Spotler.Requests.Count}, shop requests {bed.ShopApi.Requests.Count}");
 
         // The first pull-back run, an interval later, sets the reconciliation mark.
         bed.Time.Advance(TimeSpan.FromMinutes(5));
         await bed.Get<PullBackRunner>().RunOnceAsync(bed.ShopKey);
+        output.WriteLine($"first pull-back: {clock.Elapsed}; spotler requests {bed.Spotler.Requests.Count}, shop requests {bed.ShopApi.Requests.Count}");
 
         // An unsubscribe in Spotler reaches the shop within one pull-back run ...
         bed.Time.Advance(TimeSpan.FromMinutes(5));
@@ -86,6 +88,7 @@ public sealed class ShopwareEndToEndTests(RedisServer redis, ITestOutputHelper o
         bed.Time.Advance(TimeSpan.FromMinutes(10));
         var writes = bed.SpotlerWrites();
         var pulled = await bed.Get<PullBackRunner>().RunOnceAsync(bed.ShopKey);
+        output.WriteLine($"second pull-back: {clock.Elapsed}");
         Assert.Equal(1, pulled.OptedOut);
         var recipient = recipients.Single(r => r.Email == "klant00020@example.nl");
         Assert.Equal("optOut", recipient.Status);
