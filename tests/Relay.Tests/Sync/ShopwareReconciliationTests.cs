@@ -49,6 +49,24 @@ public sealed class ShopwareReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_permission_to_read_its_webhooks_the_run_says_so_and_carries_on()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        await RunAsync();
+        _bed.AddCustomer("door@example.nl", "Door", "Gaan");
+        _bed.Time.Advance(TimeSpan.FromMinutes(10));
+        // The webhook search is the run's first Admin API call.
+        _bed.ShopApi.FailNext(403);
+
+        var result = await RunAsync();
+
+        Assert.Equal(PullBackOutcome.Done, result.Outcome);
+        Assert.Equal(0, result.Reconciliation!.WebhooksReenabled);
+        Assert.Equal(1, result.Reconciliation.Resynced);
+        Assert.Contains(await _bed.ActivityAsync(ActivityOutcome.Skipped), e => e.Kind == "webhooks" && e.Message.Contains("webhook:read", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_customer_edited_in_the_shop_without_a_webhook_arrives_in_the_target_after_the_run()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
