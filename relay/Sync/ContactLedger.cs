@@ -78,6 +78,23 @@ public sealed class ContactLedger(IRelayStore store)
         if (kind is { } k && recordId is not null) await store.DeleteAsync(RecordKey(scope, k, recordId));
     }
 
+    /// <summary>The shop records of one kind the ledger links to a contact, as (hash of the record id, contact key): reconciliation compares them with the ids the shop still has.</summary>
+    public async Task<IReadOnlyList<(string RecordHash, string Key)>> ListRecordsAsync(LedgerScope scope, ShopRecordKind kind)
+    {
+        var prefix = scope.Item($"contact-record:{kind}:");
+        var result = new List<(string, string)>();
+        foreach (var storeKey in await store.ListKeysAsync(prefix))
+            if (await store.GetAsync(storeKey) is { } key) result.Add((storeKey[prefix.Length..], key));
+        return result;
+    }
+
+    /// <summary>Drops the link of a record that no longer exists in the shop; the contact's entry (and its opt-out) stays.</summary>
+    public Task ForgetRecordAsync(LedgerScope scope, ShopRecordKind kind, string recordHash) =>
+        store.DeleteAsync(scope.Item($"contact-record:{kind}:{recordHash}"));
+
+    /// <summary>The hash under which a record id is indexed (see <see cref="ListRecordsAsync"/>).</summary>
+    public static string RecordHash(string id) => Hash(id);
+
     internal static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Relay.Mapping;
+using Relay.Settings;
 using Relay.Storage;
 
 namespace Relay.Sync;
@@ -36,6 +37,8 @@ public sealed class FullSync(IRelayStore store, TimeProvider time)
     /// <summary>The running sync's id; SET NX on it is what makes a second start join instead of starting over.</summary>
     private static string RunKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:run");
     private static string CursorKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:cursor");
+    /// <summary>Set once the shop was first configured to sync; kept (the shop's purge removes it with the rest).</summary>
+    private static string ConfiguredKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:configured");
 
     public async Task<SyncProgress> GetAsync(string shopKey) =>
         await store.GetAsync(Key(shopKey)) is { } json ? JsonSerializer.Deserialize<SyncProgress>(json, JsonDefaults.Options)! : SyncProgress.Idle;
@@ -55,6 +58,25 @@ public sealed class FullSync(IRelayStore store, TimeProvider time)
         var started = new SyncProgress(SyncState.Running, 0, null, time.GetUtcNow(), null);
         await SaveAsync(shopKey, started);
         return started;
+    }
+
+    /// <summary>
+    /// The admin's save hook: the first save that makes a shop sync (switch on and a target) starts a
+    /// full sync, so the marketing system begins with everything the shop holds. Later saves, a shop
+    /// that was already syncing before the save, and a second call for the same save start nothing.
+    /// Returns the started (or joined) sync, or null.
+    /// </summary>
+    /// <param name="previous">The settings before the save (version 0 defaults for a first save).</param>
+    /// <param name="saved">The settings as saved.</param>
+    public async Task<SyncProgress?> StartIfFirstConfigurationAsync(string shopKey, ShopSettings previous, ShopSettings saved)
+    {
+        if (!Syncs(saved)) return null;
+        // Set even when nothing starts: a shop that was syncing before this marker existed is not "first" later.
+        var first = await store.SetIfAbsentAsync(ConfiguredKey(shopKey), time.GetUtcNow().ToString("O"));
+        if (!first || Syncs(previous)) return null;
+        return await StartAsync(shopKey);
+
+        static bool Syncs(ShopSettings s) => s.Version > 0 && s.SyncEnabled && s.Target is not null;
     }
 
     public async Task<SyncProgress> CancelAsync(string shopKey)

@@ -9,7 +9,11 @@ namespace Relay.Sync;
 
 public enum PullBackOutcome { Done, Skipped, Busy }
 
-public sealed record PullBackResult(PullBackOutcome Outcome, int OptedOut = 0, int Bounced = 0, string? Reason = null);
+public sealed record PullBackResult(PullBackOutcome Outcome, int OptedOut = 0, int Bounced = 0, string? Reason = null)
+{
+    /// <summary>Shopware shops: what the reconciliation that runs with the pull did (null when it did not run).</summary>
+    public Platforms.ReconciliationResult? Reconciliation { get; init; }
+}
 
 /// <summary>Where a shop's pull-back stands: the target's cursor (valid for the target account it came from) and when it last ran.</summary>
 public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, string? Target = null);
@@ -23,7 +27,7 @@ public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, st
 /// </summary>
 public sealed class PullBackRunner(
     IRelayStore store, SyncContexts contexts, ContactLedger ledger, EchoSuppression echoes, ContactSync sync,
-    IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
+    Platforms.ShopwareReconciliation shopware, IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
 {
     private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback");
     private static string LockKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback:lock");
@@ -85,9 +89,28 @@ public sealed class PullBackRunner(
         await store.SetAsync(StateKey(ctx.ShopKey), JsonSerializer.Serialize(new PullBackState(cursor ?? state.Cursor, startedAt, ctx.Ledger.Target), JsonDefaults.Options));
         if (optedOut + bounced > 0)
             logger.LogInformation("Pull-back for {ShopKey}: {OptedOut} opt-outs, {Bounced} hard bounces written to the shop", ctx.ShopKey, optedOut, bounced);
-        return new PullBackResult(PullBackOutcome.Done, optedOut, bounced);
+        return new PullBackResult(PullBackOutcome.Done, optedOut, bounced) { Reconciliation = await ReconcileAsync(ctx, ct) };
 
         static (int, int, string?) Add((int O, int B) sum, (int O, int B, string? Cursor) next) => (sum.O + next.O, sum.B + next.B, next.Cursor);
+    }
+
+    /// <summary>
+    /// After the pull, so what it just wrote into the shop is recognised as the relay's own. A failure
+    /// here does not undo the pull: it is logged and the next run covers the same window again.
+    /// </summary>
+    private async Task<Platforms.ReconciliationResult?> ReconcileAsync(SyncContext ctx, CancellationToken ct)
+    {
+        if (ctx.Shop.Platform != Relay.Platforms.Shopware.ShopwareShops.Platform) return null;
+        try
+        {
+            return await shopware.RunAsync(ctx, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && (SyncFailures.IsPermanent(e) || e is Relay.Platforms.Shopware.ShopwareApiException or HttpRequestException or ShopNotReachableException or TargetTransientException))
+        {
+            logger.LogWarning("Reconciliation of {ShopKey} failed: {Error}", ctx.ShopKey, SyncFailures.Describe(e));
+            await sync.LogAsync(ctx, "reconcile", ActivityOutcome.Failed, $"Reconciliation with the shop failed: {SyncFailures.Describe(e)}", null, null);
+            return null;
+        }
     }
 
     private async Task<(int OptedOut, int Bounced, string? Cursor)> ApplyAsync(SyncContext ctx, PullResult result, CancellationToken ct)
@@ -108,6 +131,11 @@ public sealed class PullBackRunner(
                 await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
                 continue;
             }
+            if (entry is { CreatedByRelay: true, Shop: null, Target: null })
+                // The relay created it from a customer record and neither side ever spoke of a subscription:
+                // Spotler reports a permission nobody set as disabled, which is no unsubscribe. Without this, the
+                // first pull after a full sync searched the shop once for every customer.
+                continue;
             if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && shopSide.At > change.At)
             {
                 // The shop's opt-in is newer; the forwarder decides whether it wins (a confirmed one does).

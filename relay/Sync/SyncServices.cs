@@ -40,6 +40,7 @@ public static class SyncServices
         services.AddSingleton<IQueueHandler, ShopwareWebhookForwarder>();
         services.AddSingleton<IQueueHandler, ShoperWebhookForwarder>();
 
+        services.AddSingleton<ShopwareReconciliation>();
         services.AddSingleton<PullBackRunner>();
         services.AddSingleton<PullBackScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<PullBackScheduler>());

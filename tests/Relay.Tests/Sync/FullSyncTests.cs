@@ -42,6 +42,35 @@ public sealed class FullSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_first_save_that_switches_sync_on_with_a_target_starts_a_full_sync_and_later_saves_do_not()
+    {
+        AddCustomers(120);
+
+        // Credentials saved while setting up, sync still off: nothing starts.
+        Assert.Null(await _bed.SaveAsAdminAsync(s => s with { Target = _bed.SpotlerTarget() }));
+        Assert.Equal(SyncState.Idle, (await Jobs.GetAsync(_bed.ShopKey)).State);
+
+        var started = await _bed.SaveAsAdminAsync(s => s with { SyncEnabled = true });
+        Assert.Equal(SyncState.Running, started!.State);
+        Assert.Equal(FullSyncRunOutcome.Finished, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
+        Assert.Equal(120, _bed.Spotler.Contacts.Count);
+
+        // Editing the mapping later, or switching sync off and on again, is not a first configuration.
+        Assert.Null(await _bed.SaveAsAdminAsync(s => s with { PullInterval = TimeSpan.FromMinutes(20) }));
+        Assert.Null(await _bed.SaveAsAdminAsync(s => s with { SyncEnabled = false }));
+        Assert.Null(await _bed.SaveAsAdminAsync(s => s with { SyncEnabled = true }));
+        Assert.Equal(SyncState.Completed, (await Jobs.GetAsync(_bed.ShopKey)).State);
+    }
+
+    [Fact]
+    public async Task A_shop_that_already_synced_before_the_hook_existed_gets_no_full_sync_on_its_next_save()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        Assert.Null(await _bed.SaveAsAdminAsync(s => s with { PullInterval = TimeSpan.FromMinutes(20) }));
+        Assert.Equal(SyncState.Idle, (await Jobs.GetAsync(_bed.ShopKey)).State);
+    }
+
+    [Fact]
     public async Task A_second_start_joins_the_running_sync()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());

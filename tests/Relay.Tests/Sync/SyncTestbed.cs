@@ -84,6 +84,16 @@ public sealed class SyncTestbed : IAsyncDisposable
         Assert.Equal(SaveOutcome.Saved, outcome);
     }
 
+    /// <summary>Saves as the admin API does: the save, then the first-configuration hook. Returns the full sync it started, if any.</summary>
+    public async Task<SyncProgress?> SaveAsAdminAsync(Func<ShopSettings, ShopSettings> edit)
+    {
+        var store = Get<ShopSettingsStore>();
+        var previous = await store.GetAsync(ShopKey);
+        var (outcome, saved) = await store.SaveAsync(ShopKey, edit(previous), previous.Version);
+        Assert.Equal(SaveOutcome.Saved, outcome);
+        return await Get<FullSync>().StartIfFirstConfigurationAsync(ShopKey, previous, saved);
+    }
+
     public SimulatedCustomer AddCustomer(string email, string? first = "Jan", string? last = "Jansen", string? number = null) =>
         ShopApi.AddCustomer(new SimulatedCustomer { Email = email, FirstName = first, LastName = last, CustomerNumber = number });
 

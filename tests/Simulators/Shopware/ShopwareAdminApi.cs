@@ -74,6 +74,17 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return recipient;
     }
 
+    /// <summary>Deletes a row as the shop admin or an import would: no webhook is sent.</summary>
+    public bool RemoveNewsletterRecipient(string id)
+    {
+        lock (_gate) return _recipients.RemoveAll(r => r.Id == id) > 0;
+    }
+
+    public bool RemoveCustomer(string id)
+    {
+        lock (_gate) return _customers.RemoveAll(c => c.Id == id) > 0;
+    }
+
     public SimulatedWebhook AddWebhook(SimulatedWebhook webhook)
     {
         lock (_gate) _webhooks.Add(webhook);
@@ -137,7 +148,7 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
             }
             if (entity is not ("customer" or "newsletter-recipient" or "webhook"))
                 return Results.Json(Error("404", "FRAMEWORK__DEFINITION_NOT_FOUND", $"Definition for entity \"{entity}\" does not exist."), statusCode: 404);
-            return Results.Json(Search(rows.Select(r => JsonSerializer.SerializeToNode(r, r.GetType(), Json)!.AsObject()), criteria.RootElement));
+            return Results.Json(Search(rows.Select(r => new Row(r)), criteria.RootElement));
         });
 
         app.MapMethods("/api/newsletter-recipient/{id}", ["PATCH"], async (string id, HttpRequest request) =>
@@ -210,7 +221,33 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         new { errors = new[] { new { status, code, title = "Error", detail } } };
 
     /// <summary>Criteria: filter (equals, equalsAny, prefix, contains, range), sort, page/limit, total-count-mode.</summary>
-    private static JsonObject Search(IEnumerable<JsonObject> rows, JsonElement criteria)
+    /// <summary>
+    /// A row read field by field for filters and sorts, serialized whole only when it is on the page:
+    /// paging through 10,000 rows must not serialize all of them for every page.
+    /// </summary>
+    private sealed class Row(object entity)
+    {
+        private static readonly ConcurrentDictionary<(Type, string), System.Reflection.PropertyInfo?> Properties = new();
+        private readonly Dictionary<string, JsonNode?> _fields = new(StringComparer.Ordinal);
+
+        public JsonNode? this[string field]
+        {
+            get
+            {
+                if (_fields.TryGetValue(field, out var cached)) return cached;
+                var property = Properties.GetOrAdd((entity.GetType(), field), key => key.Item1.GetProperties().FirstOrDefault(p =>
+                    string.Equals(p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
+                        .Cast<System.Text.Json.Serialization.JsonPropertyNameAttribute>().FirstOrDefault()?.Name ?? Json.PropertyNamingPolicy!.ConvertName(p.Name),
+                        key.Item2, StringComparison.Ordinal)));
+                var value = property?.GetValue(entity);
+                return _fields[field] = value is null ? null : JsonSerializer.SerializeToNode(value, property!.PropertyType, Json);
+            }
+        }
+
+        public JsonObject ToJson() => JsonSerializer.SerializeToNode(entity, entity.GetType(), Json)!.AsObject();
+    }
+
+    private static JsonObject Search(IEnumerable<Row> rows, JsonElement criteria)
     {
         var matches = rows.Where(row => !criteria.TryGetProperty("filter", out var filters) || filters.EnumerateArray().All(f => Matches(row, f))).ToList();
         if (criteria.TryGetProperty("sort", out var sorts))
@@ -230,11 +267,11 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         var exact = criteria.TryGetProperty("total-count-mode", out var mode)
                     && (mode.ValueKind == JsonValueKind.Number ? mode.GetInt32() == 1 : mode.GetString() == "exact");
         var array = new JsonArray();
-        foreach (var row in data) array.Add(row.DeepClone());
+        foreach (var row in data) array.Add(row.ToJson());
         return new JsonObject { ["total"] = exact ? matches.Count : data.Count, ["data"] = array, ["aggregations"] = new JsonArray() };
     }
 
-    private static bool Matches(JsonObject row, JsonElement filter)
+    private static bool Matches(Row row, JsonElement filter)
     {
         var field = filter.GetProperty("field").GetString()!;
         var actual = row[field];

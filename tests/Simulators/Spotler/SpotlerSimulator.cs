@@ -289,12 +289,12 @@ public sealed class SpotlerSimulator : IAsyncDisposable
             await Error(context, 400, "INVALID_PARAMS", "Invalid fromDate or no fromDate given");
             return;
         }
-        List<JsonNode> items;
+        List<SpotlerContact> items;
         lock (_gate)
             items = _contacts.Values.Where(c => c.LastChanged >= window.From && c.LastChanged <= window.To)
-                .OrderBy(c => c.LastChanged).ThenBy(c => c.ExternalId, StringComparer.Ordinal)
-                .Select(c => (JsonNode)ContactJson(c)).ToList();
-        await Page(context, envelope, "contacts", items, window);
+                .OrderBy(c => c.LastChanged).ThenBy(c => c.ExternalId, StringComparer.Ordinal).ToList();
+        // Only the page is turned into JSON: a 10,000-contact window is read a page at a time.
+        await Page(context, envelope, "contacts", items, window, c => { lock (_gate) return ContactJson(c); });
     }
 
     private async Task BouncesList(HttpContext context, bool envelope)
@@ -315,11 +315,14 @@ public sealed class SpotlerSimulator : IAsyncDisposable
         await Page(context, envelope, "bounces", items, window);
     }
 
-    private static async Task Page(HttpContext context, bool envelope, string name, List<JsonNode> items, (DateTimeOffset From, DateTimeOffset To) window)
+    private static Task Page(HttpContext context, bool envelope, string name, List<JsonNode> items, (DateTimeOffset From, DateTimeOffset To) window) =>
+        Page(context, envelope, name, items, window, n => n);
+
+    private static async Task Page<T>(HttpContext context, bool envelope, string name, List<T> items, (DateTimeOffset From, DateTimeOffset To) window, Func<T, JsonNode> toJson)
     {
         var after = int.TryParse(context.Request.Query["after"], out var a) ? a : 0;
         var pageSize = int.TryParse(context.Request.Query["pageSize"], out var p) ? Math.Min(p, 10000) : 1000;
-        var page = new JsonArray(items.Skip(after).Take(pageSize).ToArray());
+        var page = new JsonArray(items.Skip(after).Take(pageSize).Select(toJson).ToArray());
         if (!envelope)
         {
             await Json(page).ExecuteAsync(context);

@@ -1,0 +1,183 @@
+using System.Text.Json;
+using Relay.Mapping;
+using Relay.Platforms.Shopware;
+using Relay.Storage;
+
+namespace Relay.Sync.Platforms;
+
+/// <summary>What one reconciliation of a Shopware shop did.</summary>
+public sealed record ReconciliationResult(int WebhooksReenabled, int Resynced, int Deleted);
+
+/// <summary>Where the delta reconciliation of a shop stands: changes since <see cref="Since"/> (the shop's clock), for one target account.</summary>
+public sealed record ReconciliationState(DateTimeOffset Since, string Target);
+
+/// <summary>
+/// The safety net under Shopware's webhooks, run with every pull-back of a Shopware shop. Shopware
+/// switches an app's webhook off after ten failed deliveries and tells nobody, and a shop writes
+/// customers and recipients (imports, the admin's API) without any event at all. So each run
+/// (a) switches the relay's own deactivated webhooks back on, (b) re-sends the customers and
+/// newsletter recipients changed since the last run, as a resync (<see cref="ConsentPolicy"/>:
+/// nobody is re-subscribed), and (c) compares the recipient ids the ledger knows with the ones the
+/// shop still has: a recipient deleted in the shop is unsubscribed in the target, as
+/// <c>newsletter.unsubscribe</c> of a vanished recipient would be.
+/// </summary>
+public sealed class ShopwareReconciliation(
+    IServiceProvider services, IRelayStore store, ContactLedger ledger, ContactSync sync, EchoSuppression echoes,
+    TimeProvider time, ILogger<ShopwareReconciliation> logger)
+{
+    /// <summary>The window starts this much before the last run: the shop's clock is not ours, and a re-sent contact costs one upsert.</summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
+
+    private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "shopware:reconcile");
+
+    private ShopwareAdminClient Client => services.GetRequiredService<ShopwareAdminClient>();
+
+    public async Task<ReconciliationState?> GetStateAsync(string shopKey) =>
+        await store.GetAsync(StateKey(shopKey)) is { } json ? JsonSerializer.Deserialize<ReconciliationState>(json, JsonDefaults.Options) : null;
+
+    public async Task<ReconciliationResult> RunAsync(SyncContext ctx, CancellationToken ct)
+    {
+        var client = Client;
+        var access = await client.AccessForAsync(ShopPlatforms.ShopIdOf(ctx.ShopKey))
+            ?? throw new ShopNotReachableException($"The Shopware shop {ctx.ShopKey} has no confirmed Admin API access; the app may need a reinstall.");
+        var startedAt = time.GetUtcNow();
+
+        var reenabled = await ReenableWebhooksAsync(ctx, client, access, ct);
+
+        var state = await GetStateAsync(ctx.ShopKey);
+        var resynced = 0;
+        // The first run (or the first for this target account) only sets the mark: the full sync brought the target up to date.
+        if (state is not null && state.Target == ctx.Ledger.Target)
+            resynced = await ResyncChangedAsync(ctx, client, access, state.Since - Overlap, ct);
+        var deleted = await UnsubscribeDeletedRecipientsAsync(ctx, client, access, ct);
+
+        await store.SetAsync(StateKey(ctx.ShopKey), JsonSerializer.Serialize(new ReconciliationState(startedAt, ctx.Ledger.Target), JsonDefaults.Options));
+        if (reenabled + resynced + deleted > 0)
+            logger.LogInformation("Reconciliation of {ShopKey}: {Webhooks} webhooks re-enabled, {Resynced} records re-sent, {Deleted} deleted recipients unsubscribed",
+                ctx.ShopKey, reenabled, resynced, deleted);
+        return new ReconciliationResult(reenabled, resynced, deleted);
+    }
+
+    private async Task<int> ReenableWebhooksAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, CancellationToken ct)
+    {
+        try
+        {
+            var off = (await client.ListOwnWebhooksAsync(access, ct)).Where(w => !w.Active).ToList();
+            if (off.Count == 0) return 0;
+            var count = await client.ReactivateOwnWebhooksAsync(access, ct);
+            await sync.LogAsync(ctx, "webhooks", ActivityOutcome.Ok,
+                $"Shopware had switched off {count} of the relay's webhooks after failed deliveries ({string.Join(", ", off.Select(w => w.EventName).Distinct())}); switched back on.", null, null);
+            return count;
+        }
+        catch (ShopwareApiException e) when (e.Status is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
+        {
+            // An app installed before webhook:read/update were asked for: the rest of the run still helps.
+            await sync.LogAsync(ctx, "webhooks", ActivityOutcome.Skipped,
+                "The relay may not read or update its webhooks in this shop (webhook:read/update); update the app to let it switch them back on.", null, null);
+            return 0;
+        }
+    }
+
+    private async Task<int> ResyncChangedAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, DateTimeOffset since, CancellationToken ct)
+    {
+        var total = 0;
+        foreach (var kind in new[] { ShopRecordKind.Customer, ShopRecordKind.Subscriber })
+        {
+            // New rows have no updatedAt in Shopware, so created and updated are two searches.
+            var changed = new Dictionary<string, ShopRecord>(StringComparer.Ordinal);
+            foreach (var field in new[] { "createdAt", "updatedAt" })
+            {
+                var criteria = new ShopwareCriteria
+                {
+                    Limit = 100,
+                    TotalCountMode = 0,
+                    Filter = [ShopwareFilter.Since(field, since)],
+                    Sort = [new ShopwareSort(field), new ShopwareSort("id")],
+                };
+                await foreach (var row in client.SearchAllAsync<JsonElement>(access, kind == ShopRecordKind.Customer ? "customer" : "newsletter-recipient", criteria, ct))
+                {
+                    var record = ShopwareContacts.ToRecord(kind, row);
+                    if (record.Id.Length > 0) changed[record.Id] = record;
+                }
+            }
+            var records = new List<ShopRecord>();
+            foreach (var record in changed.Values)
+                if (!await IsOwnEchoAsync(ctx, record)) records.Add(record);
+            foreach (var page in records.Chunk(ctx.Shop.PageSize))
+            {
+                var result = await sync.PushAsync(ctx, page, SyncMode.Resync, null, ct);
+                total += result.Ok;
+                if (result.Errors.Count > 0)
+                    await sync.LogAsync(ctx, "reconcile", ActivityOutcome.Failed, $"{result.Failed} changed records could not be sent, e.g. {result.Errors[0]}", null, null);
+            }
+            if (records.Count > 0)
+                await sync.LogAsync(ctx, "reconcile", ActivityOutcome.Ok,
+                    $"{records.Count} {(kind == ShopRecordKind.Customer ? "customers" : "newsletter recipients")} changed in the shop without a webhook reaching the relay; sent again.", null, null);
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// A recipient the relay itself opted out (pull-back) shows up as changed: the target already has
+    /// that opt-out, so it does not travel back, whether the echo mark is still there or the ledger knows both sides agree.
+    /// </summary>
+    private async Task<bool> IsOwnEchoAsync(SyncContext ctx, ShopRecord record)
+    {
+        if (record.Consent is not { State: ConsentState.Unsubscribed } || record.Email is not { } email) return false;
+        if (await echoes.IsEchoAsync(ctx.ShopKey, email, ConsentState.Unsubscribed)) return true;
+        var entry = await ledger.FindByRecordAsync(ctx.Ledger, record.Kind, record.Id) ?? await ledger.FindByEmailAsync(ctx.Ledger, email);
+        return entry is { Shop.State: ConsentState.Unsubscribed, Target.State: ConsentState.Unsubscribed };
+    }
+
+    private async Task<int> UnsubscribeDeletedRecipientsAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, CancellationToken ct)
+    {
+        var known = await ledger.ListRecordsAsync(ctx.Ledger, ShopRecordKind.Subscriber);
+        if (known.Count == 0) return 0;
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var presentEmails = new HashSet<string>(StringComparer.Ordinal);
+        var criteria = new ShopwareCriteria
+        {
+            Limit = 500,
+            TotalCountMode = 0,
+            Sort = [new ShopwareSort("createdAt"), new ShopwareSort("id")],
+            Includes = new Dictionary<string, string[]> { ["newsletter_recipient"] = ["id", "email"] },
+        };
+        await foreach (var row in client.SearchAllAsync<JsonElement>(access, "newsletter-recipient", criteria, ct))
+        {
+            if (JsonFields.Str(row, "id") is { } id) present.Add(ContactLedger.RecordHash(id));
+            if (ContactMapper.NormalizeEmail(JsonFields.Str(row, "email")) is { } email) presentEmails.Add(email);
+        }
+
+        var deleted = 0;
+        foreach (var (hash, key) in known)
+        {
+            if (present.Contains(hash)) continue;
+            await ledger.ForgetRecordAsync(ctx.Ledger, ShopRecordKind.Subscriber, hash);
+            if (await ledger.GetAsync(ctx.Ledger, key) is not { Email: { } email } entry) continue;
+            // Still a recipient in another sales channel: the person did not leave the newsletter.
+            if (presentEmails.Contains(email)) continue;
+            if (entry is { Shop.State: ConsentState.Unsubscribed, Target.State: ConsentState.Unsubscribed }) continue;
+
+            var record = new ShopRecord
+            {
+                Kind = ShopRecordKind.Subscriber,
+                Id = hash,
+                Fields = new Dictionary<string, string?> { [ShopFields.Email] = email },
+                Consent = new ShopConsent(ConsentState.Unsubscribed, time.GetUtcNow()),
+            };
+            var result = await sync.PushAsync(ctx, [record], SyncMode.Resync, null, ct);
+            // The push links the stand-in record to the contact; it names no shop row.
+            await ledger.ForgetRecordAsync(ctx.Ledger, ShopRecordKind.Subscriber, ContactLedger.RecordHash(record.Id));
+            if (result.Ok > 0)
+            {
+                deleted++;
+                await sync.LogAsync(ctx, "consent", ActivityOutcome.Ok, $"The newsletter recipient was deleted in the shop; unsubscribed in {ctx.TargetKind}.", email, null);
+            }
+            else
+                await sync.LogAsync(ctx, "consent", ActivityOutcome.Failed,
+                    $"The newsletter recipient was deleted in the shop, but {ctx.TargetKind} could not be told: {result.Errors.FirstOrDefault() ?? "skipped"}", email, null);
+        }
+        return deleted;
+    }
+}
