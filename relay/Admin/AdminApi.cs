@@ -87,7 +87,7 @@ public static class AdminApi
 
     internal static async Task<Results<Ok<AdminSettingsView>, ValidationProblem, ProblemHttpResult>> SaveSettingsAsync(
         AdminSettingsInput input, ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, ShopSettingsValidator validator,
-        IOptions<AdminOptions> options, ILoggerFactory logs)
+        FullSync sync, IOptions<AdminOptions> options, ILoggerFactory logs)
     {
         var shopKey = ShopOf(user);
         var current = await settings.GetAsync(shopKey);
@@ -136,6 +136,8 @@ public static class AdminApi
                 detail: $"The settings were saved elsewhere (now version {saved.Version}) after you loaded them. Reload to see the changes, then save again.",
                 extensions: new Dictionary<string, object?> { ["currentVersion"] = saved.Version });
         Log(logs).LogInformation("Admin settings of {Shop} saved as version {Version}", shopKey, saved.Version);
+        // The first save that connects a target and turns the sync on brings the marketing system up to date.
+        await sync.StartIfFirstConfigurationAsync(shopKey, current, saved);
         return TypedResults.Ok(View(saved));
     }
 
