@@ -35,6 +35,8 @@ internal sealed class InProcessRelay(Dictionary<string, string?> settings) : Web
     {
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.UseEnvironment("Production");
+        // The relay project directory is not where this runs from; its appsettings are copied next to the binaries.
+        builder.UseContentRoot(AppContext.BaseDirectory);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
