@@ -10,6 +10,12 @@ switch (args.FirstOrDefault())
     case "ingest":
         await IngestBenchmark.RunAsync(arguments);
         break;
+    case "e2e":
+        await E2eBenchmark.RunAsync(arguments);
+        break;
+    case "shoper-rate":
+        await ShoperRateBenchmark.RunAsync(arguments);
+        break;
     case "bare-server":
         await BareServer.RunAsync(arguments);
         break;
@@ -19,6 +25,8 @@ switch (args.FirstOrDefault())
               inbox   [--events 1000000] [--concurrency 256] [--partitions 4] [--redis host:port] [--appendonly yes|no]
               ingest  [--duration 60] [--rate <per second>, default 80 % of the relay's max] [--probe 10] [--warmup 5]
                       [--connections 64] [--body 2048] [--workers off|on] [--partitions 4] [--redis host:port] [--appendonly yes|no]
+              e2e     [--contacts 100000] [--store redis|embedded] [--redis host:port] [--appendonly yes|no]
+              shoper-rate [--duration 60] [--limit 10] [--bandwidth 2] [--store redis|embedded] [--redis host:port]
             """);
         return 2;
 }

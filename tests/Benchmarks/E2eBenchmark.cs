@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Relay.Settings;
+using Relay.Shops;
+using Relay.Sync;
+using Simulators.Shopware;
+using Simulators.Spotler;
+
+namespace Benchmarks;
+
+/// <summary>
+/// A full sync of N customers from the Shopware simulator (no rate limit) to the Spotler simulator,
+/// through the relay's real FullSyncRunner in process, on Redis (default) or the embedded store.
+/// The shop is installed through the real handshake; the target is configured as the admin page saves it.
+/// Reports contacts/s, Spotler calls per contact (counted at the simulator) and peak RSS.
+/// </summary>
+internal static class E2eBenchmark
+{
+    private const string AppName = "RelayBench";
+
+    public static async Task RunAsync(Arguments args)
+    {
+        var contacts = args.Int("contacts", 100_000);
+        var appSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var (relay, redis) = await InProcessRelay.StartAsync(args, new()
+        {
+            ["Shopware:AppName"] = AppName,
+            ["Shopware:AppSecret"] = appSecret,
+            ["Shopware:PublicBaseUrl"] = "http://localhost",
+        });
+        await using var _redis = redis;
+        await using var _relay = relay;
+
+        using var relayClient = relay.CreateClient();
+        await using var shop = await ShopwareShopSimulator.StartAsync(relayClient, new ShopwareShopSimulatorOptions { AppName = AppName, AppSecret = appSecret });
+        var install = await shop.InstallAsync();
+        if (!install.Succeeded) throw new InvalidOperationException($"Shop install failed: {install}");
+        await using var spotler = await SpotlerSimulator.StartAsync("ck", "cs");
+
+        var shopKey = Relay.Platforms.Shopware.ShopwareShops.KeyOf(shop.ShopId);
+        var store = relay.Get<ShopSettingsStore>();
+        var current = await store.GetAsync(shopKey);
+        var (outcome, _) = await store.SaveAsync(shopKey, new ShopSettings
+        {
+            SyncEnabled = true,
+            Target = new TargetSettings
+            {
+                Kind = "spotler",
+                BaseUrl = spotler.BaseUrl,
+                Credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" },
+            },
+        }, current.Version);
+        if (outcome != SaveOutcome.Saved) throw new InvalidOperationException($"Saving the settings: {outcome}");
+
+        for (var i = 0; i < contacts; i++)
+            shop.Api.AddCustomer(new SimulatedCustomer { Email = $"klant{i:D7}@example.nl", FirstName = "Klant", LastName = $"Nummer {i}", CustomerNumber = $"K{i:D7}" });
+
+        Console.WriteLine($"e2e: full sync of {contacts:N0} Shopware customers -> Spotler, relay in process on {(redis is null ? "the embedded store" : "Redis " + redis.ConnectionString)}, " +
+                          $"{Environment.ProcessorCount} cores shared with the simulators{(redis is null ? "" : " and redis")}");
+        var jobs = relay.Get<FullSync>();
+        var runner = relay.Get<FullSyncRunner>();
+        var spotlerBefore = spotler.Requests.Count;
+        var shopBefore = shop.Api.Requests.Count;
+        var clock = Stopwatch.StartNew();
+        await jobs.StartAsync(shopKey);
+        var result = await runner.RunAsync(shopKey, "bench");
+        while (result == FullSyncRunOutcome.Retrying)
+        {
+            Console.WriteLine($"  transient failure: {(await jobs.GetAsync(shopKey)).Error}; resuming");
+            result = await runner.RunAsync(shopKey, "bench");
+        }
+        clock.Stop();
+
+        var progress = await jobs.GetAsync(shopKey);
+        var spotlerCalls = spotler.Requests.Count - spotlerBefore;
+        var shopCalls = shop.Api.Requests.Count - shopBefore;
+        var perSecond = progress.Done / clock.Elapsed.TotalSeconds;
+        var contactsPerCall = spotlerCalls == 0 ? 0 : (double)progress.Done / spotlerCalls;
+        Console.WriteLine($"  state {progress.State}, done {progress.Done:N0}, failed {progress.Failed:N0}, in Spotler {spotler.Contacts.Count:N0}, in {clock.Elapsed.TotalSeconds:N1} s");
+        Console.WriteLine($"  shop API calls {shopCalls:N0}; Spotler calls {spotlerCalls:N0} (batches {spotler.ContactListBatches.Count:N0}, largest {spotler.ContactListBatches.DefaultIfEmpty().Max()})");
+        Console.WriteLine($"  contacts/s            {perSecond,10:N0}   (target >= 2,000)   {Verdict(perSecond >= 2000)}");
+        Console.WriteLine($"  contacts per call     {contactsPerCall,10:N1}   (target >= 50, i.e. <= 1 Spotler call per 50 contacts)   {Verdict(contactsPerCall >= 50)}");
+        Console.WriteLine($"  complete              {Verdict(progress.State == SyncState.Completed && progress.Failed == 0 && spotler.Contacts.Count == contacts)}");
+        Console.WriteLine($"  peak RSS (VmHWM)      {InProcessRelay.PeakRssMb(),7:N0} MB   (this process: relay, both simulators, the seeded shop)");
+        if (redis is not null) Console.WriteLine($"  redis used memory     {await redis.UsedMemoryMbAsync(),7:N0} MB");
+    }
+
+    private static string Verdict(bool met) => met ? "met" : "NOT MET";
+}
