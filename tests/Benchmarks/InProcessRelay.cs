@@ -27,7 +27,17 @@ internal sealed class InProcessRelay(Dictionary<string, string?> settings) : Web
         if (redis is not null) settings["Storage:Redis"] = redis.ConnectionString;
         foreach (var (key, value) in extra) settings[key] = value;
         var relay = new InProcessRelay(settings);
-        _ = relay.Services; // start the host now, not inside the measured part
+        try
+        {
+            _ = relay.Services; // start the host now, not inside the measured part
+        }
+        catch
+        {
+            // Not leave a redis-server behind (it would also hold the caller's stderr open).
+            await relay.DisposeAsync();
+            if (redis is not null) await redis.DisposeAsync();
+            throw;
+        }
         return (relay, redis);
     }
 

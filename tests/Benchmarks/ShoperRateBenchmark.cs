@@ -36,7 +36,10 @@ internal static class ShoperRateBenchmark
             ["Shoper:AppstoreSecret"] = shopOptions.AppstoreSecret,
             ["Shoper:AppWebhookSecret"] = shopOptions.AppWebhookSecret,
             ["Shoper:PublicBaseUrl"] = "https://relay.example.test",
-            // What the relay assumes before the shop's headers told it: the documented default, not the bench's bucket.
+            // Not used here, but the relay refuses to start in Production without a Shopware app.
+            ["Shopware:AppName"] = "RelayBench",
+            ["Shopware:AppSecret"] = "bench-secret-not-used-0123456789",
+            ["Shopware:PublicBaseUrl"] = "http://localhost",
         });
         await using var _redis = redis;
         await using var _relay = relay;
