@@ -14,7 +14,8 @@ namespace Relay.Platforms.Shopware;
 public static class ShopwareModule
 {
     public static async Task<Results<RedirectHttpResult, ProblemHttpResult>> OpenAsync(
-        HttpRequest request, HttpResponse response, ShopwareShops shops, AdminSessions sessions, IOptions<ShopwareOptions> options, TimeProvider time)
+        HttpRequest request, HttpResponse response, ShopwareShops shops, AdminSessions sessions, Storage.IRelayStore store,
+        IOptions<ShopwareOptions> options, TimeProvider time)
     {
         var o = options.Value;
         var now = time.GetUtcNow();
@@ -30,6 +31,11 @@ public static class ShopwareModule
         if (!credentials.Verifies(Encoding.UTF8.GetBytes(signedQuery), signature, now)) return forged;
         if (!long.TryParse(request.Query["timestamp"], out var timestamp) || !ShopwareHttp.IsFresh(timestamp, now, o.WebhookTolerance))
             return ShopwareHttp.Problem(401, "Module link expired", "Reopen the app page in the Shopware administration.");
+        // A link opens one session. Shopware signs a fresh link each time the module opens, and a reload
+        // inside the iframe reloads the admin page, not this link; so a second use is a replay.
+        var used = Storage.StoreKeys.ShopItem(shop.Key, "shopware:module-link:" + signature);
+        if (!await store.SetIfAbsentAsync(used, "1", 2 * o.WebhookTolerance))
+            return ShopwareHttp.Problem(401, "Module link already used", "Reopen the app page in the Shopware administration.");
 
         var language = request.Query["sw-user-language"].ToString();
         var token = sessions.Issue(shop.Key, string.IsNullOrEmpty(language) ? null : language);

@@ -28,6 +28,24 @@ public sealed class ShopwareModuleTests
     }
 
     [Fact]
+    public async Task A_replayed_module_url_is_401_and_a_freshly_signed_one_opens_again()
+    {
+        await using var bed = await ShopwareTestbed.StartAsync();
+        await bed.InstallAsync();
+        var url = bed.Shop.ModuleUrl();
+
+        using var first = await bed.Client.GetAsync(url);
+        using var replay = await bed.Client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        Assert.Equal("application/problem+json", replay.Content.Headers.ContentType?.MediaType);
+        bed.Time.Advance(TimeSpan.FromSeconds(1));
+        using var reopened = await bed.Client.GetAsync(bed.Shop.ModuleUrl());
+        Assert.Equal(HttpStatusCode.Redirect, reopened.StatusCode);
+    }
+
+    [Fact]
     public async Task Module_url_signed_with_the_previous_secret_works_only_within_the_grace_window()
     {
         await using var bed = await ShopwareTestbed.StartAsync();
