@@ -13,21 +13,8 @@ namespace Relay.Tests.Api;
 
 public sealed class ConfigurationTests
 {
-    /// <summary>Runs the start-up validation the host runs, over the relay's own registrations.</summary>
-    private static Exception? Validate(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Secrets:MasterKey"] = RelayApplication.TestMasterKey })
-            .AddInMemoryCollection(settings)
-            .Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddSingleton(TimeProvider.System);
-        services.AddRelayStore().AddSecrets().AddPipeline().AddOperatorApi();
-        using var provider = services.BuildServiceProvider();
-        return Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());
-    }
+    private static Exception? Validate(Dictionary<string, string?> settings) =>
+        StartupValidation.Run(settings, services => services.AddOperatorApi());
 
     [Theory]
     [InlineData("Pipeline:Partitions", "0")]

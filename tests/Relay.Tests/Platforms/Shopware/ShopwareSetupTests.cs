@@ -15,22 +15,8 @@ namespace Relay.Tests.Platforms.Shopware;
 /// <summary>Settings the Shopware app needs, and the manifest that must agree with the relay's routes.</summary>
 public sealed class ShopwareSetupTests
 {
-    /// <summary>Runs the start-up validation the host runs, over the relay's registrations plus the Shopware ones.</summary>
-    private static Exception? Validate(Dictionary<string, string?> settings, string environment = "Testing")
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Secrets:MasterKey"] = RelayApplication.TestMasterKey })
-            .AddInMemoryCollection(settings)
-            .Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment })
-            .AddLogging()
-            .AddSingleton(TimeProvider.System);
-        services.AddRelayStore().AddSecrets().AddPipeline().AddShopware();
-        using var provider = services.BuildServiceProvider();
-        return Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());
-    }
+    private static Exception? Validate(Dictionary<string, string?> settings, string environment = "Testing") =>
+        StartupValidation.Run(settings, services => services.AddShopware(), environment);
 
     [Theory]
     [InlineData("Shopware:AppName", "My App")]
