@@ -25,10 +25,8 @@ public sealed class TargetRegistrationTests
     [Fact]
     public void Resilience_settings_are_validated_at_start_with_a_message_that_says_what_to_set()
     {
-        using var app = new RelayApplication(new() { ["Targets:Http:MaxRetryAttempts"] = "50" });
+        var error = StartupValidation.Run(new() { ["Targets:Http:MaxRetryAttempts"] = "50" }, services => services.AddTargets());
 
-        var error = Assert.ThrowsAny<Exception>(() => app.Services);
-
-        Assert.Contains("Targets:Http:MaxRetryAttempts", error.ToString());
+        Assert.Contains("Targets:Http:MaxRetryAttempts", error?.ToString());
     }
 }
