@@ -77,14 +77,15 @@ public sealed class TargetAndShopFaultTests
         await bed.SendCustomerWrittenAsync(second.Id);
         await bed.ProcessQueueAsync();
 
+        // The worker handles both events at once, so either may be the one whose call hangs.
         Assert.Equal(1, bed.Spotler.Faults.Served);
-        Assert.False(bed.Spotler.Contacts.ContainsKey("traag@example.nl"), "the timed-out call was written after all");
-        Assert.True(bed.Spotler.Contacts.ContainsKey("vlot@example.nl"));
+        Assert.Single(bed.Spotler.Contacts.Keys, k => k is "traag@example.nl" or "vlot@example.nl");
 
         bed.Time.Advance(TimeSpan.FromSeconds(6));
         await bed.ProcessQueueAsync();
 
-        Assert.True(bed.Spotler.Contacts.ContainsKey("traag@example.nl"), "the timed-out event was not delivered on its retry");
+        Assert.True(bed.Spotler.Contacts.ContainsKey("traag@example.nl") && bed.Spotler.Contacts.ContainsKey("vlot@example.nl"),
+            "the timed-out event was not delivered on its retry");
         Assert.Equal(2, bed.Spotler.Contacts.Count);
         Assert.Empty(await bed.DeadLettersAsync());
     }
