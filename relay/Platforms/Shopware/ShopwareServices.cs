@@ -63,28 +63,16 @@ public static class ShopwareServices
         group.MapPost("/register/confirm", ShopwareRegistration.ConfirmAsync)
             .WithName("ShopwareRegisterConfirm")
             .WithSummary("Registration confirmation with the integration's API keys (signed with the new shop secret).")
-            .Accepts<System.Text.Json.JsonElement>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .AcceptsSignedJson();
         group.MapPost("/lifecycle", ShopwareWebhooks.ReceiveLifecycleAsync)
             .WithName("ShopwareLifecycle")
             .WithSummary("App lifecycle webhooks: app.installed, activated, deactivated, updated, deleted.")
-            .Accepts<System.Text.Json.JsonElement>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .AcceptsSignedJson();
         group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
             .WithName("ShopwareWebhook")
             .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
             .CountsRejections(ShopwareShops.Platform)
-            .Accepts<System.Text.Json.JsonElement>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .AcceptsSignedJson();
         group.MapGet("/module", ShopwareModule.OpenAsync)
             .WithName("ShopwareModule")
             .WithSummary("Admin module iframe entry (signed query); redirects to the admin page with a shop-scoped session.")
@@ -92,4 +80,12 @@ public static class ShopwareServices
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         return group;
     }
+
+    /// <summary>Every signed JSON POST Shopware sends is read raw and refused the same ways.</summary>
+    private static RouteHandlerBuilder AcceptsSignedJson(this RouteHandlerBuilder route) => route
+        .Accepts<System.Text.Json.JsonElement>("application/json")
+        .ProducesProblem(StatusCodes.Status400BadRequest)
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 }

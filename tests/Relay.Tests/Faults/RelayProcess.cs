@@ -144,10 +144,10 @@ public static class Eventually
 {
     public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan limit, string what)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        using var giveUp = new CancellationTokenSource(limit);
         while (!await condition())
         {
-            if (Stopwatch.GetTimestamp() > deadline)
+            if (giveUp.IsCancellationRequested)
                 throw new TimeoutException($"Gave up waiting for {what} after {limit}.");
             await Task.Delay(100);
         }
