@@ -8,7 +8,9 @@ public static class AdminServices
     public static IServiceCollection AddAdminSessions(this IServiceCollection services)
     {
         services.AddSingleton<AdminSessions>();
-        services.AddAuthentication(AdminSessions.Scheme).AddJwtBearer(AdminSessions.Scheme, _ => { });
+        // No default scheme: only the admin API asks for a session (through its policy), so webhooks,
+        // which carry no token, do not pass through the JWT handler at all.
+        services.AddAuthentication().AddJwtBearer(AdminSessions.Scheme, _ => { });
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>>(sp =>
             new ConfigureNamedOptions<JwtBearerOptions>(AdminSessions.Scheme, o => sp.GetRequiredService<AdminSessions>().Configure(o)));
         services.AddAuthorizationBuilder().AddPolicy(AdminSessions.Scheme, p => p

@@ -23,12 +23,13 @@ public static class ApiReference
     {
         app.MapOpenApi(DocumentPath);
         app.MapOpenApi(YamlDocumentPath);
-        app.UseSwaggerUI(o =>
+        // Only requests under /docs meet the UI's middleware; webhooks skip its path matching.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/docs"), docs => docs.UseSwaggerUI(o =>
         {
             o.RoutePrefix = "docs";
             o.SwaggerEndpoint(DocumentPath, "Shop relay API v1");
             o.DocumentTitle = "Shop relay API";
-        });
+        }));
         return app;
     }
 }

@@ -88,6 +88,24 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>User plus system CPU the process has used so far, in seconds (/proc/{pid}/stat), or -1.</summary>
+    public double CpuSeconds() => CpuSecondsOf(_process.Id);
+
+    public static double CpuSecondsOf(int processId)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{processId}/stat");
+            // Fields after the command name (which may contain spaces) start after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

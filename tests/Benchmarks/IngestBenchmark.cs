@@ -72,13 +72,18 @@ internal static class IngestBenchmark
 
         long relayAccepted = 0;
         var max = new Dictionary<string, double>();
-        foreach (var (name, url) in new[] { ("relay", relayUrl), ("bare", bareUrl) })
+        foreach (var (name, url, server) in new[] { ("relay", relayUrl, relay), ("bare", bareUrl, bare) })
         {
             var w = await HttpLoad.ClosedLoopAsync(client, url, webhooks, NextIndex, connections, warmup);
+            var (cpuBefore, redisBefore) = (server.CpuSeconds(), redis.CpuSeconds());
             var m = await HttpLoad.ClosedLoopAsync(client, url, webhooks, NextIndex, connections, probe);
+            // CPU per request does not depend on what else the shared cores run: it is the figure to profile by.
+            var cpuPerRequest = (server.CpuSeconds() - cpuBefore) / Math.Max(1, m.Accepted) * 1e6;
+            var redisPerRequest = (redis.CpuSeconds() - redisBefore) / Math.Max(1, m.Accepted) * 1e6;
             if (name == "relay") relayAccepted += w.Accepted + m.Accepted;
             max[name] = m.PerSecond;
-            Console.WriteLine($"  {name,-6} max (closed loop, {connections} in flight, {probe.TotalSeconds:N0} s): {m.PerSecond,10:N0}/s   errors {m.Errors}");
+            Console.WriteLine($"  {name,-6} max (closed loop, {connections} in flight, {probe.TotalSeconds:N0} s): {m.PerSecond,10:N0}/s   errors {m.Errors}   CPU {cpuPerRequest:N0} µs/request" +
+                              (name == "relay" && redisPerRequest >= 0 ? $" + redis {redisPerRequest:N0} µs" : ""));
         }
 
         var rate = fixedRate ?? Math.Floor(0.8 * max["relay"]);

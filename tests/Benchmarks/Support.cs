@@ -50,6 +50,9 @@ internal sealed class BenchRedis : IAsyncDisposable
         return new BenchRedis { ConnectionString = $"127.0.0.1:{port}", _process = process, _dir = dir };
     }
 
+    /// <summary>CPU seconds the benchmark's own redis-server has used, or -1 for a given --redis.</summary>
+    public double CpuSeconds() => _process is null ? -1 : ChildProcess.CpuSecondsOf(_process.Id);
+
     public async Task<long> UsedMemoryMbAsync()
     {
         using var mux = await ConnectionMultiplexer.ConnectAsync(ConnectionString);

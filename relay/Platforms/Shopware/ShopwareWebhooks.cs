@@ -27,7 +27,7 @@ public static class ShopwareWebhooks
             return ShopwareHttp.NotJson();
         if (await ShopwareHttp.ReadBodyAsync(request, o.MaxBodyBytes, ct) is not { } body)
             return ShopwareHttp.TooLarge(o.MaxBodyBytes);
-        if (Parse(body) is not { } envelope)
+        if (Parse(body, withPayload: false) is not { } envelope)
             return MalformedBody();
         if (envelope.EventId is not { Length: > 0 and <= 128 } eventId)
             return ShopwareHttp.Problem(400, "Webhook incomplete", "source.eventId is required: it is what makes a retried delivery recognisable.");
@@ -151,7 +151,8 @@ public static class ShopwareWebhooks
         ShopwareHttp.Problem(400, "Webhook malformed",
             "The body must be a JSON object with data.event, source.shopId and a numeric timestamp.");
 
-    public static ShopwareWebhookEnvelope? Parse(byte[] body)
+    /// <summary>The envelope; the payload only <paramref name="withPayload"/>, since the ingest path stores the body as it came.</summary>
+    public static ShopwareWebhookEnvelope? Parse(byte[] body, bool withPayload = true)
     {
         try
         {
@@ -169,7 +170,7 @@ public static class ShopwareWebhooks
                 : ts.ValueKind != JsonValueKind.String || !long.TryParse(ts.GetString(), out timestamp))
                 return null;
             if (string.IsNullOrEmpty(eventName) || string.IsNullOrEmpty(shopId)) return null;
-            var payload = data.TryGetProperty("payload", out var p) ? p.Clone() : default;
+            var payload = withPayload && data.TryGetProperty("payload", out var p) ? p.Clone() : default;
             return new ShopwareWebhookEnvelope(eventName, shopId, ShopwareRegistration.StringMember(source, "eventId"), timestamp, payload);
         }
         catch (JsonException)

@@ -15,15 +15,8 @@ namespace Relay.Storage.Redis;
 public sealed class RedisRelayStore : IRelayStore, IDisposable
 {
     // Stream entry fields: s shop key, e event id, k kind, t accepted-at (Unix ms), b raw body,
-    // a attempt. The body goes in as it came, so the hot path encodes nothing.
-    private const string AcceptScript = """
-        if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-          redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'e', ARGV[3], 'k', ARGV[4], 't', ARGV[5], 'b', ARGV[6], 'a', '0')
-          return 1
-        end
-        return 0
-        """;
-
+    // a attempt. The body goes in as it came, so the hot path encodes nothing. Accepts are written by
+    // RedisAcceptBatches.
     private const string AckScript = """
         redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
         return redis.call('XDEL', KEYS[1], ARGV[2])
@@ -80,6 +73,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     private readonly int _partitions;
     private readonly ILogger _logger;
     private readonly HashSet<int> _groupsReady = [];
+    private readonly RedisAcceptBatches _accepts;
 
     public RedisRelayStore(string configuration, int partitions, ILogger logger)
     {
@@ -87,8 +81,13 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         // Start even when Redis is down: readiness reports it and the multiplexer reconnects by itself.
         options.AbortOnConnectFail = false;
         _redis = ConnectionMultiplexer.Connect(options);
+        // 1.x completes every awaited command in order on one worker by default, which serialises all
+        // request continuations of the process behind each other; nothing here depends on that order
+        // (each call awaits its own answer), so let them complete on the thread pool.
+        _redis.PreserveAsyncOrder = false;
         _db = _redis.GetDatabase();
         _partitions = partitions;
+        _accepts = new RedisAcceptBatches(_db, partitions);
         _logger = logger;
     }
 
@@ -110,14 +109,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 
     // ---- Inbox and queue ------------------------------------------------------------
 
-    public async Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl)
-    {
-        var partition = StoreKeys.PartitionOf(evt.ShopKey, _partitions);
-        var result = await _db.ScriptEvaluateAsync(AcceptScript,
-            [StoreKeys.Seen(partition, evt.ShopKey, evt.EventId), StoreKeys.Stream(partition)],
-            [(long)dedupTtl.TotalSeconds, evt.ShopKey, evt.EventId, evt.Kind, evt.AcceptedAt.ToUnixTimeMilliseconds(), evt.Body]);
-        return (long)result == 1;
-    }
+    public Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl) => _accepts.AcceptAsync(evt, dedupTtl);
 
     public async Task<IReadOnlyList<QueueItem>> ReadAsync(int partition, string consumer, int count)
     {

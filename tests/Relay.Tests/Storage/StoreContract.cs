@@ -66,6 +66,24 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Events_arriving_together_are_each_answered_for_themselves()
+    {
+        // Many shops, each event offered three times at once: however a store groups concurrent
+        // accepts, each offer learns whether it was its own event that got stored.
+        var offers = Enumerable.Range(0, 300).Select(i => Event(shop: $"shopware:s{i % 7}", id: $"e{i / 3}", body: $"{{\"n\":{i / 3}}}")).ToArray();
+
+        var results = await Task.WhenAll(offers.Select(e => Task.Run(() => Store.AcceptAsync(e, Ttl))));
+
+        var storedPerEvent = offers.Zip(results).Where(x => x.Second).GroupBy(x => (x.First.ShopKey, x.First.EventId)).ToList();
+        var distinct = offers.Select(e => (e.ShopKey, e.EventId)).Distinct().Count();
+        Assert.Equal(distinct, storedPerEvent.Count);
+        Assert.All(storedPerEvent, g => Assert.Single(g));
+        var queued = await ReadAllAsync();
+        Assert.Equal(distinct, queued.Count);
+        Assert.Equal(queued.Count, queued.Select(q => (q.Event.ShopKey, q.Event.EventId)).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Read_entries_are_not_read_again_and_acked_ones_leave_the_queue()
     {
         await Store.AcceptAsync(Event(id: "a"), Ttl);
