@@ -17,4 +17,15 @@ internal static class Gcra
         newTat = tat + interval;
         return allowAt > nowMs ? TimeSpan.FromMilliseconds(allowAt - nowMs) : TimeSpan.Zero;
     }
+
+    /// <summary>
+    /// The TAT of a bucket known to hold at least <paramref name="level"/> requests at <paramref name="now"/>:
+    /// never earlier than the stored one, because a lower outside count is no evidence of room (reservations
+    /// already granted may not have reached the counter yet).
+    /// </summary>
+    public static double Raise(string? stored, double perSecond, double level, DateTimeOffset now)
+    {
+        var floor = now.ToUnixTimeMilliseconds() + level * 1000.0 / perSecond;
+        return stored is null ? floor : Math.Max(double.Parse(stored, System.Globalization.CultureInfo.InvariantCulture), floor);
+    }
 }

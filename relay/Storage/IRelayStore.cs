@@ -65,6 +65,13 @@ public interface IRelayStore
     /// before sending; zero when it may send now. Several relay processes share one bucket.
     /// </summary>
     Task<TimeSpan> ReserveSlotAsync(string bucketKey, double perSecond, int burst, DateTimeOffset now);
+
+    /// <summary>
+    /// Corrects a <see cref="ReserveSlotAsync"/> bucket from outside evidence: it holds at least
+    /// <paramref name="level"/> requests at <paramref name="now"/>, so later slots move back as far as that
+    /// implies. Only ever raises the level.
+    /// </summary>
+    Task RaiseSlotLevelAsync(string bucketKey, double perSecond, double level, DateTimeOffset now);
 }
 
 public sealed record QueueDepth(long Waiting, long Pending, long Retrying);

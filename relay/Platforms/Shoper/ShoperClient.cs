@@ -19,8 +19,9 @@ public sealed class ShoperApiException(string message, int statusCode, string? e
 /// Shoper REST API of one shop at a time ({shop}/webapi/rest). Shoper meters each app per shop with a
 /// leaky bucket (capacity X-Shop-Api-Limit, draining X-Shop-Api-Bandwidth a second). Every relay
 /// instance talks to the same bucket, so pacing goes through <see cref="IRelayStore.ReserveSlotAsync"/>
-/// under one key per shop, with the bucket size learnt from the shop's headers. A 429 still waits
-/// Retry-After and tries again, a bounded number of times.
+/// under one key per shop, with the bucket size learnt from the shop's headers and the shared view
+/// raised whenever the shop reports a fuller bucket (X-Shop-Api-Calls, 429). A 429 still waits
+/// Retry-After and tries again, a bounded number of times, without the caller seeing it.
 /// </summary>
 public sealed class ShoperClient(
     HttpClient http,
@@ -137,6 +138,7 @@ public sealed class ShoperClient(
                 request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
 
             HttpResponseMessage response;
+            var sentAt = time.GetUtcNow();
             try
             {
                 response = await http.SendAsync(request, ct);
@@ -149,8 +151,9 @@ public sealed class ShoperClient(
                 continue;
             }
 
-            await LearnBucketAsync(shopKey, response, bucket);
             var status = (int)response.StatusCode;
+            var retryAfter = status == 429 ? RetryAfter(response) ?? TimeSpan.FromSeconds(1) : (TimeSpan?)null;
+            await LearnBucketAsync(shopKey, response, bucket, time.GetUtcNow() - sentAt, retryAfter);
             if (response.IsSuccessStatusCode)
                 return response;
 
@@ -163,7 +166,7 @@ public sealed class ShoperClient(
             }
             if (status is 429 or 500 or 502 or 503 or 504 && retries < o.MaxRetries)
             {
-                var wait = RetryAfter(response) ?? (status == 429 ? TimeSpan.FromSeconds(1) : Backoff(retries + 1));
+                var wait = retryAfter ?? RetryAfter(response) ?? Backoff(retries + 1);
                 response.Dispose();
                 if (wait > o.MaxRetryAfter)
                     throw new ShoperApiException($"Shoper asked to wait {wait} on {method} {resource}, longer than Shoper:MaxRetryAfter.", status, null);
@@ -221,19 +224,27 @@ public sealed class ShoperClient(
         return bucket;
     }
 
-    private async Task LearnBucketAsync(string shopKey, HttpResponseMessage response, ShoperBucket assumed)
+    /// <param name="roundTrip">From sending the request to its response: the shop counted somewhere in between.</param>
+    /// <param name="retryAfter">A 429's wait (Retry-After, else one second); null for any other answer.</param>
+    private async Task LearnBucketAsync(string shopKey, HttpResponseMessage response, ShoperBucket assumed, TimeSpan roundTrip, TimeSpan? retryAfter)
     {
+        var bucket = assumed;
         var limit = Header(response, "X-Shop-Api-Limit");
         var bandwidth = Header(response, "X-Shop-Api-Bandwidth");
-        if (limit is not >= 1 || bandwidth is not > 0)
-            return;
-        var bucket = new ShoperBucket((int)limit.Value, bandwidth.Value);
-        if (bucket != assumed)
-            await store.SetAsync(BucketSizeKey(shopKey), bucket.ToString(), TimeSpan.FromDays(7));
+        if (limit is >= 1 && bandwidth is > 0)
+        {
+            bucket = new ShoperBucket((int)limit.Value, bandwidth.Value);
+            if (bucket != assumed)
+                await store.SetAsync(BucketSizeKey(shopKey), bucket.ToString(), TimeSpan.FromDays(7));
+        }
         // The shop also counts calls this store did not pace (a relay on another store, the shop's own
-        // integrations): when it reports the bucket full, take one more slot so every instance backs off a step.
-        if (Header(response, "X-Shop-Api-Calls") is { } calls && calls >= limit.Value)
-            await store.ReserveSlotAsync(BucketKey(shopKey), bucket.PacingRate, bucket.PacingBurst, time.GetUtcNow());
+        // integrations), and a 429 says the bucket is full right now: either raises the shared view, so
+        // every instance on this store backs off, not just the caller that heard it.
+        var level = Math.Max(
+            Header(response, "X-Shop-Api-Calls") is { } calls ? bucket.LevelReported(calls, roundTrip) : 0,
+            retryAfter is { } wait ? bucket.LevelToWait(wait) : 0);
+        if (level > 0)
+            await store.RaiseSlotLevelAsync(BucketKey(shopKey), bucket.PacingRate, level, time.GetUtcNow());
     }
 
     private static double? Header(HttpResponseMessage response, string name) =>
@@ -248,15 +259,36 @@ public sealed class ShoperClient(
 }
 
 /// <summary>
-/// A shop's bucket as its headers state it. Pacing bursts into only half of it and drains at nine
-/// tenths of its rate: requests are paced when they are reserved, not when they arrive, so a pause
-/// of a relay process (or the network) can land several at once, and the shop also counts calls
-/// this store never paced.
+/// A shop's bucket as its headers state it, and how the relay paces into it: at the full drain rate,
+/// bursting into all of it but a safety margin. Pacing is a GCRA schedule of the moments requests may
+/// leave, so the shop's bucket overflows only by what the schedule cannot see: requests arriving later
+/// or closer together than they were paced (a process pause, the network), a bucket that drains in
+/// steps rather than continuously, and calls the relay did not pace. The margin covers the first two;
+/// <see cref="LevelReported"/> and <see cref="LevelToWait"/> correct the schedule for the third; the
+/// client's 429 retries catch whatever is left.
 /// </summary>
 internal sealed record ShoperBucket(int Limit, double Bandwidth)
 {
-    public int PacingBurst => Math.Max(1, Limit / 2);
-    public double PacingRate => Bandwidth * 0.9;
+    /// <summary>
+    /// One second's drain, at least one call. Shoper documents the drain as "every second", so its bucket
+    /// may empty in steps, holding up to a second's drain more than a continuously draining one just
+    /// before each step; against a continuous drain the same margin absorbs a second of arrival jitter.
+    /// </summary>
+    public int SafetyMargin => Math.Max(1, (int)Math.Ceiling(Bandwidth));
+
+    public int PacingBurst => Math.Max(1, Limit - SafetyMargin);
+    public double PacingRate => Bandwidth;
+
+    /// <summary>
+    /// The least the bucket can hold now, given X-Shop-Api-Calls on a response that took
+    /// <paramref name="roundTrip"/>: the count is rounded up, and taken at some moment since sending,
+    /// so up to a round trip of drain may have gone since.
+    /// </summary>
+    public double LevelReported(double calls, TimeSpan roundTrip) =>
+        calls - 1 - Bandwidth * Math.Max(0, roundTrip.TotalSeconds);
+
+    /// <summary>The pacing level at which the next slot is <paramref name="wait"/> away: a 429's Retry-After applied to everyone.</summary>
+    public double LevelToWait(TimeSpan wait) => PacingBurst - 1 + PacingRate * wait.TotalSeconds;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Limit},{Bandwidth}");
 

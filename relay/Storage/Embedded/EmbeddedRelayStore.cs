@@ -291,4 +291,16 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
             return Task.FromResult(wait);
         }
     }
+
+    public Task RaiseSlotLevelAsync(string bucketKey, double perSecond, double level, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var tat = Gcra.Raise(Live(bucketKey), perSecond, level, now);
+            var expires = now + TimeSpan.FromSeconds(level / perSecond + 60);
+            if (_values.TryGetValue(bucketKey, out var current) && current.Expires > expires) expires = current.Expires.Value;
+            _values[bucketKey] = (tat.ToString(System.Globalization.CultureInfo.InvariantCulture), expires);
+            return Task.CompletedTask;
+        }
+    }
 }

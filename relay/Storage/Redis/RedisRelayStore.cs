@@ -68,6 +68,18 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         return '0'
         """;
 
+    // Raise a GCRA bucket's TAT to at least ARGV[1], keeping the later expiry.
+    private const string RaiseScript = """
+        local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local floor = tonumber(ARGV[1])
+        if tat >= floor then return 0 end
+        local ttl = redis.call('PTTL', KEYS[1])
+        local px = tonumber(ARGV[2])
+        if ttl > px then px = ttl end
+        redis.call('SET', KEYS[1], string.format('%.3f', floor), 'PX', px)
+        return 1
+        """;
+
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly int _partitions;
@@ -346,6 +358,13 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         var wait = (string)(await _db.ScriptEvaluateAsync(ReserveScript, [bucketKey],
             [now.ToUnixTimeMilliseconds(), interval.ToString("R", CultureInfo.InvariantCulture), burst, ttlMs]))!;
         return TimeSpan.FromMilliseconds(double.Parse(wait, CultureInfo.InvariantCulture));
+    }
+
+    public Task RaiseSlotLevelAsync(string bucketKey, double perSecond, double level, DateTimeOffset now)
+    {
+        var floor = Gcra.Raise(null, perSecond, level, now);
+        var ttlMs = (long)(level * 1000.0 / perSecond) + 60_000;
+        return _db.ScriptEvaluateAsync(RaiseScript, [bucketKey], [floor.ToString("R", CultureInfo.InvariantCulture), ttlMs]);
     }
 }
 

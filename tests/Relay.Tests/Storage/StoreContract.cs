@@ -231,6 +231,19 @@ public abstract class StoreContract
         Assert.Equal(TimeSpan.Zero, await Store.ReserveSlotAsync("relay:bucket:other", 2, 3, now));
         Assert.Equal(TimeSpan.FromMilliseconds(500), await Store.ReserveSlotAsync("relay:bucket:shop", 2, 3, now.AddSeconds(1)));
     }
+
+    [Fact]
+    public async Task A_raised_level_moves_later_slots_back_and_a_lower_one_changes_nothing()
+    {
+        var now = Time.GetUtcNow();
+        // 2 per second with a burst of 3. Reported to hold 4 now: the next slot is when it is down to 2.
+        await Store.RaiseSlotLevelAsync("relay:bucket:shop", 2, 4, now);
+        Assert.Equal(TimeSpan.FromMilliseconds(1000), await Store.ReserveSlotAsync("relay:bucket:shop", 2, 3, now));
+
+        // Now 5 reserved; evidence of fewer (reservations not yet counted by the shop) is no evidence of room.
+        await Store.RaiseSlotLevelAsync("relay:bucket:shop", 2, 1, now);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), await Store.ReserveSlotAsync("relay:bucket:shop", 2, 3, now));
+    }
 }
 
 public sealed class EmbeddedStoreContractTests : StoreContract

@@ -147,6 +147,32 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
             for (var i = 0; i < times; i++) _forced.Enqueue((status, retryAfterSeconds));
     }
 
+    /// <summary>
+    /// Calls made with the same app's access by something other than the relay under test (another
+    /// deployment, a merchant's script): they fill the same bucket, up to its limit.
+    /// </summary>
+    public void SpendApiCalls(double calls)
+    {
+        lock (_gate)
+        {
+            Leak(BucketNow());
+            _level = Math.Min(Options.ApiLimit, _level + calls);
+        }
+    }
+
+    /// <summary>How full the bucket is now, as X-Shop-Api-Calls would say before rounding.</summary>
+    public double ApiBucketLevel
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Leak(BucketNow());
+                return _level;
+            }
+        }
+    }
+
     /// <summary>Every issued access token stops working (the shop revoked them), refresh tokens stay valid.</summary>
     public void RevokeAccessTokens()
     {
@@ -297,9 +323,7 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
                 return (forced.Status, Error(forced.Status, forced.Status == 429 ? "too_many_requests" : "temporarily_unavailable", "Forced by the test"));
             }
 
-            var elapsed = (now - _lastLeakTicks) / (double)BucketFrequency;
-            _lastLeakTicks = now;
-            _level = Math.Max(0, _level - elapsed * Options.ApiBandwidth);
+            Leak(now);
             if (_level + 1 > Options.ApiLimit)
             {
                 TooManyRequests++;
@@ -312,6 +336,14 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
             ctx.Response.Headers["X-Shop-Api-Calls"] = ((int)Math.Ceiling(_level)).ToString(CultureInfo.InvariantCulture);
             return null;
         }
+    }
+
+    /// <summary>Drains the bucket for the time since the last call (under <see cref="_gate"/>).</summary>
+    private void Leak(long now)
+    {
+        var elapsed = (now - _lastLeakTicks) / (double)BucketFrequency;
+        _lastLeakTicks = now;
+        _level = Math.Max(0, _level - elapsed * Options.ApiBandwidth);
     }
 
     private IResult TooMany(HttpContext ctx, int retryAfterSeconds)

@@ -251,8 +251,29 @@ public sealed class ShoperClientTests
         // A call may be repeated when the jumping clock times out a request still in flight on a busy
         // machine; what the shop must never see is a 429.
         Assert.InRange(calls.Count(c => c.Status == 200), 100, 102);
-        // 100 calls at under 2 a second after a burst of half the bucket: the client did wait, on the shared clock.
+        // 100 calls through a bucket of 10 draining 2 a second take at least 45 s: the client did wait, on the shared clock.
         Assert.True(clock.GetUtcNow() - started >= TimeSpan.FromSeconds(45), $"only {clock.GetUtcNow() - started} of bucket time passed");
+    }
+
+    [Fact]
+    public async Task Calls_made_outside_the_relay_are_learnt_from_x_shop_api_calls_before_they_cause_a_429()
+    {
+        // Real time: the shop's bucket drains as it would. Only the absence of 429s is asserted, and a
+        // slow machine can only make calls later, which never adds one.
+        await using var bed = await ShoperTestbed.StartAsync(manualTime: false, shop: DefaultBucket);
+        await bed.InstallAsync();
+        bed.Shop.SeedSubscriber("anna@example.com");
+        var client = bed.ShoperClient();
+
+        // Something else with the app's access leaves room for one call, while the relay has most of its
+        // burst left. Its first call goes at once; unless it believes the answer that the bucket is now
+        // full, the next goes at once too and meets a 429.
+        bed.Shop.SpendApiCalls(bed.Shop.Options.ApiLimit - 1 - bed.Shop.ApiBucketLevel);
+        for (var i = 0; i < 3; i++)
+            await client.ListSubscribersAsync(bed.ShopKey);
+
+        Assert.Equal(0, bed.Shop.TooManyRequests);
+        Assert.Equal(3, bed.Shop.Requests.Count(r => r.Path == "/webapi/rest/subscribers" && r.Status == 200));
     }
 
     private static async Task CallsInSequence(ShoperClient client, string shopKey, int count)
