@@ -172,6 +172,15 @@ internal static class HttpLoad
         if (total == 0) allDone.TrySetResult();
         await allDone.Task.WaitAsync(TimeSpan.FromSeconds(60));
 
+        if (Environment.GetEnvironmentVariable("BENCH_STALLS") is not null)
+        {
+            var perWindow = (int)(rate / 10);
+            for (var w = 0; w * perWindow < total; w++)
+            {
+                var worst = latencies.Skip(w * perWindow).Take(perWindow).Max() * 1000.0 / Stopwatch.Frequency;
+                if (worst > 30) Console.WriteLine($"      stall {target} at {w / 10.0:N1} s: worst {worst:N0} ms");
+            }
+        }
         var accepted = latencies.Where(l => l >= 0).Select(l => l * 1000.0 / Stopwatch.Frequency).ToArray();
         Array.Sort(accepted);
         return new LoadResult(target, rate, duration, total, accepted.Length, rejected, failed, notSent, accepted);
