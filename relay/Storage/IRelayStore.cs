@@ -50,6 +50,16 @@ public interface IRelayStore
     Task SetAsync(string key, string value, TimeSpan? ttl = null);
     /// <summary>SET NX: true when this call created the key.</summary>
     Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan? ttl = null);
+    /// <summary>
+    /// Several documents in one round trip (MGET), in the order asked; null where a key is missing.
+    /// For batches of one shop's keys (one hash tag, so one Redis Cluster slot): a page of ledger entries.
+    /// </summary>
+    Task<IReadOnlyList<string?>> GetManyAsync(IReadOnlyList<string> keys);
+    /// <summary>
+    /// Sets several documents without expiry as one step (MSET); when a key comes twice the later value
+    /// wins. Same slot rule as <see cref="GetManyAsync"/>.
+    /// </summary>
+    Task SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> values);
     Task<bool> DeleteAsync(string key);
     /// <summary>Keys under a prefix (SCAN MATCH prefix*). Meant for small sets such as one shop's keys.</summary>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix);

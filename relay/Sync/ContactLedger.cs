@@ -64,11 +64,34 @@ public sealed class ContactLedger(IRelayStore store)
     public async Task<ContactEntry?> FindByRecordAsync(LedgerScope scope, ShopRecordKind kind, string id) =>
         await store.GetAsync(RecordKey(scope, kind, id)) is { } key ? await GetAsync(scope, key) : null;
 
-    public async Task SaveAsync(LedgerScope scope, ContactEntry entry, ShopRecord? record = null)
+    /// <summary>The known entries of several contacts in one store round trip (a full-sync page), by key.</summary>
+    public async Task<IReadOnlyDictionary<string, ContactEntry>> GetManyAsync(LedgerScope scope, IReadOnlyCollection<string> keys)
     {
-        await store.SetAsync(EntryKey(scope, entry.Key), JsonSerializer.Serialize(entry, JsonDefaults.Options));
-        if (entry.Email is { Length: > 0 } email) await store.SetAsync(EmailKey(scope, email), entry.Key);
-        if (record is not null) await store.SetAsync(RecordKey(scope, record.Kind, record.Id), entry.Key);
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToList();
+        var values = await store.GetManyAsync(distinct.Select(k => EntryKey(scope, k)).ToList());
+        var found = new Dictionary<string, ContactEntry>(distinct.Count, StringComparer.Ordinal);
+        for (var i = 0; i < distinct.Count; i++)
+            if (values[i] is { } json) found[distinct[i]] = JsonSerializer.Deserialize<ContactEntry>(json, JsonDefaults.Options)!;
+        return found;
+    }
+
+    /// <summary>An entry with its indexes, written as one store step.</summary>
+    public Task SaveAsync(LedgerScope scope, ContactEntry entry, ShopRecord? record = null) => SaveManyAsync(scope, [(entry, record)]);
+
+    /// <summary>
+    /// Several entries with their indexes in one store step (a full-sync page): the same as saving them
+    /// one by one in this order, so a contact that comes twice ends with its later entry.
+    /// </summary>
+    public Task SaveManyAsync(LedgerScope scope, IReadOnlyList<(ContactEntry Entry, ShopRecord? Record)> saves)
+    {
+        var values = new List<KeyValuePair<string, string>>(saves.Count * 3);
+        foreach (var (entry, record) in saves)
+        {
+            values.Add(new(EntryKey(scope, entry.Key), JsonSerializer.Serialize(entry, JsonDefaults.Options)));
+            if (entry.Email is { Length: > 0 } email) values.Add(new(EmailKey(scope, email), entry.Key));
+            if (record is not null) values.Add(new(RecordKey(scope, record.Kind, record.Id), entry.Key));
+        }
+        return store.SetManyAsync(values);
     }
 
     public async Task DeleteAsync(LedgerScope scope, ContactEntry entry, ShopRecordKind? kind = null, string? recordId = null)

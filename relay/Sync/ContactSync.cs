@@ -27,10 +27,14 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         var errors = new List<string>();
         var work = new List<Work>();
         records = await LinkSubscribersToCustomersAsync(ctx, records, ct);
+        // One ledger read for the whole batch: a full-sync page is hundreds of contacts.
+        var keys = records.Select(r => ContactMapper.KeyOf(r, settings.UniqueKey)).ToList();
+        var known = await ledger.GetManyAsync(ctx.Ledger, keys.OfType<string>().ToList());
 
-        foreach (var record in records)
+        for (var r = 0; r < records.Count; r++)
         {
-            if (record.Kind == ShopRecordKind.Subscriber && ContactMapper.KeyOf(record, settings.UniqueKey) is null)
+            var record = records[r];
+            if (record.Kind == ShopRecordKind.Subscriber && keys[r] is null)
             {
                 // Not a failure: a newsletter-only subscriber simply has no customer number.
                 skipped++;
@@ -43,9 +47,9 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
             ContactEntry? entry = null;
             try
             {
-                var key = ContactMapper.KeyOf(record, settings.UniqueKey) ?? throw new MappingException(
+                var key = keys[r] ?? throw new MappingException(
                     $"The {record.Kind.ToString().ToLowerInvariant()} has no value for the unique key ({settings.UniqueKey}).");
-                entry = await ledger.GetAsync(ctx.Ledger, key) ?? new ContactEntry { Key = key, Email = ContactMapper.NormalizeEmail(record.Email) };
+                entry = known.GetValueOrDefault(key) ?? new ContactEntry { Key = key, Email = ContactMapper.NormalizeEmail(record.Email) };
                 if (live && record.Consent is { } consent && record.Email is { } email && await echoes.IsEchoAsync(ctx.ShopKey, email, consent.State))
                 {
                     skipped++;
@@ -69,54 +73,64 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         var outcomes = await ctx.Target.UpsertContactsAsync(work.Select(w => w.Contact).ToList(), ct);
         var ok = 0;
         string? rejected = null, retry = null;
-        for (var i = 0; i < work.Count; i++)
+        // Written in one step at the end, and also when a consent write throws halfway: what the target
+        // already has is then remembered, as it was when every contact was saved on its own.
+        var saves = new List<(ContactEntry, ShopRecord?)>(work.Count);
+        try
         {
-            var (record, entry, contact, knownBefore) = work[i];
-            var outcome = i < outcomes.Count ? outcomes[i] : new UpsertOutcome(contact.Key, UpsertStatus.RetryLater, "NO_RESULT", "The target returned no result.");
-            if (outcome.Status != UpsertStatus.Ok)
+            for (var i = 0; i < work.Count; i++)
             {
-                failed++;
-                var why = $"{outcome.Code}: {outcome.Message}".Trim(' ', ':');
-                errors.Add(why);
-                if (outcome.Status == UpsertStatus.Rejected) rejected ??= why; else retry ??= why;
-                if (live) await LogAsync(ctx, "contact", ActivityOutcome.Failed, $"{ctx.TargetKind} refused the contact: {why}", record.Email, eventId);
-                continue;
-            }
-
-            entry = entry with { KnownInTarget = true, CreatedByRelay = entry.CreatedByRelay || !knownBefore, Email = contact.Email ?? entry.Email };
-            var message = $"{(knownBefore ? "Updated" : "Created")} in {ctx.TargetKind}.";
-            if (record.Consent is { } consent)
-            {
-                var decision = ConsentPolicy.Decide(new ConsentFacts(consent, knownBefore && !entry.CreatedByRelay, entry.Target, mode));
-                if (decision.Write is { } state)
+                var (record, entry, contact, knownBefore) = work[i];
+                var outcome = i < outcomes.Count ? outcomes[i] : new UpsertOutcome(contact.Key, UpsertStatus.RetryLater, "NO_RESULT", "The target returned no result.");
+                if (outcome.Status != UpsertStatus.Ok)
                 {
-                    try
-                    {
-                        await ctx.Target.SetConsentAsync(new ConsentChange
-                        {
-                            Key = contact.Key,
-                            Email = contact.Email,
-                            State = state,
-                            At = consent.At,
-                            Source = "shop",
-                        }, ct);
-                        entry = entry with { Target = new ConsentSide(state, time.GetUtcNow()) };
-                        message += $" Newsletter: {state.ToString().ToLowerInvariant()}.";
-                    }
-                    catch (TargetPermanentException e) when (!live)
-                    {
-                        failed++;
-                        errors.Add(e.Message);
-                        await ledger.SaveAsync(ctx.Ledger, entry, record);
-                        continue;
-                    }
+                    failed++;
+                    var why = $"{outcome.Code}: {outcome.Message}".Trim(' ', ':');
+                    errors.Add(why);
+                    if (outcome.Status == UpsertStatus.Rejected) rejected ??= why; else retry ??= why;
+                    if (live) await LogAsync(ctx, "contact", ActivityOutcome.Failed, $"{ctx.TargetKind} refused the contact: {why}", record.Email, eventId);
+                    continue;
                 }
-                else message += $" Newsletter unchanged: {decision.Reason}";
-                entry = entry with { Shop = new ConsentSide(consent.State, consent.At) };
+
+                entry = entry with { KnownInTarget = true, CreatedByRelay = entry.CreatedByRelay || !knownBefore, Email = contact.Email ?? entry.Email };
+                var message = $"{(knownBefore ? "Updated" : "Created")} in {ctx.TargetKind}.";
+                if (record.Consent is { } consent)
+                {
+                    var decision = ConsentPolicy.Decide(new ConsentFacts(consent, knownBefore && !entry.CreatedByRelay, entry.Target, mode));
+                    if (decision.Write is { } state)
+                    {
+                        try
+                        {
+                            await ctx.Target.SetConsentAsync(new ConsentChange
+                            {
+                                Key = contact.Key,
+                                Email = contact.Email,
+                                State = state,
+                                At = consent.At,
+                                Source = "shop",
+                            }, ct);
+                            entry = entry with { Target = new ConsentSide(state, time.GetUtcNow()) };
+                            message += $" Newsletter: {state.ToString().ToLowerInvariant()}.";
+                        }
+                        catch (TargetPermanentException e) when (!live)
+                        {
+                            failed++;
+                            errors.Add(e.Message);
+                            saves.Add((entry, record));
+                            continue;
+                        }
+                    }
+                    else message += $" Newsletter unchanged: {decision.Reason}";
+                    entry = entry with { Shop = new ConsentSide(consent.State, consent.At) };
+                }
+                saves.Add((entry, record));
+                ok++;
+                if (live) await LogAsync(ctx, record.Consent is null ? "contact" : "consent", ActivityOutcome.Ok, message, record.Email, eventId);
             }
-            await ledger.SaveAsync(ctx.Ledger, entry, record);
-            ok++;
-            if (live) await LogAsync(ctx, record.Consent is null ? "contact" : "consent", ActivityOutcome.Ok, message, record.Email, eventId);
+        }
+        finally
+        {
+            if (saves.Count > 0) await ledger.SaveManyAsync(ctx.Ledger, saves);
         }
 
         // A live event that the target refused is a dead letter with the target's reason; one it

@@ -9,10 +9,11 @@ public enum FullSyncRunOutcome { NotRunning, Busy, Paused, Finished, Retrying }
 
 /// <summary>
 /// Does a shop's full sync: customers, then subscribers, a page at a time within the shop's API
-/// limits (Shopware 100, Shoper 50 per page, so a page is also one Spotler batch of at most 100),
-/// each page pushed as a resync (<see cref="ConsentPolicy"/>: nobody is re-subscribed). After every
-/// page the cursor and progress are stored and the lease renewed, so a crash or restart costs at
-/// most one page, done again idempotently.
+/// limits (Shopware 500, Shoper 50 per page; the target client splits a page into its own batches,
+/// Spotler 100), each page pushed as a resync (<see cref="ConsentPolicy"/>: nobody is re-subscribed).
+/// The next page is read while the current one goes to the target. After every page the cursor and
+/// progress are stored and the lease renewed, so a crash or restart costs at most one page, done
+/// again idempotently.
 /// </summary>
 public sealed class FullSyncRunner(
     FullSync jobs, SyncContexts contexts, ContactSync sync, IRelayStore store,
@@ -75,35 +76,60 @@ public sealed class FullSyncRunner(
             await sync.LogAsync(shopKey, "fullsync", ActivityOutcome.Ok, $"Full sync started: {progress.Total} records.", null, null);
         }
 
-        for (var pages = 0; ; pages++)
+        // The shop and the target work at the same time: the next page is on its way while this one is pushed.
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task<ShopPage>? nextPage = null;
+        try
         {
-            if (maxPages is { } max && pages >= max) return FullSyncRunOutcome.Paused;
-            ct.ThrowIfCancellationRequested();
-
-            var page = await ctx.Shop.ReadPageAsync(shopKey, cursor.Phase, cursor.Page, ct);
-            var result = page.Records.Count == 0 ? PushResult.Empty : await sync.PushAsync(ctx, page.Records, SyncMode.Resync, null, ct);
-            var last = page.Records.Count < ctx.Shop.PageSize;
-            cursor = last
-                ? cursor.Phase == ShopRecordKind.Customer ? cursor with { Phase = ShopRecordKind.Subscriber, Page = 1 } : null
-                : cursor with { Page = cursor.Page + 1 };
-
-            // Re-read: a cancel (or a cancel and a new start) between pages ends this run here.
-            var current = await jobs.GetAsync(shopKey);
-            if (current.State != SyncState.Running || await jobs.RunIdAsync(shopKey) != runId) return FullSyncRunOutcome.NotRunning;
-            progress = current with { Done = current.Done + page.Records.Count, Failed = current.Failed + result.Failed, Error = null };
-            if (result.Errors.Count > 0)
-                logger.LogInformation("Full sync of {ShopKey}: {Failed} records failed on this page, e.g. {Error}", shopKey, result.Failed, result.Errors[0]);
-
-            if (cursor is null)
+            for (var pages = 0; ; pages++)
             {
-                var finished = await jobs.FinishAsync(shopKey, progress with { State = SyncState.Completed, Total = Math.Max(progress.Total ?? 0, progress.Done) });
-                await sync.LogAsync(shopKey, "fullsync", finished.Failed == 0 ? ActivityOutcome.Ok : ActivityOutcome.Failed,
-                    $"Full sync finished: {finished.Done} records, {finished.Failed} failed.", null, null);
-                return FullSyncRunOutcome.Finished;
+                if (maxPages is { } max && pages >= max) return FullSyncRunOutcome.Paused;
+                ct.ThrowIfCancellationRequested();
+
+                var page = await (nextPage ?? ctx.Shop.ReadPageAsync(shopKey, cursor.Phase, cursor.Page, stopReading.Token));
+                nextPage = null;
+                var last = page.Records.Count < ctx.Shop.PageSize;
+                var following = last
+                    ? cursor.Phase == ShopRecordKind.Customer ? cursor with { Phase = ShopRecordKind.Subscriber, Page = 1 } : null
+                    : cursor with { Page = cursor.Page + 1 };
+                if (following is not null && (maxPages is not { } limit || pages + 1 < limit))
+                    nextPage = ctx.Shop.ReadPageAsync(shopKey, following.Phase, following.Page, stopReading.Token);
+
+                var result = page.Records.Count == 0 ? PushResult.Empty : await sync.PushAsync(ctx, page.Records, SyncMode.Resync, null, ct);
+                cursor = following;
+
+                // Re-read: a cancel (or a cancel and a new start) between pages ends this run here.
+                var current = await jobs.GetAsync(shopKey);
+                if (current.State != SyncState.Running || await jobs.RunIdAsync(shopKey) != runId) return FullSyncRunOutcome.NotRunning;
+                progress = current with { Done = current.Done + page.Records.Count, Failed = current.Failed + result.Failed, Error = null };
+                if (result.Errors.Count > 0)
+                    logger.LogInformation("Full sync of {ShopKey}: {Failed} records failed on this page, e.g. {Error}", shopKey, result.Failed, result.Errors[0]);
+
+                if (cursor is null)
+                {
+                    var finished = await jobs.FinishAsync(shopKey, progress with { State = SyncState.Completed, Total = Math.Max(progress.Total ?? 0, progress.Done) });
+                    await sync.LogAsync(shopKey, "fullsync", finished.Failed == 0 ? ActivityOutcome.Ok : ActivityOutcome.Failed,
+                        $"Full sync finished: {finished.Done} records, {finished.Failed} failed.", null, null);
+                    return FullSyncRunOutcome.Finished;
+                }
+                await jobs.SaveCursorAsync(shopKey, cursor);
+                await jobs.SaveAsync(shopKey, progress);
+                await RenewLeaseAsync(shopKey, owner);
             }
-            await jobs.SaveCursorAsync(shopKey, cursor);
-            await jobs.SaveAsync(shopKey, progress);
-            await RenewLeaseAsync(shopKey, owner);
+        }
+        finally
+        {
+            // A read ahead that this run will not use (cancel, pause, a failure): stopped and awaited, so
+            // it neither outlives the lease nor leaves an unobserved failure; the next run reads that page again.
+            if (nextPage is not null)
+            {
+                await stopReading.CancelAsync();
+                try { await nextPage; }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    logger.LogDebug("Full sync of {ShopKey}: the page read ahead was dropped ({Error})", shopKey, e.Message);
+                }
+            }
         }
     }
 

@@ -16,7 +16,7 @@ public interface IShopContacts
     /// <summary>"shopware", "shoper": the platform part of a shop key.</summary>
     string Platform { get; }
 
-    /// <summary>The largest page the shop's API serves (Shopware: any, the relay uses 100 to match Spotler's batch; Shoper: 50).</summary>
+    /// <summary>The largest page the shop's API serves (Shopware: api.max_limit, 500 by default; Shoper: 50). The target client splits it into its own batches.</summary>
     int PageSize { get; }
 
     Task<IReadOnlyList<ShopRecord>> GetAsync(string shopKey, ShopRecordKind kind, IReadOnlyList<string> ids, CancellationToken ct);

@@ -52,9 +52,14 @@ internal sealed class InProcessRelay(Dictionary<string, string?> settings) : Web
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>VmHWM of this process (relay, simulators and load together), MB.</summary>
-    public static long PeakRssMb()
+    public static long PeakRssMb() => StatusMb("VmHWM:");
+
+    /// <summary>VmRSS of this process now, MB.</summary>
+    public static long RssMb() => StatusMb("VmRSS:");
+
+    private static long StatusMb(string field)
     {
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? -1 : long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) / 1024;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+        return line is null ? -1 : long.Parse(line[field.Length..].Trim().Split(' ')[0]) / 1024;
     }
 }

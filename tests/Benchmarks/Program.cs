@@ -25,7 +25,7 @@ switch (args.FirstOrDefault())
               inbox   [--events 1000000] [--concurrency 256] [--partitions 4] [--redis host:port] [--appendonly yes|no]
               ingest  [--duration 60] [--rate <per second>, default 80 % of the relay's max] [--probe 10] [--warmup 5]
                       [--connections 64] [--body 2048] [--workers off|on] [--partitions 4] [--redis host:port] [--appendonly yes|no]
-              e2e     [--contacts 100000] [--store redis|embedded] [--redis host:port] [--appendonly yes|no]
+              e2e     [--contacts 100000] [--store redis|embedded] [--redis host:port] [--appendonly yes|no] [--shop-rps <relay's Shopware pacing>, default 10]
               shoper-rate [--duration 60] [--limit 10] [--bandwidth 2] [--store redis|embedded] [--redis host:port]
             """);
         return 2;

@@ -36,9 +36,19 @@ public sealed class ShopwareOptions
     /// <summary>Largest request body accepted from a shop.</summary>
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Admin API pacing per shop, shared by every relay instance (GCRA in the store).</summary>
+    /// <summary>
+    /// Admin API pacing per shop, shared by every relay instance (GCRA in the store): a politeness
+    /// limit for real shops, counted in requests, not rows. At full-sync pages of
+    /// <see cref="SearchPageSize"/> rows, 10 requests a second still read up to 5,000 rows a second.
+    /// </summary>
     public double AdminApiRequestsPerSecond { get; set; } = 10;
     public int AdminApiBurst { get; set; } = 20;
+
+    /// <summary>
+    /// Rows per search page in a full sync: Shopware's shopware.api.max_limit, which is 500 unless the
+    /// shop configured it otherwise (a larger limit is refused with 400, not clamped).
+    /// </summary>
+    public int SearchPageSize { get; set; } = 500;
 
     public Uri ConfirmationUrl => new(new Uri(PublicBaseUrl!.TrimEnd('/') + "/"), "shopware/register/confirm");
 

@@ -39,6 +39,8 @@ public static class ShopwareServices
                 "Shopware:MaxBodyBytes must be between 1024 and 67108864.")
             .Validate(o => o.AdminApiRequestsPerSecond > 0 && o.AdminApiBurst >= 1,
                 "Shopware:AdminApiRequestsPerSecond must be positive and Shopware:AdminApiBurst at least 1.")
+            .Validate(o => o.SearchPageSize is >= 1 and <= 10_000,
+                "Shopware:SearchPageSize must be between 1 and 10000 (default 500, Shopware's api.max_limit).")
             .ValidateOnStart();
 
         services.AddSingleton<ShopwareShops>();

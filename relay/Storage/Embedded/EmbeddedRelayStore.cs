@@ -222,6 +222,18 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         }
     }
 
+    public Task<IReadOnlyList<string?>> GetManyAsync(IReadOnlyList<string> keys)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlyList<string?>>(keys.Select(Live).ToArray());
+    }
+
+    public Task SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> values)
+    {
+        lock (_gate)
+            foreach (var (key, value) in values) _values[key] = (value, null);
+        return Task.CompletedTask;
+    }
+
     public Task<bool> DeleteAsync(string key)
     {
         lock (_gate)

@@ -315,6 +315,18 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     public Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan? ttl = null) =>
         _db.StringSetAsync(key, value, ttl, When.NotExists);
 
+    public async Task<IReadOnlyList<string?>> GetManyAsync(IReadOnlyList<string> keys)
+    {
+        if (keys.Count == 0) return [];
+        var values = await _db.StringGetAsync(keys.Select(k => (RedisKey)k).ToArray());
+        return values.Select(v => (string?)v).ToArray();
+    }
+
+    public Task SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> values) =>
+        values.Count == 0
+            ? Task.CompletedTask
+            : _db.StringSetAsync(values.Select(v => new KeyValuePair<RedisKey, RedisValue>(v.Key, v.Value)).ToArray());
+
     public Task<bool> DeleteAsync(string key) => _db.KeyDeleteAsync(key);
 
     public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Relay.Mapping;
 using Relay.Platforms.Shopware;
 
@@ -11,10 +12,10 @@ namespace Relay.Sync.Platforms;
 /// newsletter_recipient, matched by address). Rows are read as raw JSON so every field the shop
 /// returns, custom fields included, can be a mapping source.
 /// </summary>
-public sealed class ShopwareContacts(IServiceProvider services) : IShopContacts
+public sealed class ShopwareContacts(IServiceProvider services, IOptions<ShopwareOptions> options) : IShopContacts
 {
     public string Platform => ShopwareShops.Platform;
-    public int PageSize => 100;
+    public int PageSize => options.Value.SearchPageSize;
 
     // A typed HttpClient: transient, so taken per use rather than held by this singleton.
     private ShopwareAdminClient Client => services.GetRequiredService<ShopwareAdminClient>();
@@ -54,9 +55,15 @@ public sealed class ShopwareContacts(IServiceProvider services) : IShopContacts
         if (emails.Count == 0) return [];
         var client = Client;
         var access = await AccessAsync(client, shopKey);
-        var result = await client.SearchAsync<JsonElement>(access, "customer",
-            new ShopwareCriteria { Limit = Math.Max(emails.Count * 2, 1), Filter = [ShopwareFilter.EqualsAny("email", [.. emails])] }, ct);
-        return result.Data.Select(row => ToRecord(ShopRecordKind.Customer, row)).ToList();
+        // Room for two customers per address (a guest order and an account), within the page limit the shop allows.
+        var found = new List<ShopRecord>(emails.Count);
+        foreach (var chunk in emails.Chunk(Math.Max(PageSize / 2, 1)))
+        {
+            var result = await client.SearchAsync<JsonElement>(access, "customer",
+                new ShopwareCriteria { Limit = chunk.Length * 2, Filter = [ShopwareFilter.EqualsAny("email", [.. chunk])] }, ct);
+            found.AddRange(result.Data.Select(row => ToRecord(ShopRecordKind.Customer, row)));
+        }
+        return found;
     }
 
     public async IAsyncEnumerable<string> SubscribedEmailsAsync(string shopKey, [EnumeratorCancellation] CancellationToken ct)

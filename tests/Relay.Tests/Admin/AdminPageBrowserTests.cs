@@ -227,10 +227,11 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
     {
         await using var shop = await fixture.InstallShopAsync();
         var shopKey = KeyOf(shop);
-        for (var i = 1; i <= 250; i++)
-            shop.Api.AddCustomer(new SimulatedCustomer { Email = $"klant{i:D3}@example.nl", FirstName = "Klant", LastName = $"Nummer {i}", CustomerNumber = $"K{i:D3}" });
+        // Three Shopware pages (500, 500, 250): the bar moves between them while Spotler is slow.
+        for (var i = 1; i <= 1250; i++)
+            shop.Api.AddCustomer(new SimulatedCustomer { Email = $"klant{i:D4}@example.nl", FirstName = "Klant", LastName = $"Nummer {i}", CustomerNumber = $"K{i:D3}" });
         await fixture.SaveSpotlerSettingsAsync(shopKey, syncEnabled: true);
-        fixture.Spotler.Faults.DelayNext(3, TimeSpan.FromMilliseconds(1500), "POST", "/integrationservice/contact/list");
+        fixture.Spotler.Faults.DelayNext(10, TimeSpan.FromMilliseconds(1000), "POST", "/integrationservice/contact/list");
         var page = await fixture.OpenAdminAsync(shop);
 
         await page.ClickAsync("#tab-sync");
@@ -238,22 +239,23 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await page.ClickAsync("#sync-start");
         await Expect(page.Locator("#sync-last")).ToHaveAttributeAsync("data-state", "running");
         await Expect(page.Locator("#sync-cancel")).ToBeEnabledAsync();
-        await Expect(page.Locator("#sync-figures")).ToContainTextAsync(" of 250 · ");
+        // The first page (five slow Spotler batches) takes about 5 s; the second as long again.
+        await Expect(page.Locator("#sync-figures")).ToContainTextAsync(" of 1,250 · ", new() { Timeout = 15_000 });
         await Expect(page.Locator("#sync-figures")).ToContainTextAsync("per second");
         await Expect(page.Locator("#sync-figures")).ToContainTextAsync("left");
         await AdminBrowserFixture.ScreenshotAsync(page, "sync-running");
 
         await Expect(page.Locator("#sync-progress")).ToHaveAttributeAsync("value", "100", new() { Timeout = 30_000 });
         await Expect(page.Locator("#sync-percent")).ToHaveTextAsync("100%");
-        await Expect(page.Locator("#sync-figures")).ToContainTextAsync("250 of 250");
+        await Expect(page.Locator("#sync-figures")).ToContainTextAsync("1,250 of 1,250");
         await Expect(page.Locator("#sync-last")).ToContainTextAsync("Completed");
         await Expect(page.Locator("#sync-start")).ToBeEnabledAsync();
         await AdminBrowserFixture.ScreenshotAsync(page, "sync");
-        Assert.Equal(250, fixture.Spotler.Contacts.Keys.Count(k => k.StartsWith("klant", StringComparison.Ordinal)));
+        Assert.Equal(1250, fixture.Spotler.Contacts.Keys.Count(k => k.StartsWith("klant", StringComparison.Ordinal)));
 
         // The engine writes its own activity entries.
         await page.ClickAsync("#tab-activity");
-        await Expect(page.Locator("#activity-rows")).ToContainTextAsync("Full sync started: 250 records.");
+        await Expect(page.Locator("#activity-rows")).ToContainTextAsync("Full sync started: 1250 records.");
     }
 
     [Fact]

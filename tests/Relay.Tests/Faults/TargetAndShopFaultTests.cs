@@ -95,7 +95,7 @@ public sealed class TargetAndShopFaultTests
     {
         await using var bed = await SyncTestbed.StartAsync();
         await bed.ConfigureAsync(bed.SpotlerTarget());
-        for (var i = 1; i <= 250; i++) bed.AddCustomer($"klant{i:D3}@example.nl", "Klant", $"Nummer {i}", number: $"K{i:D3}");
+        for (var i = 1; i <= 1250; i++) bed.AddCustomer($"klant{i:D3}@example.nl", "Klant", $"Nummer {i}", number: $"K{i:D3}");
         var jobs = bed.Get<FullSync>();
         var runner = bed.Get<FullSyncRunner>();
 
@@ -113,12 +113,41 @@ public sealed class TargetAndShopFaultTests
 
         var progress = await jobs.GetAsync(bed.ShopKey);
         Assert.Equal(SyncState.Completed, progress.State);
-        Assert.Equal(250, progress.Done);
+        Assert.Equal(1250, progress.Done);
         Assert.Equal(0, progress.Failed);
         Assert.Null(progress.Error);
-        Assert.Equal(250, bed.Spotler.Contacts.Count);
+        Assert.Equal(1250, bed.Spotler.Contacts.Count);
         Assert.Equal(12, bed.ShopApi.Faults.Served);
         Assert.Empty(await bed.DeadLettersAsync());
+    }
+
+    [Fact]
+    public async Task A_target_outage_while_the_next_page_is_read_ahead_pauses_the_full_sync_and_it_resumes_from_its_cursor()
+    {
+        await using var bed = await SyncTestbed.StartAsync(PipelineRetriesOnly);
+        await bed.ConfigureAsync(bed.SpotlerTarget());
+        for (var i = 1; i <= 1250; i++) bed.AddCustomer($"klant{i:D4}@example.nl", "Klant", $"Nummer {i}", number: $"K{i:D4}");
+        var jobs = bed.Get<FullSync>();
+        var runner = bed.Get<FullSyncRunner>();
+        await jobs.StartAsync(bed.ShopKey);
+        Assert.Equal(FullSyncRunOutcome.Paused, await runner.RunAsync(bed.ShopKey, "instance-a", maxPages: 1));
+
+        // Page 2 meets the outage while page 3 is already being read: the run stops, the read ahead is dropped.
+        bed.Spotler.Faults.FailNext(1, 503, method: "POST", path: "/integrationservice/contact/list");
+        Assert.Equal(FullSyncRunOutcome.Retrying, await runner.RunAsync(bed.ShopKey, "instance-a"));
+        var paused = await jobs.GetAsync(bed.ShopKey);
+        Assert.Equal(SyncState.Running, paused.State);
+        Assert.Equal(500, paused.Done);
+        Assert.StartsWith("Waiting to retry", paused.Error);
+
+        Assert.Equal(FullSyncRunOutcome.Finished, await runner.RunAsync(bed.ShopKey, "instance-a"));
+        var progress = await jobs.GetAsync(bed.ShopKey);
+        Assert.Equal(SyncState.Completed, progress.State);
+        Assert.Equal(1250, progress.Done);
+        Assert.Equal(0, progress.Failed);
+        Assert.Equal(1250, bed.Spotler.Contacts.Count);
+        // Resumed at page 2 (its refused batch had stored nothing): every contact went in exactly once.
+        Assert.Equal([.. Enumerable.Repeat(100, 12), 50], bed.Spotler.ContactListBatches);
     }
 
     [Fact]

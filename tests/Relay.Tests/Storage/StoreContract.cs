@@ -209,6 +209,27 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Documents_are_read_and_written_many_at_a_time()
+    {
+        await Store.SetAsync("relay:{shopware:s1}:b", "old", TimeSpan.FromMinutes(1));
+        await Store.SetManyAsync([new("relay:{shopware:s1}:a", "1"), new("relay:{shopware:s1}:b", "2"), new("relay:{shopware:s1}:a", "3")]);
+
+        Assert.Equal(["3", "2", null, "3"], await Store.GetManyAsync(["relay:{shopware:s1}:a", "relay:{shopware:s1}:b", "relay:{shopware:s1}:c", "relay:{shopware:s1}:a"]));
+        Assert.Empty(await Store.GetManyAsync([]));
+        await Store.SetManyAsync([]);
+    }
+
+    [Fact]
+    public async Task A_document_set_many_at_a_time_loses_its_expiry()
+    {
+        await Store.SetAsync("relay:{shopware:s1}:a", "old", TimeSpan.FromSeconds(1));
+        await Store.SetManyAsync([new("relay:{shopware:s1}:a", "new")]);
+        await LetTimePassAsync(TimeSpan.FromSeconds(1.5));
+
+        Assert.Equal(["new"], await Store.GetManyAsync(["relay:{shopware:s1}:a"]));
+    }
+
+    [Fact]
     public async Task Counters_increment_and_logs_keep_the_newest_entries()
     {
         Assert.Equal(1, await Store.IncrementAsync("relay:count", 1, TimeSpan.FromMinutes(1)));

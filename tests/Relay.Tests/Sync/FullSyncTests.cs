@@ -23,21 +23,21 @@ public sealed class FullSyncTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_full_sync_of_250_customers_reaches_100_percent_in_Spotler_batches_of_at_most_100()
+    public async Task A_full_sync_of_1250_customers_reaches_100_percent_in_Spotler_batches_of_at_most_100()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
-        AddCustomers(250);
+        AddCustomers(1250); // three Shopware pages of at most 500, each split into Spotler batches
 
         await Jobs.StartAsync(_bed.ShopKey);
         Assert.Equal(FullSyncRunOutcome.Finished, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
 
         var progress = await Jobs.GetAsync(_bed.ShopKey);
         Assert.Equal(SyncState.Completed, progress.State);
-        Assert.Equal(250, progress.Total);
-        Assert.Equal(250, progress.Done);
+        Assert.Equal(1250, progress.Total);
+        Assert.Equal(1250, progress.Done);
         Assert.Equal(0, progress.Failed);
         Assert.NotNull(progress.FinishedAt);
-        Assert.Equal(250, _bed.Spotler.Contacts.Count);
+        Assert.Equal(1250, _bed.Spotler.Contacts.Count);
         Assert.All(_bed.Spotler.ContactListBatches, size => Assert.InRange(size, 1, 100));
     }
 
@@ -74,7 +74,7 @@ public sealed class FullSyncTests : IAsyncLifetime
     public async Task A_second_start_joins_the_running_sync()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
-        AddCustomers(150);
+        AddCustomers(750);
         var first = await Jobs.StartAsync(_bed.ShopKey);
         await Runner.RunAsync(_bed.ShopKey, "instance-a", maxPages: 1);
 
@@ -82,17 +82,17 @@ public sealed class FullSyncTests : IAsyncLifetime
         var second = await Jobs.StartAsync(_bed.ShopKey);
 
         Assert.Equal(first.StartedAt, second.StartedAt);
-        Assert.Equal(100, second.Done);
+        Assert.Equal(500, second.Done);
         await Runner.RunAsync(_bed.ShopKey, "instance-a");
-        Assert.Equal(150, (await Jobs.GetAsync(_bed.ShopKey)).Done);
-        Assert.Equal([100, 50], _bed.Spotler.ContactListBatches);
+        Assert.Equal(750, (await Jobs.GetAsync(_bed.ShopKey)).Done);
+        Assert.Equal([100, 100, 100, 100, 100, 100, 100, 50], _bed.Spotler.ContactListBatches);
     }
 
     [Fact]
     public async Task Cancel_stops_the_sync_after_the_page_in_hand()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
-        AddCustomers(250);
+        AddCustomers(750);
         await Jobs.StartAsync(_bed.ShopKey);
         await Runner.RunAsync(_bed.ShopKey, "instance-a", maxPages: 1);
 
@@ -100,15 +100,15 @@ public sealed class FullSyncTests : IAsyncLifetime
         Assert.Equal(FullSyncRunOutcome.NotRunning, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
 
         Assert.Equal(SyncState.Cancelled, cancelled.State);
-        Assert.Equal(100, (await Jobs.GetAsync(_bed.ShopKey)).Done);
-        Assert.Equal(100, _bed.Spotler.Contacts.Count);
+        Assert.Equal(500, (await Jobs.GetAsync(_bed.ShopKey)).Done);
+        Assert.Equal(500, _bed.Spotler.Contacts.Count);
     }
 
     [Fact]
     public async Task A_job_whose_instance_died_is_resumed_from_its_cursor_by_another()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
-        AddCustomers(250);
+        AddCustomers(1250);
         await Jobs.StartAsync(_bed.ShopKey);
         // Instance A did one page and its lease was renewed; then it died without a word.
         await _bed.Get<Relay.Storage.IRelayStore>().SetAsync(Relay.Storage.StoreKeys.ShopItem(_bed.ShopKey, "fullsync:lease"), "instance-a", TimeSpan.FromMinutes(10));
@@ -121,9 +121,9 @@ public sealed class FullSyncTests : IAsyncLifetime
 
         var progress = await Jobs.GetAsync(_bed.ShopKey);
         Assert.Equal(SyncState.Completed, progress.State);
-        Assert.Equal(250, progress.Done);
+        Assert.Equal(1250, progress.Done);
         // Resumed at page 2: no page was sent twice.
-        Assert.Equal([100, 100, 50], _bed.Spotler.ContactListBatches);
+        Assert.Equal([.. Enumerable.Repeat(100, 12), 50], _bed.Spotler.ContactListBatches);
     }
 
     [Fact]

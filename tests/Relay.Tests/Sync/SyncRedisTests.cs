@@ -15,7 +15,7 @@ public sealed class SyncRedisTests(RedisServer redis) : IClassFixture<RedisServe
         await using var bed = await SyncTestbed.StartAsync(OnRedis());
         await using var second = bed.SecondInstance(OnRedis());
         await bed.ConfigureAsync(bed.SpotlerTarget());
-        for (var i = 0; i < 230; i++) bed.AddCustomer($"redis{i:D3}@example.nl");
+        for (var i = 0; i < 1150; i++) bed.AddCustomer($"redis{i:D4}@example.nl");
 
         await bed.Get<FullSync>().StartAsync(bed.ShopKey);
         Assert.Equal(FullSyncRunOutcome.Paused, await bed.Get<FullSyncRunner>().RunAsync(bed.ShopKey, "instance-a", maxPages: 1));
@@ -29,8 +29,9 @@ public sealed class SyncRedisTests(RedisServer redis) : IClassFixture<RedisServe
 
         var progress = await bed.Get<FullSync>().GetAsync(bed.ShopKey);
         Assert.Equal(SyncState.Completed, progress.State);
-        Assert.Equal(230, progress.Done);
-        Assert.Equal([100, 100, 30], bed.Spotler.ContactListBatches);
+        Assert.Equal(1150, progress.Done);
+        // Pages of 500 in Spotler batches of 100; the page instance A finished was not sent again.
+        Assert.Equal([.. Enumerable.Repeat(100, 11), 50], bed.Spotler.ContactListBatches);
     }
 
     [Fact]

@@ -15,6 +15,11 @@ namespace Simulators.Shopware;
 public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>shopware.api.max_limit: the Admin API refuses (400, not clamps) a larger search limit. 500 unless the shop configured otherwise.</summary>
+    public const int MaxLimit = 500;
+
+    private readonly Dictionary<string, (long Version, List<Row> Rows)> _searches = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly List<SimulatedCustomer> _customers = [];
     private readonly List<SimulatedNewsletterRecipient> _recipients = [];
@@ -60,6 +65,7 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         {
             if (customer.CreatedAt == default) customer.CreatedAt = time.GetUtcNow();
             _customers.Add(customer);
+            ShopwareEntityChanges.Record();
         }
         return customer;
     }
@@ -70,6 +76,7 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         {
             if (recipient.CreatedAt == default) recipient.CreatedAt = time.GetUtcNow();
             _recipients.Add(recipient);
+            ShopwareEntityChanges.Record();
         }
         return recipient;
     }
@@ -77,12 +84,20 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     /// <summary>Deletes a row as the shop admin or an import would: no webhook is sent.</summary>
     public bool RemoveNewsletterRecipient(string id)
     {
-        lock (_gate) return _recipients.RemoveAll(r => r.Id == id) > 0;
+        lock (_gate)
+        {
+            ShopwareEntityChanges.Record();
+            return _recipients.RemoveAll(r => r.Id == id) > 0;
+        }
     }
 
     public bool RemoveCustomer(string id)
     {
-        lock (_gate) return _customers.RemoveAll(c => c.Id == id) > 0;
+        lock (_gate)
+        {
+            ShopwareEntityChanges.Record();
+            return _customers.RemoveAll(c => c.Id == id) > 0;
+        }
     }
 
     public SimulatedWebhook AddWebhook(SimulatedWebhook webhook)
@@ -135,20 +150,11 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         app.MapPost("/api/search/{entity}", async (string entity, HttpRequest request) =>
         {
             using var criteria = await JsonDocument.ParseAsync(request.Body);
-            IEnumerable<object> rows;
-            lock (_gate)
-            {
-                rows = entity switch
-                {
-                    "customer" => _customers.Cast<object>().ToList(),
-                    "newsletter-recipient" => _recipients.Cast<object>().ToList(),
-                    "webhook" => _webhooks.Cast<object>().ToList(),
-                    _ => [],
-                };
-            }
             if (entity is not ("customer" or "newsletter-recipient" or "webhook"))
                 return Results.Json(Error("404", "FRAMEWORK__DEFINITION_NOT_FOUND", $"Definition for entity \"{entity}\" does not exist."), statusCode: 404);
-            return Results.Json(Search(rows.Select(r => new Row(r)), criteria.RootElement));
+            if (criteria.RootElement.TryGetProperty("limit", out var limit) && limit.GetInt32() > MaxLimit)
+                return Results.Json(Error("400", "FRAMEWORK__QUERY_LIMIT_EXCEEDED", $"The limit must be lower than or equal to MAX_LIMIT(={MaxLimit}). Given: {limit.GetInt32()}"), statusCode: 400);
+            return Results.Json(Search(Matches(entity, criteria.RootElement), criteria.RootElement));
         });
 
         app.MapMethods("/api/newsletter-recipient/{id}", ["PATCH"], async (string id, HttpRequest request) =>
@@ -247,9 +253,30 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         public JsonObject ToJson() => JsonSerializer.SerializeToNode(entity, entity.GetType(), Json)!.AsObject();
     }
 
-    private static JsonObject Search(IEnumerable<Row> rows, JsonElement criteria)
+    /// <summary>
+    /// The filtered, sorted rows of a search. A database answers a page from an index; filtering and
+    /// sorting every row again for each page would make paging through N rows cost N² here, so the
+    /// result is kept per filter and sort until a customer or recipient changes (webhooks are few and
+    /// not kept).
+    /// </summary>
+    private List<Row> Matches(string entity, JsonElement criteria)
     {
-        var matches = rows.Where(row => !criteria.TryGetProperty("filter", out var filters) || filters.EnumerateArray().All(f => Matches(row, f))).ToList();
+        var query = $"{entity}\n{(criteria.TryGetProperty("filter", out var f) ? f.GetRawText() : "")}\n{(criteria.TryGetProperty("sort", out var o) ? o.GetRawText() : "")}";
+        // Read before the rows: a change made meanwhile leaves the result with an older version, so it is not reused.
+        var version = ShopwareEntityChanges.Version;
+        List<object> rows;
+        lock (_gate)
+        {
+            if (_searches.TryGetValue(query, out var kept) && kept.Version == version) return kept.Rows;
+            rows = entity switch
+            {
+                "customer" => _customers.Cast<object>().ToList(),
+                "newsletter-recipient" => _recipients.Cast<object>().ToList(),
+                _ => _webhooks.Cast<object>().ToList(),
+            };
+        }
+        var matches = rows.Select(r => new Row(r))
+            .Where(row => !criteria.TryGetProperty("filter", out var filters) || filters.EnumerateArray().All(f => Matches(row, f))).ToList();
         if (criteria.TryGetProperty("sort", out var sorts))
         {
             foreach (var sort in sorts.EnumerateArray().Reverse())
@@ -261,6 +288,19 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                     : matches.OrderBy(r => r[field]?.ToJsonString(), StringComparer.Ordinal)).ToList();
             }
         }
+        if (entity != "webhook")
+        {
+            lock (_gate)
+            {
+                if (_searches.Count >= 16) _searches.Clear();
+                _searches[query] = (version, matches);
+            }
+        }
+        return matches;
+    }
+
+    private static JsonObject Search(List<Row> matches, JsonElement criteria)
+    {
         var limit = criteria.TryGetProperty("limit", out var l) ? l.GetInt32() : 25;
         var page = criteria.TryGetProperty("page", out var p) ? p.GetInt32() : 1;
         var data = matches.Skip((page - 1) * limit).Take(limit).ToList();

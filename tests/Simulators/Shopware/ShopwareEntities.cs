@@ -2,21 +2,34 @@ using System.Text.Json.Serialization;
 
 namespace Simulators.Shopware;
 
+/// <summary>
+/// Counts every change to a simulated customer or newsletter recipient, made through the API or by a
+/// test setting a property: the Admin API keeps a search's sorted matches only while it is unchanged.
+/// </summary>
+public static class ShopwareEntityChanges
+{
+    private static long _version;
+
+    public static long Version => Interlocked.Read(ref _version);
+
+    internal static void Record() => Interlocked.Increment(ref _version);
+}
+
 /// <summary>A customer as the Admin API returns it (the fields a contact sync reads).</summary>
 public sealed class SimulatedCustomer
 {
     public string Id { get; init; } = ShopwareIds.New();
-    public required string Email { get; set; }
-    public string? FirstName { get; set; }
-    public string? LastName { get; set; }
-    public string? SalutationId { get; set; }
-    public string SalesChannelId { get; set; } = ShopwareIds.DefaultSalesChannel;
-    public string LanguageId { get; set; } = ShopwareIds.DefaultLanguage;
-    public string? CustomerNumber { get; set; }
-    public bool Guest { get; set; }
-    public bool Active { get; set; } = true;
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? UpdatedAt { get; set; }
+    public required string Email { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? FirstName { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? LastName { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? SalutationId { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string SalesChannelId { get; set { field = value; ShopwareEntityChanges.Record(); } } = ShopwareIds.DefaultSalesChannel;
+    public string LanguageId { get; set { field = value; ShopwareEntityChanges.Record(); } } = ShopwareIds.DefaultLanguage;
+    public string? CustomerNumber { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public bool Guest { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public bool Active { get; set { field = value; ShopwareEntityChanges.Record(); } } = true;
+    public DateTimeOffset CreatedAt { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public DateTimeOffset? UpdatedAt { get; set { field = value; ShopwareEntityChanges.Record(); } }
     [JsonPropertyName("apiAlias")] public string ApiAlias => "customer";
 }
 
@@ -24,18 +37,18 @@ public sealed class SimulatedCustomer
 public sealed class SimulatedNewsletterRecipient
 {
     public string Id { get; init; } = ShopwareIds.New();
-    public required string Email { get; set; }
-    public string? Title { get; set; }
-    public string? FirstName { get; set; }
-    public string? LastName { get; set; }
-    public string Status { get; set; } = "direct";
-    public string Hash { get; set; } = ShopwareIds.New();
-    public DateTimeOffset? ConfirmedAt { get; set; }
-    public string? SalutationId { get; set; }
-    public string LanguageId { get; set; } = ShopwareIds.DefaultLanguage;
-    public string SalesChannelId { get; set; } = ShopwareIds.DefaultSalesChannel;
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? UpdatedAt { get; set; }
+    public required string Email { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? Title { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? FirstName { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? LastName { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string Status { get; set { field = value; ShopwareEntityChanges.Record(); } } = "direct";
+    public string Hash { get; set { field = value; ShopwareEntityChanges.Record(); } } = ShopwareIds.New();
+    public DateTimeOffset? ConfirmedAt { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string? SalutationId { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public string LanguageId { get; set { field = value; ShopwareEntityChanges.Record(); } } = ShopwareIds.DefaultLanguage;
+    public string SalesChannelId { get; set { field = value; ShopwareEntityChanges.Record(); } } = ShopwareIds.DefaultSalesChannel;
+    public DateTimeOffset CreatedAt { get; set { field = value; ShopwareEntityChanges.Record(); } }
+    public DateTimeOffset? UpdatedAt { get; set { field = value; ShopwareEntityChanges.Record(); } }
     [JsonPropertyName("apiAlias")] public string ApiAlias => "newsletter_recipient";
 }
 
