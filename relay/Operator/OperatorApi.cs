@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Relay.Pipeline;
 using Relay.Shops;
 using Relay.Storage;
+using Relay.Sync;
 
 namespace Relay.Operator;
 
@@ -67,6 +68,17 @@ public static class OperatorApi
             TypedResults.Ok(new PurgeResult(await store.PurgeShopAsync(shopKey, options.Value.Partitions))))
             .WithName("PurgeShopQueue");
 
+        // Support's "has the unsubscribe arrived yet?": the shop's pull-back now instead of at its interval
+        // (10 minutes by default). It takes the same per-shop lock as the scheduler, so it never runs twice at once.
+        group.MapPost("/shops/{shopKey}/pull-back", async Task<Results<Ok<PullBackView>, NotFound>> (
+            string shopKey, ShopDirectory shops, PullBackRunner runner, CancellationToken ct) =>
+        {
+            if (await shops.GetAsync(shopKey) is null) return TypedResults.NotFound();
+            var result = await runner.RunOnceAsync(shopKey, ct);
+            return TypedResults.Ok(new PullBackView(result.Outcome.ToString().ToLowerInvariant(), result.OptedOut, result.Bounced, result.Reason));
+        })
+        .WithName("RunPullBack");
+
         return group;
     }
 
@@ -89,6 +101,11 @@ public static class OperatorApi
 public sealed record PartitionDepth(int Partition, long Waiting, long Pending, long Retrying);
 public sealed record ReplayResult(int Replayed);
 public sealed record PurgeResult(int Removed);
+
+/// <param name="Outcome">done; skipped (not syncing, or the target refused the credentials: see Reason); busy (another instance is pulling).</param>
+/// <param name="OptedOut">Target unsubscribes written to the shop as opt-outs.</param>
+/// <param name="Bounced">Hard bounces written to the shop as opt-outs.</param>
+public sealed record PullBackView(string Outcome, int OptedOut, int Bounced, string? Reason);
 
 /// <summary>A dead letter as an API shows it: the raw body stays in the store.</summary>
 public sealed record DeadLetterView(string Id, string ShopKey, string EventId, string Kind, int Attempts, string Error, DateTimeOffset AcceptedAt, DateTimeOffset DeadAt)

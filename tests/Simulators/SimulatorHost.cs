@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Simulators;
 
-/// <summary>A real Kestrel app on 127.0.0.1 and a free port, for one simulator.</summary>
+/// <summary>A real Kestrel app on 127.0.0.1 and a free port (or a given one, when served standalone), for one simulator.</summary>
 public sealed class SimulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -17,11 +17,11 @@ public sealed class SimulatorHost : IAsyncDisposable
     /// <summary>"http://127.0.0.1:port", no trailing slash.</summary>
     public string BaseUrl { get; }
 
-    public static async Task<SimulatorHost> StartAsync(Action<WebApplication> configure)
+    public static async Task<SimulatorHost> StartAsync(Action<WebApplication> configure, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         configure(app);
         await app.StartAsync();
@@ -98,6 +98,17 @@ public sealed class FaultPlan
         }
         return true;
     }
+}
+
+/// <summary>
+/// Routes under /_sim let a person or the README demo seed and inspect a simulator over HTTP. They are
+/// no part of any simulated protocol: no auth, no faults, not recorded among the protocol's requests.
+/// </summary>
+public static class SimulatorControl
+{
+    public const string Prefix = "/_sim";
+
+    public static bool IsControl(HttpContext context) => context.Request.Path.StartsWithSegments(Prefix);
 }
 
 public sealed record RecordedRequest(string Method, string Path, string Query, int Status);

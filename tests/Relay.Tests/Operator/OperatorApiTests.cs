@@ -24,7 +24,8 @@ public sealed class OperatorApiTests
         if (authorization is not null) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
 
         foreach (var (method, path) in new[] { ("GET", "/operator/shops"), ("GET", "/operator/queue"), ("GET", "/operator/shops/shopware:x/dead-letters"),
-                     ("POST", "/operator/shops/shopware:x/dead-letters/1-1/replay"), ("POST", "/operator/shops/shopware:x/purge") })
+                     ("POST", "/operator/shops/shopware:x/dead-letters/1-1/replay"), ("POST", "/operator/shops/shopware:x/purge"),
+                     ("POST", "/operator/shops/shopware:x/pull-back") })
         {
             var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -39,6 +40,16 @@ public sealed class OperatorApiTests
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "");
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/operator/shops")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_pull_back_on_demand_is_not_found_for_an_unknown_shop()
+    {
+        await using var app = new RelayApplication();
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/operator/shops/shopware:nothere/pull-back", null)).StatusCode);
+        // The run itself, through to an opt-out written into the shop, is the README demo's step (DemoTests).
     }
 
     [Fact]

@@ -29,10 +29,10 @@ public sealed class MiniCrmSimulator : IAsyncDisposable
         _time = time;
     }
 
-    public static async Task<MiniCrmSimulator> StartAsync(string systemId = "12345", string apiKey = "minicrm-api-key", TimeProvider? time = null)
+    public static async Task<MiniCrmSimulator> StartAsync(string systemId = "12345", string apiKey = "minicrm-api-key", TimeProvider? time = null, int port = 0)
     {
         var sim = new MiniCrmSimulator(systemId, apiKey, time ?? TimeProvider.System);
-        sim._host = await SimulatorHost.StartAsync(sim.Map);
+        sim._host = await SimulatorHost.StartAsync(sim.Map, port);
         return sim;
     }
 

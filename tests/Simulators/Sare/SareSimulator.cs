@@ -25,10 +25,10 @@ public sealed class SareSimulator : IAsyncDisposable
         _apiKey = apiKey;
     }
 
-    public static async Task<SareSimulator> StartAsync(string uid = "12345", string apiKey = "0f8fad5b-d9cb-469f-a165-70867728950e")
+    public static async Task<SareSimulator> StartAsync(string uid = "12345", string apiKey = "0f8fad5b-d9cb-469f-a165-70867728950e", int port = 0)
     {
         var sim = new SareSimulator(uid, apiKey);
-        sim._host = await SimulatorHost.StartAsync(sim.Map);
+        sim._host = await SimulatorHost.StartAsync(sim.Map, port);
         return sim;
     }
 

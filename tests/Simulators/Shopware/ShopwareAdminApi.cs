@@ -114,6 +114,11 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     {
         app.Use(async (http, next) =>
         {
+            if (SimulatorControl.IsControl(http))
+            {
+                await next(http);
+                return;
+            }
             _requests.Enqueue($"{http.Request.Method} {http.Request.Path}");
             if (http.Request.Path.StartsWithSegments("/api") && !http.Request.Path.StartsWithSegments("/api/oauth/token"))
             {

@@ -33,6 +33,9 @@ public sealed class ShopwareShopSimulatorOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
     /// <summary>shopware.api.access_token_ttl, PT10M by default.</summary>
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -77,13 +80,16 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
     public static async Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options)
     {
         var api = new ShopwareAdminApi(options.Time, options.TokenLifetime);
+        ShopwareShopSimulator? shop = null;
         var host = await SimulatorHost.StartAsync(app =>
         {
+            // At the origin, not under APP_URL: the control routes are the simulator's, not the shop's.
+            ShopwareShopControl.Map(app, () => shop!);
             if (options.ShopPath.Trim('/').Length > 0)
                 app.UsePathBase("/" + options.ShopPath.Trim('/'));
             api.Map(app);
-        });
-        return new ShopwareShopSimulator(host, relay, options, api);
+        }, options.Port);
+        return shop = new ShopwareShopSimulator(host, relay, options, api);
     }
 
     /// <summary>http://127.0.0.1:{port}</summary>

@@ -31,10 +31,10 @@ public sealed class SpotlerSimulator : IAsyncDisposable
     private readonly object _gate = new();
     private int _signatureFailures;
 
-    public static async Task<SpotlerSimulator> StartAsync(string consumerKey = "ck", string consumerSecret = "cs", TimeProvider? time = null)
+    public static async Task<SpotlerSimulator> StartAsync(string consumerKey = "ck", string consumerSecret = "cs", TimeProvider? time = null, int port = 0)
     {
         var sim = new SpotlerSimulator(consumerKey, consumerSecret, time ?? TimeProvider.System);
-        sim._host = await SimulatorHost.StartAsync(sim.Map);
+        sim._host = await SimulatorHost.StartAsync(sim.Map, port);
         return sim;
     }
 
@@ -89,13 +89,20 @@ public sealed class SpotlerSimulator : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
+        SpotlerControl.Map(app, this);
         app.Use(async (context, next) =>
         {
             await next();
+            if (SimulatorControl.IsControl(context)) return;
             _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "", context.Response.StatusCode));
         });
         app.Use(async (context, next) =>
         {
+            if (SimulatorControl.IsControl(context))
+            {
+                await next();
+                return;
+            }
             if (await Faults.ApplyAsync(context)) return;
             if (Authenticate(context) is { } failure)
             {

@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Simulators.Shopware;
+using Simulators.Spotler;
+
+namespace Simulators.Demo;
+
+/// <param name="Relay">Reaches the relay; must not follow redirects (the module link's redirect carries the session).</param>
+/// <param name="ShopOrigin">The Shopware shop simulator, for its /_sim routes.</param>
+/// <param name="SpotlerApiUrl">Spotler's API base as the merchant enters it in the admin page.</param>
+/// <param name="RelayLog">The relay's recent log lines, when the demo can see them (a child process).</param>
+public sealed record DemoEndpoints(
+    HttpClient Relay,
+    string OperatorKey,
+    Uri ShopOrigin,
+    string SpotlerApiUrl,
+    string SpotlerConsumerKey,
+    string SpotlerConsumerSecret,
+    Func<IReadOnlyList<string>>? RelayLog = null);
+
+/// <summary>What the demo saw, for its test.</summary>
+public sealed record DemoResult(
+    string ShopKey,
+    long SyncedRecords,
+    long SyncFailures,
+    IReadOnlyList<SpotlerContactView> SpotlerContacts,
+    int WebhookStatus,
+    bool UnsubscribedInStorefrontReachedSpotler,
+    string PulledBackStatusInShop,
+    long QueuedAfterwards,
+    int DeadLetters,
+    IReadOnlyList<string> Activity);
+
+/// <summary>
+/// The README demo, step by step, over HTTP only: the relay is driven as a shop, a merchant in the shop's
+/// admin, a customer and an operator would drive it; the simulators through their /_sim routes. Each step
+/// prints what it did and the evidence. Throws with the step's name when something does not happen.
+/// </summary>
+public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
+{
+    private const string Newsletter = "Nieuwsbrief";
+    /// <summary>Generous: on a busy 2-core machine a step takes a second or two; a broken one never ends.</summary>
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly HttpClient _sim = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly Uri _spotlerOrigin = new(new Uri(endpoints.SpotlerApiUrl).GetLeftPart(UriPartial.Authority));
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private int _step;
+
+    private HttpClient Relay => endpoints.Relay;
+
+    public async Task<DemoResult> RunAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            return await StepsAsync(ct);
+        }
+        finally
+        {
+            _sim.Dispose();
+        }
+    }
+
+    private async Task<DemoResult> StepsAsync(CancellationToken ct)
+    {
+        Step("The relay is up");
+        using (var ready = await Relay.GetAsync("/health/ready", ct))
+            Line($"GET /health/ready -> {(int)ready.StatusCode} {await ready.Content.ReadAsStringAsync(ct)}");
+
+        Step("The merchant installs the app in the Shopware shop (the real registration handshake)");
+        var install = await SimAsync(HttpMethod.Post, ShopControl("install"), null, ct);
+        if (install["succeeded"]?.GetValue<bool>() != true) throw Failed($"the install did not succeed: {install.ToJsonString()}");
+        var shopKey = "shopware:" + install["shopId"]!.GetValue<string>();
+        Line($"GET /shopware/register (signed with the app secret) -> {install["registrationStatus"]}, the relay's proof is {(install["proofValid"]!.GetValue<bool>() ? "valid" : "INVALID")}");
+        Line($"POST /shopware/register/confirm (the shop's API keys, signed with the new shop secret) -> {install["confirmationStatus"]}");
+        Line("POST /shopware/lifecycle app.installed, then app.activated -> accepted");
+        var shops = await OperatorAsync(HttpMethod.Get, "/operator/shops", ct);
+        var listed = shops.AsArray().FirstOrDefault(s => s?["key"]?.GetValue<string>() == shopKey)
+                     ?? throw Failed($"{shopKey} is not among the relay's shops");
+        Line($"the relay knows {shopKey} at {listed["url"]}");
+
+        Step("The shop has customers and newsletter subscribers");
+        await SimAsync(HttpMethod.Post, ShopControl("customers"), new JsonArray(
+            Contact("anna.devries@example.nl", "Anna", "de Vries", customerNumber: "K1001"),
+            Contact("bram.jansen@example.nl", "Bram", "Jansen", customerNumber: "K1002"),
+            Contact("chris.bakker@example.nl", "Chris", "Bakker", customerNumber: "K1003"),
+            Contact("dana.visser@example.nl", "Dana", "Visser", customerNumber: "K1004"),
+            Contact("eva.smit@example.nl", "Eva", "Smit", customerNumber: "K1005")), ct);
+        await SimAsync(HttpMethod.Post, ShopControl("newsletter-recipients"), new JsonArray(
+            Contact("anna.devries@example.nl", "Anna", "de Vries", status: "direct"),
+            Contact("bram.jansen@example.nl", "Bram", "Jansen", status: "direct"),
+            Contact("chris.bakker@example.nl", "Chris", "Bakker", status: "optOut"),
+            Contact("eva.smit@example.nl", "Eva", "Smit", status: "optIn"),
+            Contact("finn.mulder@example.nl", "Finn", "Mulder", status: "direct")), ct);
+        var recipients = (await SimAsync(HttpMethod.Get, ShopControl("newsletter-recipients"), null, ct)).AsArray();
+        Line("5 customers (anna, bram, chris, dana, eva) and 5 newsletter recipients:");
+        foreach (var r in recipients) Line($"  {r!["email"],-26} {r["status"]}");
+
+        Step("The merchant opens the app's page in the Shopware administration");
+        var moduleUrl = (await SimAsync(HttpMethod.Get, ShopControl("module-url"), null, ct))["url"]!.GetValue<string>();
+        string session;
+        using (var opened = await Relay.GetAsync(moduleUrl, ct))
+        {
+            var location = opened.Headers.Location?.OriginalString ?? "";
+            if (opened.StatusCode != HttpStatusCode.Redirect || !location.Contains("#session=", StringComparison.Ordinal))
+                throw Failed($"the module link answered {(int)opened.StatusCode} {location}");
+            session = location[(location.IndexOf("#session=", StringComparison.Ordinal) + "#session=".Length)..];
+            Line($"GET /shopware/module?shop-id=…&shopware-shop-signature=… -> 302 {location[..location.IndexOf('#')]}#session=<token>");
+        }
+        Line("the page's API calls carry that token, which opens this one shop only");
+
+        Step("... enters the Spotler Mail+ account, tests it and switches the sync on");
+        var target = new JsonObject
+        {
+            ["kind"] = "spotler",
+            ["baseUrl"] = endpoints.SpotlerApiUrl,
+            ["credentials"] = new JsonObject { ["consumerKey"] = endpoints.SpotlerConsumerKey, ["consumerSecret"] = endpoints.SpotlerConsumerSecret },
+        };
+        var test = await AdminAsync(HttpMethod.Post, "/admin/api/targets/test", session, new JsonObject { ["target"] = target.DeepClone() }, ct);
+        if (test["ok"]?.GetValue<bool>() != true) throw Failed($"the connection test failed: {test.ToJsonString()}");
+        Line($"POST /admin/api/targets/test -> ok: {test["message"]}");
+        var loaded = await AdminAsync(HttpMethod.Get, "/admin/api/settings", session, null, ct);
+        var saved = await AdminAsync(HttpMethod.Put, "/admin/api/settings", session, new JsonObject
+        {
+            ["expectedVersion"] = loaded["version"]!.GetValue<int>(),
+            ["target"] = target,
+            ["syncEnabled"] = true,
+        }, ct);
+        Line($"PUT /admin/api/settings -> version {saved["version"]}, sync on; credentials stored encrypted, shown back only as {saved["target"]?["credentialsSet"]?.ToJsonString()}");
+
+        Step("The first save started a full sync: the shop's customers and subscribers go to Spotler");
+        var sync = await WaitForAsync("the full sync to finish", async () =>
+        {
+            var s = await AdminAsync(HttpMethod.Get, "/admin/api/sync", session, null, ct);
+            return s["state"]?.GetValue<string>() is "completed" or "failed" ? s : null;
+        }, ct);
+        if (sync["state"]!.GetValue<string>() != "completed") throw Failed($"the full sync failed: {sync["error"]}");
+        var done = sync["done"]!.GetValue<long>();
+        var failures = sync["failed"]!.GetValue<long>();
+        Line($"GET /admin/api/sync -> completed: {done} records ({5} customers + {5} subscribers), {failures} failed");
+        var contacts = await SpotlerContactsAsync(ct);
+        Line($"Spotler now has {contacts.Count} contacts (one per address; {Newsletter} is the newsletter permission):");
+        foreach (var c in contacts) Line($"  {c.Email,-26} {c.FirstName + " " + c.LastName,-15} {Newsletter}: {YesNo(c)}");
+        Line("chris stays off: unsubscribed in the shop. dana is a customer without a subscription.");
+
+        Step("Anna unsubscribes in the shop's storefront: Shopware sends the relay a signed webhook");
+        var anna = recipients.First(r => r!["email"]!.GetValue<string>() == "anna.devries@example.nl")!;
+        var webhook = await SimAsync(HttpMethod.Post, ShopControl($"newsletter-recipients/{anna["id"]}/unsubscribe"), null, ct);
+        var webhookStatus = webhook["relayStatus"]!.GetValue<int>();
+        Line($"POST /shopware/webhook newsletter.unsubscribe (event {webhook["eventId"]!.GetValue<string>()[..8]}…, HMAC-SHA256 over the body) -> {webhookStatus}");
+        var annaInSpotler = await WaitForAsync("Anna's unsubscribe to reach Spotler", async () =>
+            (await SpotlerContactsAsync(ct)).FirstOrDefault(c => c.Email == "anna.devries@example.nl" && !Subscribed(c)), ct);
+        Line($"Spotler: {annaInSpotler.Email} {Newsletter}: yes -> {YesNo(annaInSpotler)}");
+
+        Step("Bram unsubscribes through a link in a Spotler mailing: the relay pulls that back into the shop");
+        await SimAsync(HttpMethod.Post, new Uri(_spotlerOrigin, $"{SimulatorControl.Prefix}/contacts/{Uri.EscapeDataString("bram.jansen@example.nl")}/unsubscribe"), null, ct);
+        Line($"Spotler: bram.jansen@example.nl {Newsletter}: yes -> no");
+        // Spotler's change windows end on a whole second: a change within the current second belongs to the
+        // next window. Waiting it out keeps the demo to one pull; production's next pull overlaps anyway.
+        await Task.Delay(TimeSpan.FromSeconds(1.1), ct);
+        // The scheduler pulls every shop at its interval (10 minutes by default); the operator does not wait.
+        JsonNode? pull = null;
+        var bram = await WaitForAsync("Bram's opt-out in the shop", async () =>
+        {
+            var p = await OperatorAsync(HttpMethod.Post, $"/operator/shops/{Uri.EscapeDataString(shopKey)}/pull-back", ct);
+            if (p["outcome"]?.GetValue<string>() != "busy" && (pull is null || p["optedOut"]!.GetValue<int>() > 0)) pull = p;
+            return (await SimAsync(HttpMethod.Get, ShopControl("newsletter-recipients"), null, ct)).AsArray()
+                .FirstOrDefault(r => r!["email"]!.GetValue<string>() == "bram.jansen@example.nl" && r["status"]!.GetValue<string>() == "optOut");
+        }, ct);
+        Line($"POST /operator/shops/{shopKey}/pull-back -> {pull?["outcome"]}, {pull?["optedOut"]} opt-out(s) written to the shop" +
+             (pull?["optedOut"]?.GetValue<int>() == 0 ? " (the scheduled pull-back got there first)" : ""));
+        Line($"shop: newsletter recipient {bram["email"]} status direct -> {bram["status"]} (the relay's PATCH /api/newsletter-recipient/{{id}})");
+
+        Step("What the operator sees (Authorization: Bearer <Operator:ApiKey>)");
+        var queue = await WaitForAsync("the queue to drain", async () =>
+        {
+            var q = (await OperatorAsync(HttpMethod.Get, "/operator/queue", ct)).AsArray();
+            return q.Sum(p => p!["waiting"]!.GetValue<long>() + p["pending"]!.GetValue<long>()) == 0 ? q : null;
+        }, ct);
+        long Sum(string field) => queue.Sum(p => p![field]!.GetValue<long>());
+        Line($"GET /operator/queue -> {queue.Count} partitions: {Sum("waiting")} waiting, {Sum("pending")} pending, {Sum("retrying")} retrying");
+        var dead = (await OperatorAsync(HttpMethod.Get, $"/operator/shops/{Uri.EscapeDataString(shopKey)}/dead-letters", ct)).AsArray();
+        Line($"GET /operator/shops/{shopKey}/dead-letters -> {dead.Count}");
+        var status = await AdminAsync(HttpMethod.Get, "/admin/api/status", session, null, ct);
+        Line($"GET /admin/api/status -> shop {status["shopStatus"]}, token {status["tokenHealth"]}, webhooks arriving: {status["webhooksArriving"]}, dead letters {status["deadLetters"]}");
+        var activity = (await AdminAsync(HttpMethod.Get, "/admin/api/activity?limit=6", session, null, ct)).AsArray()
+            .Select(a => $"{a!["at"]!.GetValue<DateTimeOffset>():HH:mm:ss} {a["kind"],-9} {a["outcome"],-8} {a["maskedEmail"],-22} {a["message"]}")
+            .ToList();
+        Line("GET /admin/api/activity (the merchant's activity log, addresses masked), newest first:");
+        foreach (var a in activity) Line("  " + a);
+
+        if (endpoints.RelayLog?.Invoke() is { Count: > 0 } log)
+        {
+            Step("The relay's own log (last lines)");
+            foreach (var l in log.TakeLast(8)) Line("  " + l);
+        }
+
+        output.WriteLine();
+        output.WriteLine($"Done in {_clock.Elapsed.TotalSeconds:0.0} s.");
+        return new DemoResult(shopKey, done, failures, await SpotlerContactsAsync(ct), webhookStatus, true,
+            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity);
+    }
+
+    // ---- Helpers --------------------------------------------------------------------------------
+
+    private Uri ShopControl(string path) => new(endpoints.ShopOrigin, $"{SimulatorControl.Prefix}/{path}");
+
+    private static JsonObject Contact(string email, string firstName, string lastName, string? customerNumber = null, string? status = null) =>
+        JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(
+            new SimulatedContactInput(email, firstName, lastName, customerNumber, status), System.Text.Json.JsonSerializerOptions.Web))!.AsObject();
+
+    private static bool Subscribed(SpotlerContactView c) => c.Permissions.GetValueOrDefault(Newsletter);
+    private static string YesNo(SpotlerContactView c) => Subscribed(c) ? "yes" : "no";
+
+    private async Task<List<SpotlerContactView>> SpotlerContactsAsync(CancellationToken ct) =>
+        await _sim.GetFromJsonAsync<List<SpotlerContactView>>(new Uri(_spotlerOrigin, $"{SimulatorControl.Prefix}/contacts"), System.Text.Json.JsonSerializerOptions.Web, ct)
+        ?? [];
+
+    private Task<JsonNode> SimAsync(HttpMethod method, Uri url, JsonNode? body, CancellationToken ct) =>
+        SendAsync(_sim, new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) }, ct);
+
+    private Task<JsonNode> OperatorAsync(HttpMethod method, string path, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoints.OperatorKey);
+        return SendAsync(Relay, request, ct);
+    }
+
+    private Task<JsonNode> AdminAsync(HttpMethod method, string path, string session, JsonNode? body, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", session);
+        return SendAsync(Relay, request, ct);
+    }
+
+    private async Task<JsonNode> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken ct)
+    {
+        using (request)
+        using (var response = await client.SendAsync(request, ct))
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+                throw Failed($"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {text}");
+            return JsonNode.Parse(text.Length == 0 ? "null" : text) ?? new JsonObject();
+        }
+    }
+
+    private async Task<T> WaitForAsync<T>(string what, Func<Task<T?>> probe, CancellationToken ct) where T : class
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(StepTimeout);
+        while (true)
+        {
+            if (await probe() is { } found) return found;
+            try { await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw Failed($"waited {StepTimeout.TotalSeconds:0} s for {what}");
+            }
+        }
+    }
+
+    private void Step(string title)
+    {
+        output.WriteLine();
+        output.WriteLine($"{++_step}. {title}  [{_clock.Elapsed.TotalSeconds:0.0} s]");
+    }
+
+    private void Line(string text) => output.WriteLine("   " + text);
+
+    private Exception Failed(string why) => new InvalidOperationException($"Demo step {_step} failed: {why}");
+}
