@@ -32,11 +32,14 @@ internal sealed class BenchRedis : IAsyncDisposable
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var dir = Directory.CreateTempSubdirectory("bench-redis-").FullName;
-        var process = Process.Start(new ProcessStartInfo("redis-server")
+        var start = new ProcessStartInfo("redis-server")
         {
             ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", args.Get("appendonly") ?? "yes", "--save", "", "--loglevel", "warning" },
             RedirectStandardOutput = true,
-        })!;
+        };
+        // --redis-args "--no-appendfsync-on-rewrite yes ..." passes further settings to the benchmark's own redis-server.
+        foreach (var extra in (args.Get("redis-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)) start.ArgumentList.Add(extra);
+        var process = Process.Start(start)!;
         for (var i = 0; i < 100; i++)
         {
             try
