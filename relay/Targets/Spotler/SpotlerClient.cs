@@ -197,7 +197,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         try
         {
             using var doc = await SendAsync(HttpMethod.Get, $"contact/{Uri.EscapeDataString(key)}", null, ct);
-            return ConsentOf(doc.RootElement, time.GetUtcNow()) is { } change ? new TargetConsent(change.State, change.At) : null;
+            return HeldConsent(doc.RootElement, time.GetUtcNow());
         }
         // 404 per the Swagger; some clients saw 400 with CONTACT_NOT_FOUND.
         catch (TargetPermanentException e) when (e.Status == HttpStatusCode.NotFound || e.Code == "CONTACT_NOT_FOUND")
@@ -217,10 +217,8 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
             var snapshot = _snapshot ?? new Dictionary<string, TargetConsent>(StringComparer.Ordinal);
             await ReadWindowAsync("contact/updates/list", "contacts", from, now, SpotlerSettings.SnapshotPageSize, contact =>
             {
-                if (ConsentOf(contact, now) is not { } change) return;
-                snapshot[change.Key] = snapshot.TryGetValue(change.Key, out var had)
-                    ? had with { State = change.State, At = change.At }
-                    : new TargetConsent(change.State, change.At);
+                if (Str(contact, "externalId") is not { } key || HeldConsent(contact, now) is not { } held) return;
+                snapshot[key] = snapshot.TryGetValue(key, out var had) ? held with { HardBouncedAt = had.HardBouncedAt } : held;
             }, ct);
             await ReadWindowAsync("contact/bounces/list", "bounces", from, now, SpotlerSettings.SnapshotPageSize, item =>
             {
@@ -238,6 +236,19 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         {
             _snapshotGate.Release();
         }
+    }
+
+    /// <summary>
+    /// The newsletter bit as a first-contact answer. Spotler reports a bit nobody set as disabled, so
+    /// a contact it created moments ago with the bit off is most likely the relay's own create for a
+    /// concurrent event of the same person (workers handle a shop's events in parallel, and the
+    /// ledger learns of a create only after it), not someone who opted out: unknown, not an opt-out.
+    /// </summary>
+    private TargetConsent? HeldConsent(JsonElement contact, DateTimeOffset now)
+    {
+        if (ConsentOf(contact, now) is not { } change) return null;
+        if (change.State == ConsentState.Unsubscribed && Time(contact, "created") is { } created && now - created < SpotlerSettings.OwnCreateWindow) return null;
+        return new TargetConsent(change.State, change.At);
     }
 
     private ConsentChange? ConsentOf(JsonElement contact, DateTimeOffset now)

@@ -27,6 +27,8 @@ public sealed record SpotlerSettings(
     /// taking a snapshot. One: the single read cannot see bounces, which a sync page should.
     /// </summary>
     public const int SingleReadMax = 1;
+    /// <summary>A contact Spotler created this recently with the newsletter bit off is taken for the relay's own create, not an opt-out.</summary>
+    public static readonly TimeSpan OwnCreateWindow = TimeSpan.FromMinutes(15);
 
     public static SpotlerSettings From(TargetAccount account)
     {

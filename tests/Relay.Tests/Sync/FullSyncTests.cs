@@ -251,6 +251,7 @@ public sealed class FullSyncTests : IAsyncLifetime
         AddCustomers(1000);
         // Spotler already holds some of them, a few opted out.
         for (var i = 1; i <= 200; i++) _bed.Spotler.AddContact($"klant{i:D3}@example.nl", $"klant{i:D3}@example.nl", (1, i % 10 != 0));
+        _bed.Time.Advance(TimeSpan.FromDays(1));
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
 
         await Jobs.StartAsync(_bed.ShopKey);

@@ -337,15 +337,32 @@ public sealed class SpotlerClientTests : IAsyncLifetime
     public async Task An_old_consent_snapshot_catches_up_with_the_feed_before_answering()
     {
         _sim.AddContact("C1", "person1@example.nl", (1, true));
-        var target = Target();
-        Assert.False((await target.ReadConsentAsync([Person(1), Person(2), Person(3)]))["C1"].OptedOut);
-
-        _time.Advance(TimeSpan.FromMinutes(10));
         _sim.AddContact("C2", "person2@example.nl", (1, true));
+        var target = Target();
+        Assert.False((await target.ReadConsentAsync([Person(1), Person(2), Person(3)]))["C2"].OptedOut);
+
+        _time.Advance(TimeSpan.FromMinutes(20));
         _sim.Unsubscribe("C2", 1, _time.GetUtcNow());
         var later = await target.ReadConsentAsync([Person(1), Person(2), Person(3)]);
 
         Assert.Equal(ConsentState.Unsubscribed, later["C2"].State);
         Assert.Equal(4, _sim.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_contact_created_moments_ago_with_the_bit_off_is_unknown_not_an_opt_out()
+    {
+        // What a concurrent event of the same person just created: Spotler reports the unset bit as disabled.
+        _sim.AddContact("C1", "person1@example.nl");
+        _sim.AddContact("C2", "person2@example.nl");
+        _time.Advance(TimeSpan.FromDays(2));
+        _sim.AddContact("C3", "person3@example.nl");
+
+        var one = await Target().ReadConsentAsync([Person(3)]);
+        var many = await Target().ReadConsentAsync([Person(1), Person(2), Person(3)]);
+
+        Assert.Empty(one);
+        Assert.Equal(["C1", "C2"], many.Keys.Order());
+        Assert.All(many.Values, c => Assert.Equal(ConsentState.Unsubscribed, c.State));
     }
 }
