@@ -12,11 +12,13 @@ public sealed record PushResult(int Ok, int Skipped, int Failed, IReadOnlyList<s
 /// Shop records → target: map, upsert (batched by the target), then consent through
 /// <see cref="ConsentPolicy"/>, remembering per contact what the target now has. Shared by the
 /// webhook forwarders (live, one record at a time, failures thrown to the pipeline) and the full
-/// sync (resync, a page at a time, failures counted and the page carries on).
+/// sync (resync, a page at a time, failures counted and the page carries on). The first time the
+/// relay meets a contact it asks the target what it already holds (<see cref="ITarget.ReadConsentAsync"/>),
+/// before writing anything: its ledger knowing nothing is no proof that the target knows nothing.
 /// </summary>
 public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, ActivityLog activity, TimeProvider time, ILogger<ContactSync> logger)
 {
-    /// <summary>Targets without a change feed: the relay has to ask them about addresses it is about to write.</summary>
+    /// <summary>Targets without a change feed: pull-back has to ask them about the addresses the shop still mails.</summary>
     public static bool AsksByAddress(string targetKind) => targetKind == "sare";
 
     public async Task<PushResult> PushAsync(SyncContext ctx, IReadOnlyList<ShopRecord> records, SyncMode mode, string? eventId, CancellationToken ct)
@@ -64,11 +66,11 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                 errors.Add(e.Message);
                 continue;
             }
-            work.Add(new Work(record, entry, contact, entry.KnownInTarget));
+            work.Add(new Work(record, entry, contact, entry.KnownInTarget, FirstContact: !known.ContainsKey(entry.Key)));
         }
         if (work.Count == 0) return new PushResult(0, skipped, failed, errors);
 
-        if (!live && AsksByAddress(ctx.TargetKind)) await LearnTargetConsentAsync(ctx, work, ct);
+        await LearnTargetConsentAsync(ctx, work, ct);
 
         var outcomes = await ctx.Target.UpsertContactsAsync(work.Select(w => w.Contact).ToList(), ct);
         var ok = 0;
@@ -80,7 +82,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         {
             for (var i = 0; i < work.Count; i++)
             {
-                var (record, entry, contact, knownBefore) = work[i];
+                var (record, entry, contact, knownBefore, _) = work[i];
                 var outcome = i < outcomes.Count ? outcomes[i] : new UpsertOutcome(contact.Key, UpsertStatus.RetryLater, "NO_RESULT", "The target returned no result.");
                 if (outcome.Status != UpsertStatus.Ok)
                 {
@@ -121,7 +123,26 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                         }
                     }
                     else message += $" Newsletter unchanged: {decision.Reason}";
-                    entry = entry with { Shop = new ConsentSide(consent.State, consent.At) };
+                    if (decision.Write is null && TargetOptOutStandsAgainst(consent, entry) && record.Email is { } shopEmail)
+                    {
+                        // Learned at first contact: the opt-out the pull-back would have brought, had its window reached back far enough.
+                        try
+                        {
+                            var why = entry.HardBouncedAt is not null ? $"Hard bounce in {ctx.TargetKind}" : $"Unsubscribed in {ctx.TargetKind} before the relay was connected";
+                            await OptOutInShopAsync(ctx, shopEmail, why, eventId, ct);
+                            entry = entry with { Shop = new ConsentSide(ConsentState.Unsubscribed, time.GetUtcNow()) };
+                            message += " Opted out in the shop.";
+                        }
+                        catch (Exception e) when (!live && SyncFailures.IsPermanent(e))
+                        {
+                            // Remembered without the shop side: the next resync tries the opt-out again.
+                            failed++;
+                            errors.Add(SyncFailures.Describe(e));
+                            saves.Add((entry, record));
+                            continue;
+                        }
+                    }
+                    else entry = entry with { Shop = new ConsentSide(consent.State, consent.At) };
                 }
                 saves.Add((entry, record));
                 ok++;
@@ -169,23 +190,60 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
     }
 
     /// <summary>
-    /// A resync's first meeting with a feedless target (SARE): ask for the status of the addresses the
-    /// relay has no record of, so that an address already opted out there counts as opted out and an
-    /// existing one keeps its status.
+    /// The first meeting with contacts (no ledger entry): ask the target, in one batched read, what it
+    /// holds. Customers too, although they carry no consent: a contact the customer phase of a full sync
+    /// wrote would otherwise count as created by the relay, and the subscriber phase would give it the
+    /// shop's status over an opt-out it had in the target. A contact the target has is an existing one
+    /// (it keeps its status in a resync; its create-only fields are not written); an opt-out or hard
+    /// bounce there is the target's known state, which <see cref="ConsentPolicy"/> then keeps.
     /// </summary>
-    private async Task LearnTargetConsentAsync(SyncContext ctx, List<Work> work, CancellationToken ct)
+    private static async Task LearnTargetConsentAsync(SyncContext ctx, List<Work> work, CancellationToken ct)
     {
-        var unknown = work.Where(w => !w.KnownBefore && w.Record.Consent is not null && w.Contact.Email is not null).ToList();
-        if (unknown.Count == 0) return;
-        var result = await ctx.Target.PullChangesAsync(new PullRequest(null, unknown.Select(w => w.Contact.Email!).ToList()), ct);
-        var byEmail = result.Consent.Where(c => c.Email is not null).ToDictionary(c => c.Email!.ToLowerInvariant(), c => c);
+        var first = work.Where(w => w.FirstContact).Select(w => w.Contact).DistinctBy(c => c.Key).ToList();
+        if (first.Count == 0) return;
+        var held = await ctx.Target.ReadConsentAsync(first, ct);
+        if (held.Count == 0) return;
         for (var i = 0; i < work.Count; i++)
-            if (work[i].Contact.Email is { } email && byEmail.TryGetValue(email.ToLowerInvariant(), out var known))
-                work[i] = work[i] with
-                {
-                    KnownBefore = true,
-                    Entry = work[i].Entry with { KnownInTarget = true, CreatedByRelay = false, Target = new ConsentSide(known.State, known.At) },
-                };
+        {
+            var w = work[i];
+            if (!w.FirstContact || !held.TryGetValue(w.Contact.Key, out var consent)) continue;
+            var target = consent.HardBouncedAt is { } bounced
+                ? new ConsentSide(ConsentState.Unsubscribed, bounced > consent.At ? bounced : consent.At)
+                : new ConsentSide(consent.State, consent.At);
+            var mapping = w.Record.Kind == ShopRecordKind.Customer ? ctx.Settings.Customers : ctx.Settings.Subscribers;
+            work[i] = w with
+            {
+                KnownBefore = true,
+                Entry = w.Entry with { KnownInTarget = true, CreatedByRelay = false, Target = target, HardBouncedAt = consent.HardBouncedAt },
+                Contact = ContactMapper.Map(w.Record, mapping, ctx.Settings.UniqueKey, isCreate: false),
+            };
+        }
+    }
+
+    /// <summary>
+    /// Whether the target's opt-out, learned at first contact, goes into the shop as pull-back would
+    /// write it: the relay has not seen this contact's shop consent before (after that, pull-back owns
+    /// it), the shop still mails the address, and the shop's opt-in is not newer than the opt-out (a
+    /// hard bounce ends mailing whenever it happened).
+    /// </summary>
+    private static bool TargetOptOutStandsAgainst(ShopConsent shop, ContactEntry entry) =>
+        entry.Shop is null
+        && shop.State != ConsentState.Unsubscribed
+        && entry.Target is { State: ConsentState.Unsubscribed } optOut
+        && (entry.HardBouncedAt is not null || shop.At <= optOut.At);
+
+    /// <summary>
+    /// Target → shop: the one write the relay makes into a shop. Marked for <see cref="EchoSuppression"/>
+    /// before the write (the shop may send its webhook before the call returns). Returns how many
+    /// subscriptions changed. Shared with pull-back.
+    /// </summary>
+    public async Task<int> OptOutInShopAsync(SyncContext ctx, string email, string why, string? eventId, CancellationToken ct)
+    {
+        await echoes.MarkAsync(ctx.ShopKey, email, ConsentState.Unsubscribed);
+        var changed = await ctx.Shop.OptOutAsync(ctx.ShopKey, email, ct);
+        await LogAsync(ctx, "pullback", changed > 0 ? ActivityOutcome.Ok : ActivityOutcome.Skipped,
+            changed > 0 ? $"{why}; opted out in the shop." : $"{why}; the shop had no active subscription.", email, eventId);
+        return changed;
     }
 
     /// <summary>GDPR erase of a contact deleted in the shop, when the merchant switched it on.</summary>
@@ -225,5 +283,6 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         logger.LogInformation("{ShopKey} {Kind} {Outcome} {Email}: {Message}", shopKey, kind, outcome, masked, message);
     }
 
-    private sealed record Work(ShopRecord Record, ContactEntry Entry, Contact Contact, bool KnownBefore);
+    /// <param name="FirstContact">The ledger had no entry: the relay never wrote to, nor heard of, this contact in this target.</param>
+    private sealed record Work(ShopRecord Record, ContactEntry Entry, Contact Contact, bool KnownBefore, bool FirstContact);
 }

@@ -26,7 +26,7 @@ public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, st
 /// <see cref="EchoSuppression"/>, so the shop's resulting webhook does not travel back.
 /// </summary>
 public sealed class PullBackRunner(
-    IRelayStore store, SyncContexts contexts, ContactLedger ledger, EchoSuppression echoes, ContactSync sync,
+    IRelayStore store, SyncContexts contexts, ContactLedger ledger, ContactSync sync,
     Platforms.ShopwareReconciliation shopware, IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
 {
     private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback");
@@ -168,17 +168,13 @@ public sealed class PullBackRunner(
             await ledger.SaveAsync(ctx.Ledger, entry with { Target = entry.Target.At > at ? entry.Target : target });
             return false;
         }
-        // Marked before the write: the shop may send its webhook before the PATCH even returns.
-        await echoes.MarkAsync(ctx.ShopKey, email, ConsentState.Unsubscribed);
-        var changed = await ctx.Shop.OptOutAsync(ctx.ShopKey, email, ct);
+        var changed = await sync.OptOutInShopAsync(ctx, email, why, null, ct);
         await ledger.SaveAsync(ctx.Ledger, entry with
         {
             KnownInTarget = true,
             Target = target,
             Shop = new ConsentSide(ConsentState.Unsubscribed, time.GetUtcNow()),
         });
-        await sync.LogAsync(ctx, "pullback", changed > 0 ? ActivityOutcome.Ok : ActivityOutcome.Skipped,
-            changed > 0 ? $"{why}; opted out in the shop." : $"{why}; the shop had no active subscription.", email, null);
         return changed > 0;
     }
 }

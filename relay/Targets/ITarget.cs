@@ -21,11 +21,29 @@ public interface ITarget
 
     Task SetConsentAsync(ConsentChange change, CancellationToken ct = default);
 
+    /// <summary>
+    /// What the target holds now for contacts the relay is meeting for the first time, by
+    /// <see cref="Contact.Key"/>: asked before the relay writes anything to them, so a contact who
+    /// opted out there before the relay was connected is not subscribed by a first sync. Contacts the
+    /// target does not have, or holds no consent for, are absent. Batched where the API allows: a
+    /// full-sync page must cost a call or a few, not one per contact.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, TargetConsent>> ReadConsentAsync(IReadOnlyList<Contact> contacts, CancellationToken ct = default);
+
     /// <summary>GDPR erase, or anonymise where the target cannot delete. Unknown contacts count as erased.</summary>
     Task EraseContactAsync(string key, string? email, CancellationToken ct = default);
 
     /// <summary>Unsubscribes, bounces and permission changes since <see cref="PullRequest.Cursor"/>. Overlapping windows: expect repeats.</summary>
     Task<PullResult> PullChangesAsync(PullRequest request, CancellationToken ct = default);
+}
+
+/// <summary>A contact's consent as the target holds it.</summary>
+/// <param name="At">When it took that state, as far as the target says (else the time of the read).</param>
+/// <param name="HardBouncedAt">Set when the address hard-bounced there: mailing it is over, whatever <paramref name="State"/> says.</param>
+public sealed record TargetConsent(ConsentState State, DateTimeOffset At, DateTimeOffset? HardBouncedAt = null)
+{
+    /// <summary>Opted out, blocked or dead: the relay must not subscribe this contact on a resync.</summary>
+    public bool OptedOut => State == ConsentState.Unsubscribed || HardBouncedAt is not null;
 }
 
 public sealed record TargetSchema(IReadOnlyList<TargetField> Fields, IReadOnlyList<TargetList> Lists);

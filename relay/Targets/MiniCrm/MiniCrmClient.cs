@@ -18,6 +18,12 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
 {
     private const string Name = "MiniCRM";
     private readonly MiniCrmPace _pace = MiniCrmPace.For(settings);
+    /// <summary>
+    /// Person ids by address as this client found or made them (it lives for one unit of work): the
+    /// consent read before an upsert already searched, and at 60 calls a minute the upsert should not
+    /// search again. Null: searched, no such person.
+    /// </summary>
+    private readonly Dictionary<string, int?> _personIds = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task TestConnectionAsync(CancellationToken ct = default) => await SendAsync(HttpMethod.Get, "Api/R3/Category", null, ct);
 
@@ -98,7 +104,7 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         foreach (var (field, value) in contact.Fields)
             if (!field.StartsWith("Business.", StringComparison.Ordinal) && field is not ("Type" or "Id")) Put(field, value);
 
-        var personId = await FindAsync("Person", "Email", contact.Email, ct);
+        var personId = await FindPersonAsync(contact.Email, ct);
         if (personId is { } id)
         {
             await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", person, ct);
@@ -108,7 +114,14 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         // A Person cannot be created without FirstName.
         if (person["FirstName"] is null) person["FirstName"] = contact.LastName ?? contact.Email.Split('@')[0];
         var created = IdOf(await SendAsync(HttpMethod.Put, "Api/R3/Contact", person, ct));
+        _personIds[contact.Email.Trim()] = created;
         return UpsertOutcome.Ok(contact.Key, created?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private async Task<int?> FindPersonAsync(string email, CancellationToken ct)
+    {
+        if (_personIds.TryGetValue(email.Trim(), out var known)) return known;
+        return _personIds[email.Trim()] = await FindAsync("Person", "Email", email, ct);
     }
 
     /// <summary>Field search; MiniCRM may match loosely, so the value is compared again.</summary>
@@ -137,7 +150,7 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
     {
         if (settings.ConsentField is null) return;
         var email = change.Email ?? throw new TargetPermanentException("MiniCRM contacts are matched by e-mail; the consent change has none.");
-        var id = await FindAsync("Person", "Email", email, ct)
+        var id = await FindPersonAsync(email, ct)
             ?? throw new TargetPermanentException("MiniCRM has no person with this e-mail yet; upsert the contact first.", HttpStatusCode.NotFound, "CONTACT_NOT_FOUND");
         var value = change.State == ConsentState.Subscribed ? settings.ConsentSubscribed : settings.ConsentUnsubscribed;
         await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", new JsonObject { [settings.ConsentField] = value }, ct);
@@ -146,8 +159,36 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
     public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)
     {
         if (email is null) throw new TargetPermanentException("MiniCRM contacts are matched by e-mail; none was given.");
-        if (await FindAsync("Person", "Email", email, ct) is { } id)
+        if (await FindPersonAsync(email, ct) is { } id)
+        {
             await SendAsync(HttpMethod.Get, $"Api/R3/PurgePerson/{id}", null, ct);
+            _personIds[email.Trim()] = null;
+        }
+    }
+
+    /// <summary>
+    /// MiniCRM's API has no subscription state; the only consent it can hold is the account's own
+    /// custom Person field (<see cref="MiniCrmSettings.ConsentField"/>). Without one the answer is
+    /// "unknown" for everyone, at no cost. With one: a search by address and a read of the person,
+    /// per contact (the API has no batch read; the search is remembered for the upsert that follows,
+    /// so a person that does not exist yet costs nothing extra). A value that is neither the
+    /// subscribed nor the unsubscribed one is unknown. The field has no time: it counts from now.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, TargetConsent>> ReadConsentAsync(IReadOnlyList<Contact> contacts, CancellationToken ct = default)
+    {
+        var found = new Dictionary<string, TargetConsent>(StringComparer.Ordinal);
+        if (settings.ConsentField is not { } field) return found;
+        foreach (var contact in contacts)
+        {
+            if (string.IsNullOrWhiteSpace(contact.Email) || await FindPersonAsync(contact.Email, ct) is not { } id) continue;
+            var value = (await SendAsync(HttpMethod.Get, $"Api/R3/Contact/{id}", null, ct))?[field]?.ToString()?.Trim();
+            ConsentState? state =
+                string.Equals(value, settings.ConsentUnsubscribed, StringComparison.OrdinalIgnoreCase) ? ConsentState.Unsubscribed
+                : string.Equals(value, settings.ConsentSubscribed, StringComparison.OrdinalIgnoreCase) ? ConsentState.Subscribed
+                : null;
+            if (state is { } known) found[contact.Key] = new TargetConsent(known, time.GetUtcNow());
+        }
+        return found;
     }
 
     /// <summary>MiniCRM's API exposes no unsubscribe or bounce state to read back.</summary>

@@ -140,8 +140,34 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
     public async Task<PullResult> PullChangesAsync(PullRequest request, CancellationToken ct = default)
     {
         var now = time.GetUtcNow();
-        var changes = new List<ConsentChange>();
-        foreach (var chunk in (request.Emails ?? []).Distinct(StringComparer.OrdinalIgnoreCase).Chunk(settings.BatchSize))
+        var changes = (await StatusesAsync(request.Emails ?? [], ct))
+            .Select(s => new ConsentChange { Key = s.Email, Email = s.Email, State = SareStatuses.ToConsent(s.Status), At = now, Source = "sare" })
+            .ToList();
+        return new PullResult(changes, [], now.ToString("O", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The same batched status read as the pull (`status_by_email_list`, <see cref="SareSettings.BatchSize"/>
+    /// addresses a call): addresses SARE does not have are not in its answer. SARE gives no time of
+    /// the status, so it counts from now: an opt-out found here is never older than the shop's opt-in.
+    /// Blocked (7) and removed (2, 3, 4) are opt-outs.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, TargetConsent>> ReadConsentAsync(IReadOnlyList<Contact> contacts, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow();
+        var keysByEmail = contacts.Where(c => !string.IsNullOrWhiteSpace(c.Email))
+            .GroupBy(c => Normalize(c.Email!)).ToDictionary(g => g.Key, g => g.Select(c => c.Key).ToList());
+        var found = new Dictionary<string, TargetConsent>(StringComparer.Ordinal);
+        foreach (var (email, status) in await StatusesAsync(keysByEmail.Keys, ct))
+            foreach (var key in keysByEmail.GetValueOrDefault(Normalize(email)) ?? [])
+                found[key] = new TargetConsent(SareStatuses.ToConsent(status), now);
+        return found;
+    }
+
+    private async Task<List<(string Email, int Status)>> StatusesAsync(IEnumerable<string> emails, CancellationToken ct)
+    {
+        var statuses = new List<(string, int)>();
+        foreach (var chunk in emails.Distinct(StringComparer.OrdinalIgnoreCase).Chunk(settings.BatchSize))
         {
             var body = new JsonObject { ["emails"] = new JsonArray(chunk.Select(e => (JsonNode)new JsonObject { ["email"] = e }).ToArray()) };
             var seen = 0;
@@ -152,13 +178,11 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
                 if (items.Count == 0) break;
                 seen += items.Count;
                 foreach (var item in items)
-                {
-                    if (Str(item, "email") is not { } email || !int.TryParse(Str(item, "status"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var status)) continue;
-                    changes.Add(new ConsentChange { Key = email, Email = email, State = SareStatuses.ToConsent(status), At = now, Source = "sare" });
-                }
+                    if (Str(item, "email") is { } email && int.TryParse(Str(item, "status"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var status))
+                        statuses.Add((email, status));
             }
         }
-        return new PullResult(changes, [], now.ToString("O", CultureInfo.InvariantCulture));
+        return statuses;
     }
 
     /// <summary>Per-address failures arrive inside a 200 as `response.error[] {email, why}`.</summary>

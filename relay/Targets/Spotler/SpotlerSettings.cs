@@ -16,6 +16,19 @@ public sealed record SpotlerSettings(
     public const string ProductionBaseUrl = "https://restapi.mailplus.nl/integrationservice";
     /// <summary>Spotler's own limit for POST contact/list (Swagger: "Too many contacts provided (max is 100)").</summary>
     public const int MaxBatch = 100;
+    /// <summary>The most the feeds serve per call (restdoc: "Default is 1000 (max is 10000)"): the consent snapshot reads whole accounts.</summary>
+    public const int SnapshotPageSize = 10_000;
+    /// <summary>Before Mail+ existed: contact/updates/list from here lists every contact of the account.</summary>
+    public static readonly DateTimeOffset FeedStart = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    /// <summary>How long a full sync answers first-contact consent reads from one snapshot before catching up with the feed.</summary>
+    public static readonly TimeSpan SnapshotMaxAge = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// Up to this many contacts (a live event) are read one by one (GET contact/{externalId}) instead of
+    /// taking a snapshot. One: the single read cannot see bounces, which a sync page should.
+    /// </summary>
+    public const int SingleReadMax = 1;
+    /// <summary>A contact Spotler created this recently with the newsletter bit off is taken for the relay's own create, not an opt-out.</summary>
+    public static readonly TimeSpan OwnCreateWindow = TimeSpan.FromMinutes(15);
 
     public static SpotlerSettings From(TargetAccount account)
     {

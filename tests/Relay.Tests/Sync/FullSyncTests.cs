@@ -197,4 +197,98 @@ public sealed class FullSyncTests : IAsyncLifetime
         Assert.Equal(SyncState.Failed, progress.State);
         Assert.Contains("credentials", progress.Error);
     }
+
+    [Fact]
+    public async Task A_first_sync_to_Spotler_keeps_contacts_who_opted_out_there_before_the_relay_was_connected_and_the_shop_learns_it()
+    {
+        // In the shop for a long time: one as a customer too (the customer phase meets her first), all subscribed.
+        _bed.AddCustomer("weg@example.nl", number: "K1");
+        var weg = _bed.AddRecipient("weg@example.nl", "direct");
+        var dood = _bed.AddRecipient("dood@example.nl", "direct");
+        _bed.AddCustomer("blijft@example.nl", number: "K2");
+        var blijft = _bed.AddRecipient("blijft@example.nl", "direct");
+        var nieuw = _bed.AddRecipient("nieuw@example.nl", "direct");
+        _bed.Time.Advance(TimeSpan.FromDays(30));
+        // Spotler had three of them before the relay came: one unsubscribed through a mailing, one hard-bounced, one still subscribed.
+        _bed.Spotler.AddContact("weg@example.nl", "weg@example.nl", (1, true));
+        _bed.Spotler.Unsubscribe("weg@example.nl", 1, _bed.Time.GetUtcNow());
+        _bed.Spotler.AddContact("dood@example.nl", "dood@example.nl", (1, true));
+        _bed.Spotler.Bounce("dood@example.nl", hard: true, _bed.Time.GetUtcNow());
+        _bed.Spotler.AddContact("blijft@example.nl", "blijft@example.nl", (1, true));
+        // Far beyond the first pull-back's look-back: only the first sync itself can find this out.
+        _bed.Time.Advance(TimeSpan.FromDays(10));
+
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        await Jobs.StartAsync(_bed.ShopKey);
+        Assert.Equal(FullSyncRunOutcome.Finished, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
+
+        Assert.Equal(SyncState.Completed, (await Jobs.GetAsync(_bed.ShopKey)).State);
+        Assert.False(_bed.Spotler.Contacts["weg@example.nl"].Permissions[1], "The first sync re-subscribed a contact who had opted out in Spotler.");
+        Assert.DoesNotContain(_bed.Spotler.Requests, r => r.Method == "PUT" && r.Path.Contains("dood", StringComparison.Ordinal));
+        Assert.True(_bed.Spotler.Contacts["blijft@example.nl"].Permissions[1]);
+        Assert.True(_bed.Spotler.Contacts["nieuw@example.nl"].Permissions[1]);
+        // Unsubscribe wins, whichever side it came from: the shop stops mailing them too, as a pull-back would have made it.
+        Assert.Equal("optOut", weg.Status);
+        Assert.Equal("optOut", dood.Status);
+        Assert.Equal("direct", blijft.Status);
+        Assert.Equal("direct", nieuw.Status);
+        var pulledBack = await _bed.ActivityAsync();
+        Assert.Contains(pulledBack, a => a.Kind == "pullback" && a.Message.Contains("before the relay was connected", StringComparison.Ordinal));
+        Assert.Contains(pulledBack, a => a.Kind == "pullback" && a.Message.Contains("Hard bounce", StringComparison.Ordinal));
+
+        // The shop's webhooks for those opt-outs are the relay's own echo; the next pull-back finds nothing new.
+        await _bed.ProcessQueueAsync();
+        var writes = _bed.SpotlerWrites();
+        _bed.Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(0, (await _bed.Get<PullBackRunner>().RunOnceAsync(_bed.ShopKey)).OptedOut);
+        Assert.Equal(writes, _bed.SpotlerWrites());
+        Assert.False(_bed.Spotler.Contacts["weg@example.nl"].Permissions[1]);
+    }
+
+    [Fact]
+    public async Task A_first_sync_of_1000_customers_to_Spotler_with_its_consent_read_costs_at_most_one_call_per_50_contacts()
+    {
+        AddCustomers(1000);
+        // Spotler already holds some of them, a few opted out.
+        for (var i = 1; i <= 200; i++) _bed.Spotler.AddContact($"klant{i:D3}@example.nl", $"klant{i:D3}@example.nl", (1, i % 10 != 0));
+        _bed.Time.Advance(TimeSpan.FromDays(1));
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+
+        await Jobs.StartAsync(_bed.ShopKey);
+        Assert.Equal(FullSyncRunOutcome.Finished, await Runner.RunAsync(_bed.ShopKey, "instance-a"));
+
+        Assert.Equal(1000, (await Jobs.GetAsync(_bed.ShopKey)).Done);
+        Assert.Equal(1000, _bed.Spotler.Contacts.Count);
+        // Counted at the simulator: 10 batch upserts and one snapshot of each feed for the whole run.
+        var calls = _bed.Spotler.Requests.Count;
+        Assert.True(calls <= 1000 / 50, $"{calls} Spotler calls for 1000 contacts");
+        Assert.Equal(1, _bed.Spotler.Requests.Count(r => r.Path.EndsWith("/contact/updates/list", StringComparison.Ordinal)));
+        Assert.Equal(1, _bed.Spotler.Requests.Count(r => r.Path.EndsWith("/contact/bounces/list", StringComparison.Ordinal)));
+        Assert.False(_bed.Spotler.Contacts["klant010@example.nl"].Permissions[1]);
+    }
+
+    [Fact]
+    public async Task A_first_sync_into_SARE_keeps_opted_out_and_blocked_addresses_and_the_shop_learns_it()
+    {
+        var weg = _bed.AddRecipient("weg@example.pl", "direct");
+        _bed.AddCustomer("zablokowany@example.pl", number: "P1");
+        var blocked = _bed.AddRecipient("zablokowany@example.pl", "optIn", confirmedAt: _bed.Time.GetUtcNow());
+        var bestaand = _bed.AddRecipient("bestaand@example.pl", "direct");
+        _bed.Time.Advance(TimeSpan.FromDays(3));
+        await _bed.ConfigureAsync(_bed.SareTarget());
+        _bed.Sare.Add("weg@example.pl", status: 4);
+        _bed.Sare.Add("zablokowany@example.pl", status: 7);
+        _bed.Sare.Add("bestaand@example.pl", status: 8);
+
+        await Jobs.StartAsync(_bed.ShopKey);
+        await Runner.RunAsync(_bed.ShopKey, "instance-a");
+
+        Assert.Equal(SyncState.Completed, (await Jobs.GetAsync(_bed.ShopKey)).State);
+        Assert.Equal(4, _bed.Sare.Subscribers["weg@example.pl"].Status);
+        Assert.Equal(7, _bed.Sare.Subscribers["zablokowany@example.pl"].Status);
+        Assert.Equal(8, _bed.Sare.Subscribers["bestaand@example.pl"].Status);
+        Assert.Equal("optOut", weg.Status);
+        Assert.Equal("optOut", blocked.Status);
+        Assert.Equal("direct", bestaand.Status);
+    }
 }

@@ -282,4 +282,28 @@ public sealed class ShopwareForwardingTests : IAsyncLifetime
         Assert.True(_bed.Spotler.Contacts["vip@example.pl"].Permissions[2]);
         Assert.False(_bed.Spotler.Contacts["vip@example.pl"].Permissions.ContainsKey(1));
     }
+
+    [Fact]
+    public async Task A_customer_edit_that_meets_a_contact_unsubscribed_in_Spotler_before_the_relay_keeps_her_opted_out_through_a_later_resync()
+    {
+        var recipient = _bed.AddRecipient("anna@example.nl", "direct");
+        var customer = _bed.AddCustomer("anna@example.nl", "Anna", "de Vries", number: "K-7");
+        _bed.Time.Advance(TimeSpan.FromDays(20));
+        _bed.Spotler.AddContact("anna@example.nl", "anna@example.nl", (1, true));
+        _bed.Spotler.Unsubscribe("anna@example.nl", 1, _bed.Time.GetUtcNow());
+        _bed.Time.Advance(TimeSpan.FromDays(20));
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+
+        // Her first contact with the relay is a live customer edit: one read of her contact, then the upsert.
+        await _bed.SendCustomerWrittenAsync(customer.Id);
+        await _bed.ProcessQueueAsync();
+        Assert.Contains(_bed.Spotler.Requests, r => r is { Method: "GET", Path: "/integrationservice/contact/anna@example.nl" });
+
+        // A resync later must not take the relay's upsert for a create and give her the shop's status.
+        await _bed.Get<FullSync>().StartAsync(_bed.ShopKey);
+        await _bed.Get<FullSyncRunner>().RunAsync(_bed.ShopKey, "instance-a");
+
+        Assert.False(_bed.Spotler.Contacts["anna@example.nl"].Permissions[1]);
+        Assert.Equal("optOut", recipient.Status);
+    }
 }

@@ -247,4 +247,40 @@ public sealed class MiniCrmClientTests : IAsyncLifetime
         for (var i = 60; i < accepted.Count; i++)
             Assert.True(accepted[i] - accepted[i - 60] >= TimeSpan.FromMinutes(1), $"request {i} came less than a minute after request {i - 60}");
     }
+
+    [Fact]
+    public async Task Consent_read_uses_the_configured_consent_field_and_the_upsert_after_it_does_not_search_again()
+    {
+        var anna = _sim.AddPerson("Anna", "anna@example.hu");
+        anna.Fields["Hirlevel"] = "Unsubscribed";
+        _sim.AddPerson("Bela", "bela@example.hu");
+        var target = Target(new() { ["requestsPerMinute"] = "6000", ["consentField"] = "Hirlevel" });
+        Contact[] contacts =
+        [
+            new() { Key = "anna@example.hu", Email = "anna@example.hu", FirstName = "Anna" },
+            new() { Key = "bela@example.hu", Email = "bela@example.hu", FirstName = "Bela" },
+            new() { Key = "cecil@example.hu", Email = "cecil@example.hu", FirstName = "Cecil" },
+        ];
+
+        var consent = await target.ReadConsentAsync(contacts);
+        var readCalls = _sim.Requests.Count;
+        await target.UpsertContactsAsync(contacts);
+
+        // Bela has the field empty: unknown, as Cecil whom MiniCRM does not have.
+        Assert.Equal(ConsentState.Unsubscribed, Assert.Single(consent).Value.State);
+        Assert.Equal("anna@example.hu", consent.Single().Key);
+        Assert.Equal(5, readCalls); // three searches, two person reads
+        Assert.DoesNotContain(_sim.Requests.Skip(readCalls), r => r.Method == "GET");
+    }
+
+    [Fact]
+    public async Task Without_a_consent_field_the_consent_read_is_unknown_for_everyone_and_costs_nothing()
+    {
+        _sim.AddPerson("Anna", "anna@example.hu").Fields["Hirlevel"] = "Unsubscribed";
+
+        var consent = await Target().ReadConsentAsync([new Contact { Key = "anna@example.hu", Email = "anna@example.hu" }]);
+
+        Assert.Empty(consent);
+        Assert.Empty(_sim.Requests);
+    }
 }

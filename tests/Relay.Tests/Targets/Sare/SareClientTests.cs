@@ -235,4 +235,29 @@ public sealed class SareClientTests : IAsyncLifetime
 
         Assert.Contains("Bad group", error.Message);
     }
+
+    [Fact]
+    public async Task Consent_read_asks_for_statuses_in_batches_and_counts_blocked_and_removed_as_opted_out()
+    {
+        _sim.Add("potwierdzony@example.pl", 8);
+        _sim.Add("wypisany@example.pl", 4);
+        _sim.Add("zablokowany@example.pl", 7);
+        _sim.Add("niepotwierdzony@example.pl", 6);
+        var contacts = new[] { "potwierdzony", "wypisany", "zablokowany", "niepotwierdzony", "nowy" }
+            .Select(n => Person($"{n}@example.pl", key: $"K-{n}"))
+            .Concat(Enumerable.Range(1, 150).Select(i => Person($"inny{i}@example.pl", key: $"K{i}")))
+            .ToList();
+
+        var consent = await Target(new() { ["batchSize"] = "100" }).ReadConsentAsync(contacts);
+
+        Assert.Equal(4, consent.Count);
+        Assert.Equal(ConsentState.Subscribed, consent["K-potwierdzony"].State);
+        Assert.Equal(ConsentState.Unconfirmed, consent["K-niepotwierdzony"].State);
+        Assert.True(consent["K-wypisany"].OptedOut);
+        Assert.True(consent["K-zablokowany"].OptedOut);
+        Assert.False(consent.ContainsKey("K-nowy"));
+        // 155 addresses in two batches of at most 100; each batch reads pages until SARE answers none.
+        Assert.All(_sim.Requests, r => Assert.Contains("/email/status_by_email_list/", r.Path));
+        Assert.InRange(_sim.Requests.Count, 2, 4);
+    }
 }

@@ -286,4 +286,83 @@ public sealed class SpotlerClientTests : IAsyncLifetime
         Assert.Equal([503, 200], _sim.Requests.Select(r => r.Status));
         Assert.Equal(0, _sim.SignatureFailures);
     }
+
+    [Fact]
+    public async Task Consent_of_one_contact_is_read_with_one_GET_and_an_unknown_contact_is_absent()
+    {
+        _sim.AddContact("C1", "weg@example.nl", (1, true));
+        _time.Advance(TimeSpan.FromHours(1));
+        var unsubscribedAt = _time.GetUtcNow();
+        _sim.Unsubscribe("C1", 1, unsubscribedAt);
+
+        var target = Target();
+        var one = await target.ReadConsentAsync([Person(1)]);
+        var none = await target.ReadConsentAsync([Person(2)]);
+
+        var consent = one["C1"];
+        Assert.Equal(ConsentState.Unsubscribed, consent.State);
+        Assert.Equal(unsubscribedAt.ToUnixTimeMilliseconds(), consent.At.ToUnixTimeMilliseconds());
+        Assert.True(consent.OptedOut);
+        Assert.Empty(none);
+        Assert.Equal([("GET", "/integrationservice/contact/C1"), ("GET", "/integrationservice/contact/C2")], _sim.Requests.Select(r => (r.Method, r.Path)));
+    }
+
+    [Fact]
+    public async Task Consent_of_a_page_of_contacts_comes_from_one_snapshot_of_the_feeds_with_hard_bounces()
+    {
+        for (var i = 1; i <= 300; i++) _sim.AddContact($"C{i}", $"person{i}@example.nl", (1, true));
+        _time.Advance(TimeSpan.FromDays(400));
+        _sim.Unsubscribe("C7", 1, _time.GetUtcNow());
+        _sim.Bounce("C8", hard: true, _time.GetUtcNow());
+        _sim.Bounce("C9", hard: false, _time.GetUtcNow());
+
+        var target = Target();
+        var first = await target.ReadConsentAsync(Enumerable.Range(1, 500).Select(i => Person(i)).ToList());
+        var second = await target.ReadConsentAsync(Enumerable.Range(501, 500).Select(i => Person(i)).ToList());
+
+        Assert.Equal(300, first.Count);
+        Assert.Empty(second);
+        Assert.Equal(ConsentState.Unsubscribed, first["C7"].State);
+        Assert.Equal(ConsentState.Subscribed, first["C8"].State);
+        Assert.NotNull(first["C8"].HardBouncedAt);
+        Assert.True(first["C8"].OptedOut);
+        Assert.False(first["C9"].OptedOut);
+        Assert.False(first["C1"].OptedOut);
+        // One call per feed for the whole account (up to 10,000 a call), whatever the number of pages asked about.
+        Assert.Equal(["/integrationservice/contact/updates/list", "/integrationservice/contact/bounces/list"], _sim.Requests.Select(r => r.Path));
+        Assert.All(_sim.Requests, r => Assert.Contains("fromDate=2000-01-01T00%3A00%3A00", r.Query));
+    }
+
+    [Fact]
+    public async Task An_old_consent_snapshot_catches_up_with_the_feed_before_answering()
+    {
+        _sim.AddContact("C1", "person1@example.nl", (1, true));
+        _sim.AddContact("C2", "person2@example.nl", (1, true));
+        var target = Target();
+        Assert.False((await target.ReadConsentAsync([Person(1), Person(2), Person(3)]))["C2"].OptedOut);
+
+        _time.Advance(TimeSpan.FromMinutes(20));
+        _sim.Unsubscribe("C2", 1, _time.GetUtcNow());
+        var later = await target.ReadConsentAsync([Person(1), Person(2), Person(3)]);
+
+        Assert.Equal(ConsentState.Unsubscribed, later["C2"].State);
+        Assert.Equal(4, _sim.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_contact_created_moments_ago_with_the_bit_off_is_unknown_not_an_opt_out()
+    {
+        // What a concurrent event of the same person just created: Spotler reports the unset bit as disabled.
+        _sim.AddContact("C1", "person1@example.nl");
+        _sim.AddContact("C2", "person2@example.nl");
+        _time.Advance(TimeSpan.FromDays(2));
+        _sim.AddContact("C3", "person3@example.nl");
+
+        var one = await Target().ReadConsentAsync([Person(3)]);
+        var many = await Target().ReadConsentAsync([Person(1), Person(2), Person(3)]);
+
+        Assert.Empty(one);
+        Assert.Equal(["C1", "C2"], many.Keys.Order());
+        Assert.All(many.Values, c => Assert.Equal(ConsentState.Unsubscribed, c.State));
+    }
 }
