@@ -30,7 +30,12 @@ public static class ShopKeys
 /// <summary>The list of tenants and their shared record. Platform folders write it; everyone reads it.</summary>
 public sealed class ShopDirectory(IRelayStore store)
 {
-    private const string IndexPrefix = "relay:shops:";
+    /// <summary>The set of shop keys. The schedulers list shops every tick; a key scan there would walk every dedup key.</summary>
+    private const string IndexKey = "relay:shop-index";
+    /// <summary>Before the set, each shop had a key under this prefix; <see cref="ListAsync"/> moves them into the set once.</summary>
+    private const string LegacyIndexPrefix = "relay:shops:";
+    private const string LegacyMovedKey = "relay:shop-index:legacy-moved";
+    private volatile bool _legacyMoved;
 
     public async Task<ShopInfo?> GetAsync(string shopKey)
     {
@@ -41,17 +46,34 @@ public sealed class ShopDirectory(IRelayStore store)
     public async Task SaveAsync(ShopInfo shop)
     {
         await store.SetAsync(StoreKeys.ShopItem(shop.Key, "info"), JsonSerializer.Serialize(shop, JsonDefaults.Options));
-        await store.SetAsync(IndexPrefix + shop.Key, shop.Platform);
+        await store.AddToIndexAsync(IndexKey, shop.Key);
     }
 
     public async Task<IReadOnlyList<ShopInfo>> ListAsync()
     {
-        var keys = await store.ListKeysAsync(IndexPrefix);
+        await MoveLegacyIndexAsync();
+        var keys = await store.ListIndexAsync(IndexKey);
         var shops = new List<ShopInfo>(keys.Count);
         foreach (var key in keys)
-            if (await GetAsync(key[IndexPrefix.Length..]) is { } shop)
+            if (await GetAsync(key) is { } shop)
                 shops.Add(shop);
         return shops.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Shops installed by a relay from before the index set: one scan, once per store.</summary>
+    private async Task MoveLegacyIndexAsync()
+    {
+        if (_legacyMoved) return;
+        if (await store.GetAsync(LegacyMovedKey) is null)
+        {
+            foreach (var legacy in await store.ListKeysAsync(LegacyIndexPrefix))
+            {
+                await store.AddToIndexAsync(IndexKey, legacy[LegacyIndexPrefix.Length..]);
+                await store.DeleteAsync(legacy);
+            }
+            await store.SetAsync(LegacyMovedKey, "1");
+        }
+        _legacyMoved = true;
     }
 
     /// <summary>Uninstall without kept user data: every key of the shop and its queued work goes.</summary>
@@ -60,6 +82,6 @@ public sealed class ShopDirectory(IRelayStore store)
         await store.PurgeShopAsync(shopKey, partitions);
         foreach (var key in await store.ListKeysAsync(StoreKeys.Shop(shopKey)))
             await store.DeleteAsync(key);
-        await store.DeleteAsync(IndexPrefix + shopKey);
+        await store.RemoveFromIndexAsync(IndexKey, shopKey);
     }
 }

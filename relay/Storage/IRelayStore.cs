@@ -61,8 +61,18 @@ public interface IRelayStore
     /// </summary>
     Task SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> values);
     Task<bool> DeleteAsync(string key);
-    /// <summary>Keys under a prefix (SCAN MATCH prefix*). Meant for small sets such as one shop's keys.</summary>
+    /// <summary>
+    /// Keys under a prefix (SCAN MATCH prefix*). A scan walks the whole keyspace, dedup keys included
+    /// (millions on a busy relay), so this is for rare operations; anything listed on a schedule keeps
+    /// an index with <see cref="AddToIndexAsync"/> instead.
+    /// </summary>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix);
+
+    /// <summary>Adds <paramref name="member"/> to the set stored under <paramref name="indexKey"/> (SADD).</summary>
+    Task AddToIndexAsync(string indexKey, string member);
+    Task RemoveFromIndexAsync(string indexKey, string member);
+    /// <summary>The members of an index, in ordinal order (SMEMBERS).</summary>
+    Task<IReadOnlyList<string>> ListIndexAsync(string indexKey);
     Task<long> IncrementAsync(string key, long by = 1, TimeSpan? ttl = null);
 
     /// <summary>Newest-first capped list with an expiry (LPUSH, LTRIM, EXPIRE): activity logs.</summary>

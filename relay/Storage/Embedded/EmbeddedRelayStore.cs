@@ -30,6 +30,7 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
     private readonly Dictionary<string, List<DeadLetter>> _dead = [];
     private readonly Dictionary<string, (string Value, DateTimeOffset? Expires)> _values = [];
     private readonly Dictionary<string, (List<string> Items, DateTimeOffset Expires)> _logs = [];
+    private readonly Dictionary<string, HashSet<string>> _indexes = [];
     private long _sequence;
 
     public Task<bool> PingAsync(CancellationToken ct = default) => Task.FromResult(true);
@@ -238,9 +239,36 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
     {
         lock (_gate)
         {
-            var existed = Live(key) is not null | _logs.Remove(key);
+            var existed = Live(key) is not null | _logs.Remove(key) | _indexes.Remove(key);
             _values.Remove(key);
             return Task.FromResult(existed);
+        }
+    }
+
+    public Task AddToIndexAsync(string indexKey, string member)
+    {
+        lock (_gate)
+        {
+            if (!_indexes.TryGetValue(indexKey, out var members)) _indexes[indexKey] = members = new HashSet<string>(StringComparer.Ordinal);
+            members.Add(member);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveFromIndexAsync(string indexKey, string member)
+    {
+        lock (_gate)
+            if (_indexes.TryGetValue(indexKey, out var members) && members.Remove(member) && members.Count == 0)
+                _indexes.Remove(indexKey);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> ListIndexAsync(string indexKey)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<string> members = _indexes.TryGetValue(indexKey, out var set) ? set.Order(StringComparer.Ordinal).ToList() : [];
+            return Task.FromResult(members);
         }
     }
 
@@ -252,6 +280,7 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
             IReadOnlyList<string> keys = _values.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && (kv.Value.Expires is not { } e || e > now))
                 .Select(kv => kv.Key)
                 .Concat(_logs.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Value.Expires > now).Select(kv => kv.Key))
+                .Concat(_indexes.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
                 .Order(StringComparer.Ordinal)
                 .ToList();
             return Task.FromResult(keys);

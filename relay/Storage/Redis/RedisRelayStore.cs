@@ -329,6 +329,13 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 
     public Task<bool> DeleteAsync(string key) => _db.KeyDeleteAsync(key);
 
+    public Task AddToIndexAsync(string indexKey, string member) => _db.SetAddAsync(indexKey, member);
+
+    public Task RemoveFromIndexAsync(string indexKey, string member) => _db.SetRemoveAsync(indexKey, member);
+
+    public async Task<IReadOnlyList<string>> ListIndexAsync(string indexKey) =>
+        (await _db.SetMembersAsync(indexKey)).Select(m => (string)m!).Order(StringComparer.Ordinal).ToList();
+
     public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);

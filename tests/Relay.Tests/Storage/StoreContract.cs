@@ -193,6 +193,39 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task An_index_lists_its_members_once_each_in_order_until_they_are_removed()
+    {
+        await Store.AddToIndexAsync("relay:shop-index", "shoper:b");
+        await Store.AddToIndexAsync("relay:shop-index", "shopware:a");
+        await Store.AddToIndexAsync("relay:shop-index", "shoper:b");
+
+        Assert.Equal(["shoper:b", "shopware:a"], await Store.ListIndexAsync("relay:shop-index"));
+
+        await Store.RemoveFromIndexAsync("relay:shop-index", "shoper:b");
+        Assert.Equal(["shopware:a"], await Store.ListIndexAsync("relay:shop-index"));
+        Assert.Empty(await Store.ListIndexAsync("relay:other-index"));
+    }
+
+    [Fact]
+    public async Task The_shop_list_comes_from_the_index_and_takes_in_shops_listed_the_old_way_once()
+    {
+        var directory = new Relay.Shops.ShopDirectory(Store);
+        var now = Time.GetUtcNow();
+        await directory.SaveAsync(new Relay.Shops.ShopInfo("shopware", "new1", "https://a.example", Relay.Shops.ShopStatus.Active, now, now));
+        // A shop saved by a relay from before the index: its info plus a key under relay:shops:.
+        var old = new Relay.Shops.ShopInfo("shoper", "old1", "https://b.example", Relay.Shops.ShopStatus.Active, now, now);
+        await Store.SetAsync(StoreKeys.ShopItem(old.Key, "info"), System.Text.Json.JsonSerializer.Serialize(old, JsonDefaults.Options));
+        await Store.SetAsync("relay:shops:" + old.Key, "shoper");
+
+        Assert.Equal(["shoper:old1", "shopware:new1"], (await directory.ListAsync()).Select(s => s.Key));
+        Assert.Empty(await Store.ListKeysAsync("relay:shops:"));
+        Assert.Equal(["shoper:old1", "shopware:new1"], await Store.ListIndexAsync("relay:shop-index"));
+
+        await directory.ForgetAsync("shoper:old1", Partitions);
+        Assert.Equal(["shopware:new1"], (await new Relay.Shops.ShopDirectory(Store).ListAsync()).Select(s => s.Key));
+    }
+
+    [Fact]
     public async Task Documents_can_be_set_once_listed_by_prefix_and_expire()
     {
         Assert.Null(await Store.GetAsync("relay:{shopware:s1}:config"));
