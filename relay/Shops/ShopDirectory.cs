@@ -57,7 +57,7 @@ public sealed class ShopDirectory(IRelayStore store)
         foreach (var key in keys)
             if (await GetAsync(key) is { } shop)
                 shops.Add(shop);
-        return shops.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+        return shops; // the index lists keys in ordinal order
     }
 
     /// <summary>Shops installed by a relay from before the index set: one scan, once per store.</summary>

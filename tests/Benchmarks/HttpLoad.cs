@@ -112,7 +112,7 @@ internal static class HttpLoad
     /// requests means the server is not keeping up; further requests are counted as not sent.
     /// </summary>
     public static async Task<LoadResult> OpenLoopAsync(
-        string target, HttpClient client, Uri url, SignedWebhooks webhooks, Func<long> nextIndex, double rate, TimeSpan duration, int maxInFlight = 20_000)
+        string target, HttpClient client, Uri url, SignedWebhooks webhooks, Func<long> nextIndex, double rate, TimeSpan duration, bool printStalls = false, int maxInFlight = 20_000)
     {
         var total = (long)(rate * duration.TotalSeconds);
         var latencies = new long[total];
@@ -169,7 +169,7 @@ internal static class HttpLoad
         if (total == 0) allDone.TrySetResult();
         await allDone.Task.WaitAsync(TimeSpan.FromSeconds(60));
 
-        if (Environment.GetEnvironmentVariable("BENCH_STALLS") is not null)
+        if (printStalls)
         {
             var perWindow = (int)(rate / 10);
             for (var w = 0; w * perWindow < total; w++)

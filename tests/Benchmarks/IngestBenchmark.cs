@@ -106,7 +106,7 @@ internal static class IngestBenchmark
         var results = new List<LoadResult>();
         foreach (var (name, url) in new[] { ("relay", relayUrl), ("bare", bareUrl) })
         {
-            var result = await HttpLoad.OpenLoopAsync(name, client, url, webhooks, NextIndex, rate, duration);
+            var result = await HttpLoad.OpenLoopAsync(name, client, url, webhooks, NextIndex, rate, duration, printStalls: args.Get("stalls") is "on");
             if (name == "relay") relayAccepted += result.Accepted;
             results.Add(result);
         }
