@@ -68,8 +68,8 @@ public interface IRelayStore
     /// </summary>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix);
 
-    /// <summary>Adds <paramref name="member"/> to the set stored under <paramref name="indexKey"/> (SADD).</summary>
-    Task AddToIndexAsync(string indexKey, string member);
+    /// <summary>Adds <paramref name="members"/> to the set stored under <paramref name="indexKey"/> in one step (SADD).</summary>
+    Task AddToIndexAsync(string indexKey, params IReadOnlyList<string> members);
     Task RemoveFromIndexAsync(string indexKey, string member);
     /// <summary>The members of an index, in ordinal order (SMEMBERS).</summary>
     Task<IReadOnlyList<string>> ListIndexAsync(string indexKey);

@@ -53,7 +53,9 @@ public sealed class ContactLedger(IRelayStore store)
 {
     private static string EntryKey(LedgerScope scope, string key) => scope.Item("contact:" + Hash(key));
     private static string EmailKey(LedgerScope scope, string email) => scope.Item("contact-email:" + Hash(email.Trim().ToLowerInvariant()));
-    private static string RecordKey(LedgerScope scope, ShopRecordKind kind, string id) => scope.Item($"contact-record:{kind}:{Hash(id)}");
+    private static string RecordKey(LedgerScope scope, ShopRecordKind kind, string id) => RecordKeyOfHash(scope, kind, Hash(id));
+    private static string RecordKeyOfHash(LedgerScope scope, ShopRecordKind kind, string hash) => scope.Item($"contact-record:{kind}:{hash}");
+    private static string RecordIndexKey(LedgerScope scope, ShopRecordKind kind) => scope.Item($"contact-records:{kind}");
 
     public async Task<ContactEntry?> GetAsync(LedgerScope scope, string key) =>
         await store.GetAsync(EntryKey(scope, key)) is { } json ? JsonSerializer.Deserialize<ContactEntry>(json, JsonDefaults.Options) : null;
@@ -79,41 +81,70 @@ public sealed class ContactLedger(IRelayStore store)
     public Task SaveAsync(LedgerScope scope, ContactEntry entry, ShopRecord? record = null) => SaveManyAsync(scope, [(entry, record)]);
 
     /// <summary>
-    /// Several entries with their indexes in one store step (a full-sync page): the same as saving them
+    /// Several entries with their indexes in one round trip (a full-sync page): the same as saving them
     /// one by one in this order, so a contact that comes twice ends with its later entry.
     /// </summary>
     public Task SaveManyAsync(LedgerScope scope, IReadOnlyList<(ContactEntry Entry, ShopRecord? Record)> saves)
     {
         var values = new List<KeyValuePair<string, string>>(saves.Count * 3);
+        var linked = new Dictionary<ShopRecordKind, List<string>>();
         foreach (var (entry, record) in saves)
         {
             values.Add(new(EntryKey(scope, entry.Key), JsonSerializer.Serialize(entry, JsonDefaults.Options)));
             if (entry.Email is { Length: > 0 } email) values.Add(new(EmailKey(scope, email), entry.Key));
-            if (record is not null) values.Add(new(RecordKey(scope, record.Kind, record.Id), entry.Key));
+            if (record is null) continue;
+            values.Add(new(RecordKey(scope, record.Kind, record.Id), entry.Key));
+            if (!linked.TryGetValue(record.Kind, out var hashes)) linked[record.Kind] = hashes = [];
+            hashes.Add(Hash(record.Id));
         }
-        return store.SetManyAsync(values);
+        return Task.WhenAll(linked.Select(l => store.AddToIndexAsync(RecordIndexKey(scope, l.Key), l.Value)).Prepend(store.SetManyAsync(values)));
     }
 
     public async Task DeleteAsync(LedgerScope scope, ContactEntry entry, ShopRecordKind? kind = null, string? recordId = null)
     {
         await store.DeleteAsync(EntryKey(scope, entry.Key));
         if (entry.Email is { Length: > 0 } email) await store.DeleteAsync(EmailKey(scope, email));
-        if (kind is { } k && recordId is not null) await store.DeleteAsync(RecordKey(scope, k, recordId));
+        if (kind is { } k && recordId is not null) await ForgetRecordAsync(scope, k, Hash(recordId));
     }
 
-    /// <summary>The shop records of one kind the ledger links to a contact, as (hash of the record id, contact key): reconciliation compares them with the ids the shop still has.</summary>
+    /// <summary>
+    /// The shop records of one kind the ledger links to a contact, as (hash of the record id, contact key):
+    /// reconciliation compares them with the ids the shop still has. Read from the kind's index set, not a
+    /// keyspace scan, which would walk every dedup key of a busy relay and stall its Redis.
+    /// </summary>
     public async Task<IReadOnlyList<(string RecordHash, string Key)>> ListRecordsAsync(LedgerScope scope, ShopRecordKind kind)
     {
-        var prefix = scope.Item($"contact-record:{kind}:");
-        var result = new List<(string, string)>();
-        foreach (var storeKey in await store.ListKeysAsync(prefix))
-            if (await store.GetAsync(storeKey) is { } key) result.Add((storeKey[prefix.Length..], key));
+        await IndexLegacyRecordsAsync(scope, kind);
+        var hashes = await store.ListIndexAsync(RecordIndexKey(scope, kind));
+        var result = new List<(string, string)>(hashes.Count);
+        foreach (var chunk in hashes.Chunk(1000))
+        {
+            var keys = await store.GetManyAsync(chunk.Select(h => RecordKeyOfHash(scope, kind, h)).ToList());
+            for (var i = 0; i < chunk.Length; i++)
+                if (keys[i] is { } key) result.Add((chunk[i], key));
+                else await store.RemoveFromIndexAsync(RecordIndexKey(scope, kind), chunk[i]); // its link was deleted half-way
+        }
         return result;
     }
 
+    /// <summary>Links written by a relay from before the index set: one scan per scope and kind, once.</summary>
+    private async Task IndexLegacyRecordsAsync(LedgerScope scope, ShopRecordKind kind)
+    {
+        var movedKey = scope.Item($"contact-records-indexed:{kind}");
+        if (await store.GetAsync(movedKey) is not null) return;
+        var prefix = RecordKeyOfHash(scope, kind, "");
+        var legacy = await store.ListKeysAsync(prefix);
+        foreach (var chunk in legacy.Chunk(1000))
+            await store.AddToIndexAsync(RecordIndexKey(scope, kind), chunk.Select(k => k[prefix.Length..]).ToList());
+        await store.SetAsync(movedKey, "1");
+    }
+
     /// <summary>Drops the link of a record that no longer exists in the shop; the contact's entry (and its opt-out) stays.</summary>
-    public Task ForgetRecordAsync(LedgerScope scope, ShopRecordKind kind, string recordHash) =>
-        store.DeleteAsync(scope.Item($"contact-record:{kind}:{recordHash}"));
+    public async Task ForgetRecordAsync(LedgerScope scope, ShopRecordKind kind, string recordHash)
+    {
+        await store.DeleteAsync(RecordKeyOfHash(scope, kind, recordHash));
+        await store.RemoveFromIndexAsync(RecordIndexKey(scope, kind), recordHash);
+    }
 
     /// <summary>The hash under which a record id is indexed (see <see cref="ListRecordsAsync"/>).</summary>
     public static string RecordHash(string id) => Hash(id);

@@ -245,12 +245,13 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         }
     }
 
-    public Task AddToIndexAsync(string indexKey, string member)
+    public Task AddToIndexAsync(string indexKey, params IReadOnlyList<string> members)
     {
+        if (members.Count == 0) return Task.CompletedTask;
         lock (_gate)
         {
-            if (!_indexes.TryGetValue(indexKey, out var members)) _indexes[indexKey] = members = new HashSet<string>(StringComparer.Ordinal);
-            members.Add(member);
+            if (!_indexes.TryGetValue(indexKey, out var set)) _indexes[indexKey] = set = new HashSet<string>(StringComparer.Ordinal);
+            set.UnionWith(members);
         }
         return Task.CompletedTask;
     }

@@ -329,7 +329,8 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 
     public Task<bool> DeleteAsync(string key) => _db.KeyDeleteAsync(key);
 
-    public Task AddToIndexAsync(string indexKey, string member) => _db.SetAddAsync(indexKey, member);
+    public Task AddToIndexAsync(string indexKey, params IReadOnlyList<string> members) =>
+        members.Count == 0 ? Task.CompletedTask : _db.SetAddAsync(indexKey, members.Select(m => (RedisValue)m).ToArray());
 
     public Task RemoveFromIndexAsync(string indexKey, string member) => _db.SetRemoveAsync(indexKey, member);
 

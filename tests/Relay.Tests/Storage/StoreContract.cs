@@ -1,7 +1,10 @@
+using Relay.Mapping;
 using Relay.Pipeline;
+using Relay.Shops;
 using Relay.Storage;
 using Relay.Storage.Embedded;
 using Relay.Storage.Redis;
+using Relay.Sync;
 using Relay.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -207,13 +210,50 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Several_members_join_an_index_in_one_step()
+    {
+        await Store.AddToIndexAsync("relay:some-index", ["c", "a", "b", "a"]);
+        await Store.AddToIndexAsync("relay:some-index", []);
+
+        Assert.Equal(["a", "b", "c"], await Store.ListIndexAsync("relay:some-index"));
+    }
+
+    [Fact]
+    public async Task The_ledger_lists_linked_shop_records_from_its_index_and_takes_in_links_written_the_old_way_once()
+    {
+        var ledger = new ContactLedger(Store);
+        var scope = new LedgerScope("shopware:a", "t1");
+        ShopRecord Subscriber(string id) => new() { Kind = ShopRecordKind.Subscriber, Id = id };
+        await ledger.SaveManyAsync(scope, [
+            (new ContactEntry { Key = "ann@example.com", Email = "ann@example.com" }, Subscriber("r1")),
+            (new ContactEntry { Key = "bob@example.com", Email = "bob@example.com" }, Subscriber("r2")),
+            (new ContactEntry { Key = "cy@example.com", Email = "cy@example.com" }, new() { Kind = ShopRecordKind.Customer, Id = "c1" }),
+        ]);
+        // A link saved by a relay from before the index: only its key.
+        await Store.SetAsync(scope.Item("contact-record:Subscriber:" + ContactLedger.RecordHash("r0")), "old@example.com");
+
+        var listed = await ledger.ListRecordsAsync(scope, ShopRecordKind.Subscriber);
+        Assert.Equal(
+            new[] { ("r0", "old@example.com"), ("r1", "ann@example.com"), ("r2", "bob@example.com") }
+                .Select(r => (ContactLedger.RecordHash(r.Item1), r.Item2)).OrderBy(r => r.Item1, StringComparer.Ordinal),
+            listed.OrderBy(r => r.RecordHash, StringComparer.Ordinal));
+
+        await ledger.ForgetRecordAsync(scope, ShopRecordKind.Subscriber, ContactLedger.RecordHash("r1"));
+        Assert.Equal(["bob@example.com", "old@example.com"],
+            (await ledger.ListRecordsAsync(scope, ShopRecordKind.Subscriber)).Select(r => r.Key).Order(StringComparer.Ordinal));
+        Assert.Null(await ledger.FindByRecordAsync(scope, ShopRecordKind.Subscriber, "r1"));
+        Assert.Equal("bob@example.com", (await ledger.FindByRecordAsync(scope, ShopRecordKind.Subscriber, "r2"))?.Key);
+        Assert.Equal(["cy@example.com"], (await ledger.ListRecordsAsync(scope, ShopRecordKind.Customer)).Select(r => r.Key));
+    }
+
+    [Fact]
     public async Task The_shop_list_comes_from_the_index_and_takes_in_shops_listed_the_old_way_once()
     {
-        var directory = new Relay.Shops.ShopDirectory(Store);
+        var directory = new ShopDirectory(Store);
         var now = Time.GetUtcNow();
-        await directory.SaveAsync(new Relay.Shops.ShopInfo("shopware", "new1", "https://a.example", Relay.Shops.ShopStatus.Active, now, now));
+        await directory.SaveAsync(new ShopInfo("shopware", "new1", "https://a.example", ShopStatus.Active, now, now));
         // A shop saved by a relay from before the index: its info plus a key under relay:shops:.
-        var old = new Relay.Shops.ShopInfo("shoper", "old1", "https://b.example", Relay.Shops.ShopStatus.Active, now, now);
+        var old = new ShopInfo("shoper", "old1", "https://b.example", ShopStatus.Active, now, now);
         await Store.SetAsync(StoreKeys.ShopItem(old.Key, "info"), System.Text.Json.JsonSerializer.Serialize(old, JsonDefaults.Options));
         await Store.SetAsync("relay:shops:" + old.Key, "shoper");
 
@@ -222,7 +262,7 @@ public abstract class StoreContract
         Assert.Equal(["shoper:old1", "shopware:new1"], await Store.ListIndexAsync("relay:shop-index"));
 
         await directory.ForgetAsync("shoper:old1", Partitions);
-        Assert.Equal(["shopware:new1"], (await new Relay.Shops.ShopDirectory(Store).ListAsync()).Select(s => s.Key));
+        Assert.Equal(["shopware:new1"], (await new ShopDirectory(Store).ListAsync()).Select(s => s.Key));
     }
 
     [Fact]
