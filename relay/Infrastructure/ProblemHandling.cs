@@ -30,7 +30,7 @@ public static class ProblemHandling
     /// <summary>Redis down, restarting or still loading its AOF: temporary, and the request changed nothing that was promised.</summary>
     private static bool IsStoreOutage(Exception e) => e switch
     {
-        StackExchange.Redis.RedisConnectionException or TimeoutException => true,
+        StackExchange.Redis.RedisConnectionException or Storage.Redis.StoreUnavailableException or TimeoutException => true,
         StackExchange.Redis.RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal),
         AggregateException { InnerExceptions: [var inner] } => IsStoreOutage(inner),
         _ => false,

@@ -90,15 +90,18 @@ internal static class IngestBenchmark
         foreach (var (name, url, server) in new[] { ("relay", relayUrl, relay), ("bare", bareUrl, bare) })
         {
             var w = await HttpLoad.ClosedLoopAsync(client, url, webhooks, NextIndex, connections, warmup);
-            var (cpuBefore, redisBefore) = (server.CpuSeconds(), redis.CpuSeconds());
+            var (cpuBefore, redisBefore, loadBefore, idleBefore) = (server.CpuSeconds(), redis.CpuSeconds(), LoadCpuSeconds(), IdleCpuSeconds());
             var m = await HttpLoad.ClosedLoopAsync(client, url, webhooks, NextIndex, connections, probe);
+            var loadPerRequest = (LoadCpuSeconds() - loadBefore) / Math.Max(1, m.Accepted) * 1e6;
+            var idle = (IdleCpuSeconds() - idleBefore) / (probe.TotalSeconds * Environment.ProcessorCount);
             // CPU per request does not depend on what else the shared cores run: it is the figure to profile by.
             var cpuPerRequest = (server.CpuSeconds() - cpuBefore) / Math.Max(1, m.Accepted) * 1e6;
             var redisPerRequest = (redis.CpuSeconds() - redisBefore) / Math.Max(1, m.Accepted) * 1e6;
             if (name == "relay") relayAccepted += w.Accepted + m.Accepted;
             max[name] = m.PerSecond;
             Console.WriteLine($"  {name,-6} max (closed loop, {connections} in flight, {probe.TotalSeconds:N0} s): {m.PerSecond,10:N0}/s   errors {m.Errors}   CPU {cpuPerRequest:N0} µs/request" +
-                              (name == "relay" && redisPerRequest >= 0 ? $" + redis {redisPerRequest:N0} µs" : ""));
+                              (name == "relay" && redisPerRequest >= 0 ? $" + redis {redisPerRequest:N0} µs" : "") +
+                              $"; load generator {loadPerRequest:N0} µs; cores idle {idle:P0}");
         }
 
         var rate = fixedRate ?? Math.Floor(0.8 * max["relay"]);
@@ -165,5 +168,18 @@ internal static class IngestBenchmark
                 await db.ExecuteAsync("XTRIM", Relay.Storage.StoreKeys.Stream(p), "MAXLEN", "~", 10_000);
             try { await Task.Delay(500, stop); } catch (OperationCanceledException) { }
         }
+    }
+
+    private static double LoadCpuSeconds() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+
+    /// <summary>Idle plus I/O-wait time of all cores so far (/proc/stat), in seconds; whether a closed loop was CPU-bound.</summary>
+    private static double IdleCpuSeconds()
+    {
+        try
+        {
+            var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return (long.Parse(cpu[4]) + long.Parse(cpu[5])) / 100.0;
+        }
+        catch (IOException) { return double.NaN; }
     }
 }

@@ -11,7 +11,7 @@ namespace Relay.Storage.Redis;
 /// for a batch to fill. Every event still gets its own answer only after Redis has run the script
 /// that stored it, so "2xx means stored" holds per event.
 /// </summary>
-internal sealed class RedisAcceptBatches(IDatabase db, int partitions)
+internal sealed class RedisAcceptBatches(ConfigurationOptions options, int partitions) : IDisposable
 {
     /// <summary>Script calls in flight per partition; more events queue for the next call.</summary>
     private const int CallsInFlight = 2;
@@ -36,6 +36,7 @@ internal sealed class RedisAcceptBatches(IDatabase db, int partitions)
         return stored
         """;
 
+    private readonly RedisScriptConnection _connection = new(options, AcceptBatchScript);
     private readonly Partition[] _partitions = Enumerable.Range(0, partitions).Select(_ => new Partition()).ToArray();
 
     private sealed record Pending(InboxEvent Event, long TtlSeconds, TaskCompletionSource<bool> Stored);
@@ -77,23 +78,23 @@ internal sealed class RedisAcceptBatches(IDatabase db, int partitions)
         {
             try
             {
-                var keys = new RedisKey[batch.Count + 1];
-                var args = new RedisValue[batch.Count * ArgsPerEvent];
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    var e = batch[i].Event;
-                    keys[i] = StoreKeys.Seen(index, e.ShopKey, e.EventId);
-                    var a = i * ArgsPerEvent;
-                    args[a] = batch[i].TtlSeconds;
-                    args[a + 1] = e.ShopKey;
-                    args[a + 2] = e.EventId;
-                    args[a + 3] = e.Kind;
-                    args[a + 4] = e.AcceptedAt.ToUnixTimeMilliseconds();
-                    args[a + 5] = e.Body;
-                }
+                var keys = new string[batch.Count + 1];
+                for (var i = 0; i < batch.Count; i++) keys[i] = StoreKeys.Seen(index, batch[i].Event.ShopKey, batch[i].Event.EventId);
                 keys[batch.Count] = StoreKeys.Stream(index);
-                var stored = (RedisResult[])(await db.ScriptEvaluateAsync(AcceptBatchScript, keys, args))!;
-                for (var i = 0; i < batch.Count; i++) batch[i].Stored.TrySetResult((long)stored[i] == 1);
+                var events = batch;
+                var stored = await _connection.EvaluateAsync(keys, batch.Count * ArgsPerEvent, args =>
+                {
+                    foreach (var (e, ttlSeconds, _) in events)
+                    {
+                        args.Bulk(ttlSeconds);
+                        args.Bulk(e.ShopKey);
+                        args.Bulk(e.EventId);
+                        args.Bulk(e.Kind);
+                        args.Bulk(e.AcceptedAt.ToUnixTimeMilliseconds());
+                        args.Bulk(e.Body);
+                    }
+                });
+                for (var i = 0; i < batch.Count; i++) batch[i].Stored.TrySetResult(stored[i] == 1);
             }
             catch (Exception e)
             {
@@ -107,4 +108,6 @@ internal sealed class RedisAcceptBatches(IDatabase db, int partitions)
             }
         }
     }
+
+    public void Dispose() => _connection.Dispose();
 }

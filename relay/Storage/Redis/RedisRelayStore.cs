@@ -99,11 +99,15 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         _redis.PreserveAsyncOrder = false;
         _db = _redis.GetDatabase();
         _partitions = partitions;
-        _accepts = new RedisAcceptBatches(_db, partitions);
+        _accepts = new RedisAcceptBatches(options, partitions);
         _logger = logger;
     }
 
-    public void Dispose() => _redis.Dispose();
+    public void Dispose()
+    {
+        _accepts.Dispose();
+        _redis.Dispose();
+    }
 
     public async Task<bool> PingAsync(CancellationToken ct = default)
     {
