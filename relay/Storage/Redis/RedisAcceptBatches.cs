@@ -9,7 +9,8 @@ namespace Relay.Storage.Redis;
 /// the same partition stream that arrive while earlier ones are still on their way to Redis travel
 /// together in one script call. An idle relay sends each event at once (a batch of one); nothing waits
 /// for a batch to fill. Every event still gets its own answer only after Redis has run the script
-/// that stored it, so "2xx means stored" holds per event.
+/// that stored it, so "2xx means stored" holds per event. The calls go over their own connection
+/// (<see cref="RedisScriptConnection"/>), not the multiplexer's.
 /// </summary>
 internal sealed class RedisAcceptBatches(ConfigurationOptions options, int partitions) : IDisposable
 {

@@ -16,7 +16,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 {
     // Stream entry fields: s shop key, e event id, k kind, t accepted-at (Unix ms), b raw body,
     // a attempt. The body goes in as it came, so the hot path encodes nothing. Accepts are written by
-    // RedisAcceptBatches.
+    // RedisAcceptBatches on a connection of their own; everything else uses the multiplexer.
     private const string AckScript = """
         redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
         return redis.call('XDEL', KEYS[1], ARGV[2])

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -23,17 +24,26 @@ public sealed class StoreUnavailableException(string message, Exception? inner =
 /// </summary>
 internal sealed class RedisScriptConnection : IDisposable
 {
+    /// <summary>
+    /// After a failed connect, calls fail at once for this long instead of each waiting for its own
+    /// connect attempt in line: a Redis outage answers 503 quickly rather than holding every request.
+    /// </summary>
+    private static readonly TimeSpan ReconnectPause = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Longer than any accept takes; Shopware gives up on a delivery after 5 s anyway.</summary>
-    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DefaultAnswerTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ConfigurationOptions _options;
     private readonly byte[] _script;
+    private readonly TimeSpan _answerTimeout;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Connection? _current;
+    private (long At, StoreUnavailableException Error)? _lastConnectFailure;
     private bool _disposed;
 
-    public RedisScriptConnection(ConfigurationOptions options, string script)
+    public RedisScriptConnection(ConfigurationOptions options, string script, TimeSpan? answerTimeout = null)
     {
+        _answerTimeout = answerTimeout ?? DefaultAnswerTimeout;
         if (options.EndPoints.Count == 0) throw new ArgumentException("No Redis endpoint configured.", nameof(options));
         _options = options;
         _script = Encoding.UTF8.GetBytes(script);
@@ -54,7 +64,7 @@ internal sealed class RedisScriptConnection : IDisposable
             await _gate.WaitAsync();
             try
             {
-                connection = _current is { Broken: false } live ? live : _current = await ConnectAsync();
+                connection = _current is { Broken: false } live ? live : _current = await ReconnectAsync();
                 command.Array(3 + keys.Count + argCount);
                 command.Bulk("EVALSHA"u8);
                 command.Bulk(connection.ScriptSha);
@@ -68,7 +78,7 @@ internal sealed class RedisScriptConnection : IDisposable
             {
                 _gate.Release();
             }
-            return await answer.WaitAsync(AnswerTimeout) switch
+            return await answer.WaitAsync(_answerTimeout) switch
             {
                 object[] items => items.Select(i => i is long n ? n : throw new InvalidDataException("The accept script answered a non-integer.")).ToArray(),
                 // The script cache went (SCRIPT FLUSH) or Redis restarted and is loading: a new connection loads it again.
@@ -88,6 +98,24 @@ internal sealed class RedisScriptConnection : IDisposable
         {
             connection?.Break(e);
             throw new StoreUnavailableException("Redis is not reachable: " + e.Message, e);
+        }
+    }
+
+    /// <summary>The caller holds the write gate.</summary>
+    private async Task<Connection> ReconnectAsync()
+    {
+        if (_lastConnectFailure is var (at, error) && Stopwatch.GetElapsedTime(at) < ReconnectPause)
+            throw new StoreUnavailableException(error.Message, error);
+        try
+        {
+            var connection = await ConnectAsync();
+            _lastConnectFailure = null;
+            return connection;
+        }
+        catch (StoreUnavailableException e)
+        {
+            _lastConnectFailure = (Stopwatch.GetTimestamp(), e);
+            throw;
         }
     }
 
@@ -134,7 +162,7 @@ internal sealed class RedisScriptConnection : IDisposable
                 await SendAsync(c => { c.Array(2); c.Bulk("SELECT"u8); c.Bulk(db); });
             await SendAsync(c => { c.Array(3); c.Bulk("SCRIPT"u8); c.Bulk("LOAD"u8); c.Bulk(_script); });
 
-            var answers = await Task.WhenAll(handshake).WaitAsync(AnswerTimeout);
+            var answers = await Task.WhenAll(handshake).WaitAsync(_answerTimeout);
             if (answers.OfType<RedisError>().FirstOrDefault() is { } error)
                 throw new StoreUnavailableException("Redis refused the connection: " + error.Message);
             connection.ScriptSha = Encoding.ASCII.GetBytes((string)answers[^1]);
