@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -7,40 +6,52 @@ namespace Benchmarks;
 
 /// <summary>
 /// Signed Shopware webhooks of a fixed size with unique event ids, built per request so a long run
-/// holds no pre-built bodies: the same bytes for the relay and for the bare server.
+/// holds no pre-built bodies: the same bytes for the relay and for the bare server. Each body is
+/// written straight into its byte array: the load generator shares the cores with the server under
+/// test, and garbage it makes is CPU its GC takes from them.
 /// </summary>
 internal sealed class SignedWebhooks
 {
     private readonly byte[] _key;
-    private readonly string _prefix;
-    private readonly string _suffix;
+    private readonly byte[] _prefix;
+    private readonly byte[] _suffix;
     private readonly string _runId;
+    private readonly int _eventIdLength;
 
     public SignedWebhooks(string shopId, string shopUrl, string shopSecret, int size, string runId)
     {
         _key = Encoding.UTF8.GetBytes(shopSecret);
         _runId = runId;
+        _eventIdLength = EventId(0).Length;
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        _prefix = """{"data":{"payload":[{"entity":"customer","operation":"update","primaryKey":"0190a6b4c1a57f0f9e1c2d3e4f5a6b7c","updatedFields":["id","firstName","lastName","email","newsletter"]}],"event":"customer.written"},"source":{"url":""" +
-                  "\"" + shopUrl.Replace("/", "\\/") + "\",\"eventId\":\"";
+        var prefix = """{"data":{"payload":[{"entity":"customer","operation":"update","primaryKey":"0190a6b4c1a57f0f9e1c2d3e4f5a6b7c","updatedFields":["id","firstName","lastName","email","newsletter"]}],"event":"customer.written"},"source":{"url":""" +
+                     "\"" + shopUrl.Replace("/", "\\/") + "\",\"eventId\":\"";
         var middle = $"\",\"shopId\":\"{shopId}\",\"appVersion\":\"1.0.0\"}},\"timestamp\":{timestamp},\"padding\":\"";
-        var fixedLength = _prefix.Length + EventId(0).Length + middle.Length + 2;
-        _suffix = middle + new string('x', Math.Max(0, size - fixedLength)) + "\"}";
-        Size = Encoding.UTF8.GetByteCount(Body(0));
+        var fixedLength = prefix.Length + _eventIdLength + middle.Length + 2;
+        _prefix = Encoding.UTF8.GetBytes(prefix);
+        _suffix = Encoding.UTF8.GetBytes(middle + new string('x', Math.Max(0, size - fixedLength)) + "\"}");
+        Size = _prefix.Length + _eventIdLength + _suffix.Length;
     }
 
     public int Size { get; }
 
+    /// <summary>ASCII, fixed length for a run: "{runId}-{i as 12 hex digits}".</summary>
     private string EventId(long i) => $"{_runId}-{i:x12}";
-
-    private string Body(long i) => _prefix + EventId(i) + _suffix;
 
     public HttpRequestMessage Create(Uri url, long i)
     {
-        var body = Encoding.UTF8.GetBytes(Body(i));
+        var body = new byte[Size];
+        _prefix.CopyTo(body, 0);
+        var id = body.AsSpan(_prefix.Length, _eventIdLength);
+        Encoding.ASCII.GetBytes(_runId, id);
+        id[_runId.Length] = (byte)'-';
+        if (!i.TryFormat(id[(_runId.Length + 1)..], out _, "x12")) throw new InvalidOperationException("event index too large");
+        _suffix.CopyTo(body, _prefix.Length + _eventIdLength);
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(_key, body, mac);
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.TryAddWithoutValidation("shopware-shop-signature", Convert.ToHexStringLower(HMACSHA256.HashData(_key, body)));
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        request.Headers.TryAddWithoutValidation("shopware-shop-signature", Convert.ToHexStringLower(mac));
         return request;
     }
 }
@@ -54,13 +65,19 @@ internal sealed record LoadResult(
     long Rejected,
     long Failed,
     long NotSent,
-    double[] AcceptedLatenciesMs)
+    double[] AcceptedLatenciesMs,
+    double[] InRequestMs)
 {
     public double AcceptedPerSecond => Accepted / Duration.TotalSeconds;
     public long Errors => Rejected + Failed + NotSent;
 
-    public double Percentile(double q) =>
-        AcceptedLatenciesMs.Length == 0 ? double.NaN : AcceptedLatenciesMs[(int)Math.Min(AcceptedLatenciesMs.Length - 1, q * AcceptedLatenciesMs.Length)];
+    public double Percentile(double q) => Of(AcceptedLatenciesMs, q);
+
+    /// <summary>The part of the latency from handing the request to HttpClient to its answer (sorted sample).</summary>
+    public double InRequestPercentile(double q) => Of(InRequestMs, q);
+
+    private static double Of(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Length - 1, q * sorted.Length)];
 }
 
 /// <summary>HTTP load on loopback: closed loop to find the most a server takes, open loop to measure latency at a rate.</summary>
@@ -108,66 +125,59 @@ internal static class HttpLoad
     /// <summary>
     /// Open loop: request i is due at start + i/rate whatever happened to the earlier ones, and its
     /// latency is measured from that due time, so a stalled server shows up in the percentiles instead of
-    /// slowing the load down (no coordinated omission). More than <paramref name="maxInFlight"/> open
-    /// requests means the server is not keeping up; further requests are counted as not sent.
+    /// slowing the load down (no coordinated omission). <paramref name="connections"/> senders take the
+    /// due requests in order, one at a time each, as wrk2 does: a request that is due while all of them
+    /// wait for answers stays a number until one is free, so a stall grows the measured latency and not
+    /// the load generator's heap. (Handing every due request to HttpClient at once queued them inside it
+    /// with their bodies; during a stall those piled up, the generator's GC took a core, and the
+    /// generator, not the server, became what the latency measured.) A request more than
+    /// <paramref name="giveUpAfter"/> overdue is counted as not sent.
     /// </summary>
     public static async Task<LoadResult> OpenLoopAsync(
-        string target, HttpClient client, Uri url, SignedWebhooks webhooks, Func<long> nextIndex, double rate, TimeSpan duration, bool printStalls = false, int maxInFlight = 20_000)
+        string target, HttpClient client, Uri url, SignedWebhooks webhooks, Func<long> nextIndex, double rate, TimeSpan duration,
+        int connections, bool printStalls = false, TimeSpan? giveUpAfter = null)
     {
         var total = (long)(rate * duration.TotalSeconds);
         var latencies = new long[total];
+        var inRequest = new long[total];
         Array.Fill(latencies, -1);
-        long rejected = 0, failed = 0, notSent = 0, inFlight = 0, completed = 0;
-        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        long rejected = 0, failed = 0, notSent = 0, nextSlot = -1;
         var ticksPerRequest = Stopwatch.Frequency / rate;
+        var giveUpTicks = (long)((giveUpAfter ?? TimeSpan.FromSeconds(5)).TotalSeconds * Stopwatch.Frequency);
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
 
-        void Complete()
+        async Task SenderAsync()
         {
-            Interlocked.Decrement(ref inFlight);
-            if (Interlocked.Increment(ref completed) == total) allDone.TrySetResult();
+            for (var slot = Interlocked.Increment(ref nextSlot); slot < total; slot = Interlocked.Increment(ref nextSlot))
+            {
+                var due = start + (long)(slot * ticksPerRequest);
+                // Sleeping until due rounds up to the timer's millisecond; spinning for the gaps would take
+                // a core from the server under test. The lateness is measured (latency runs from due), not hidden.
+                for (var early = due - Stopwatch.GetTimestamp(); early > 0; early = due - Stopwatch.GetTimestamp())
+                    await Task.Delay((int)Math.Ceiling(early * 1000.0 / Stopwatch.Frequency));
+                if (Stopwatch.GetTimestamp() - due > giveUpTicks)
+                {
+                    Interlocked.Increment(ref notSent);
+                    continue;
+                }
+                try
+                {
+                    using var request = webhooks.Create(url, nextIndex());
+                    var sent = Stopwatch.GetTimestamp();
+                    using var response = await client.SendAsync(request);
+                    var answered = Stopwatch.GetTimestamp();
+                    inRequest[slot] = answered - sent;
+                    if (response.IsSuccessStatusCode) latencies[slot] = answered - due;
+                    else Interlocked.Increment(ref rejected);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
         }
 
-        async Task SendAsync(long slot, long index, long due)
-        {
-            try
-            {
-                using var request = webhooks.Create(url, index);
-                using var response = await client.SendAsync(request);
-                if (response.IsSuccessStatusCode) latencies[slot] = Stopwatch.GetTimestamp() - due;
-                else Interlocked.Increment(ref rejected);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                Interlocked.Increment(ref failed);
-            }
-            finally
-            {
-                Complete();
-            }
-        }
-
-        for (long i = 0; i < total; i++)
-        {
-            var due = start + (long)(i * ticksPerRequest);
-            // Sleep until the request is due, then send everything that has come due meanwhile. Spinning
-            // for the sub-millisecond gaps would take a whole core from the server under test on a shared
-            // machine; the up-to-a-millisecond lateness this costs is measured (latency runs from the due
-            // time), not hidden.
-            while (due > Stopwatch.GetTimestamp()) await Task.Delay(1);
-            Interlocked.Increment(ref inFlight);
-            if (Volatile.Read(ref inFlight) > maxInFlight)
-            {
-                Interlocked.Increment(ref notSent);
-                Complete();
-                continue;
-            }
-            var slot = i;
-            var index = nextIndex();
-            _ = Task.Run(() => SendAsync(slot, index, due));
-        }
-        if (total == 0) allDone.TrySetResult();
-        await allDone.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(SenderAsync)));
 
         if (printStalls)
         {
@@ -179,7 +189,9 @@ internal static class HttpLoad
             }
         }
         var accepted = latencies.Where(l => l >= 0).Select(l => l * 1000.0 / Stopwatch.Frequency).ToArray();
+        var acceptedInRequest = latencies.Zip(inRequest).Where(l => l.First >= 0).Select(l => l.Second * 1000.0 / Stopwatch.Frequency).ToArray();
         Array.Sort(accepted);
-        return new LoadResult(target, rate, duration, total, accepted.Length, rejected, failed, notSent, accepted);
+        Array.Sort(acceptedInRequest);
+        return new LoadResult(target, rate, duration, total, accepted.Length, rejected, failed, notSent, accepted, acceptedInRequest);
     }
 }

@@ -40,7 +40,9 @@ internal sealed class BenchRedis : IAsyncDisposable
             ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", args.Get("appendonly") ?? "yes", "--save", "", "--loglevel", "warning",
                 // As the operating guide recommends: a small live queue under a high write rate would
                 // otherwise make Redis rewrite its AOF every few seconds, and each rewrite stalls writes.
-                "--auto-aof-rewrite-min-size", "4gb" },
+                "--auto-aof-rewrite-min-size", "4gb",
+                // DEBUG HTSTATS, to see when Redis has finished growing its tables (ingest --preload).
+                "--enable-debug-command", "local" },
             RedirectStandardOutput = true,
         };
         // --redis-args "--no-appendfsync-on-rewrite yes ..." passes further settings to the benchmark's own redis-server.
