@@ -130,12 +130,12 @@ internal static class HttpLoad
     /// wait for answers stays a number until one is free, so a stall grows the measured latency and not
     /// the load generator's heap. (Handing every due request to HttpClient at once queued them inside it
     /// with their bodies; during a stall those piled up, the generator's GC took a core, and the
-    /// generator, not the server, became what the latency measured.) A request more than
-    /// <paramref name="giveUpAfter"/> overdue is counted as not sent.
+    /// generator, not the server, became what the latency measured.) A request more than 5 s overdue is
+    /// counted as not sent.
     /// </summary>
     public static async Task<LoadResult> OpenLoopAsync(
         string target, HttpClient client, Uri url, SignedWebhooks webhooks, Func<long> nextIndex, double rate, TimeSpan duration,
-        int connections, bool printStalls = false, TimeSpan? giveUpAfter = null)
+        int connections, bool printStalls = false)
     {
         var total = (long)(rate * duration.TotalSeconds);
         var latencies = new long[total];
@@ -143,7 +143,7 @@ internal static class HttpLoad
         Array.Fill(latencies, -1);
         long rejected = 0, failed = 0, notSent = 0, nextSlot = -1;
         var ticksPerRequest = Stopwatch.Frequency / rate;
-        var giveUpTicks = (long)((giveUpAfter ?? TimeSpan.FromSeconds(5)).TotalSeconds * Stopwatch.Frequency);
+        var giveUpTicks = 5 * Stopwatch.Frequency;
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
 
         async Task SenderAsync()
