@@ -80,8 +80,10 @@ public sealed class ShopDirectory(IRelayStore store)
     public async Task ForgetAsync(string shopKey, int partitions)
     {
         await store.PurgeShopAsync(shopKey, partitions);
-        foreach (var key in await store.ListKeysAsync(StoreKeys.Shop(shopKey)))
-            await store.DeleteAsync(key);
+        // A synced shop owns a ledger key per contact; one round trip per key would keep the uninstall
+        // webhook waiting for as many round trips as the shop has contacts. Chunks go out pipelined.
+        foreach (var chunk in (await store.ListKeysAsync(StoreKeys.Shop(shopKey))).Chunk(500))
+            await Task.WhenAll(chunk.Select(store.DeleteAsync));
         await store.RemoveFromIndexAsync(IndexKey, shopKey);
     }
 }

@@ -44,4 +44,21 @@ public sealed class ShopwareRedisTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Empty(await bed.Relay.Get<IRelayStore>().ListKeysAsync(StoreKeys.Shop(bed.ShopKey)));
         Assert.Equal(0, await bed.QueuedAsync());
     }
+
+    [Fact]
+    public async Task App_deleted_forgets_every_key_of_a_shop_with_a_large_ledger()
+    {
+        await using var bed = await StartAsync();
+        await bed.InstallAsync();
+        var store = bed.Relay.Get<IRelayStore>();
+        // A synced shop owns a ledger key per contact: far more keys than one delete chunk.
+        await store.SetManyAsync(Enumerable.Range(0, 1_234)
+            .Select(i => KeyValuePair.Create(StoreKeys.ShopItem(bed.ShopKey, $"ledger:contact:{i}"), "{}")).ToList());
+
+        using var deleted = await bed.Shop.SendLifecycleAsync("app.deleted", new JsonObject { ["keepUserData"] = false });
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Empty(await store.ListKeysAsync(StoreKeys.Shop(bed.ShopKey)));
+        Assert.Null(await bed.Relay.Get<ShopDirectory>().GetAsync(bed.ShopKey));
+    }
 }
