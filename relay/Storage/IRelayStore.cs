@@ -62,6 +62,15 @@ public interface IRelayStore
     Task SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> values);
     Task<bool> DeleteAsync(string key);
     /// <summary>
+    /// A lease is a key holding its owner's id with an expiry, taken with <see cref="SetIfAbsentAsync"/>.
+    /// Renewing and releasing act only while <paramref name="owner"/> still holds it, in one step: a holder
+    /// whose lease ran out and was taken over by another instance must neither extend nor delete the new
+    /// holder's. False when the lease is not (or no longer) the owner's.
+    /// </summary>
+    Task<bool> RenewLeaseAsync(string key, string owner, TimeSpan ttl);
+    /// <inheritdoc cref="RenewLeaseAsync"/>
+    Task<bool> ReleaseLeaseAsync(string key, string owner);
+    /// <summary>
     /// Keys under a prefix (SCAN MATCH prefix*). A scan walks the whole keyspace, dedup keys included
     /// (millions on a busy relay), so this is for rare operations; anything listed on a schedule keeps
     /// an index with <see cref="AddToIndexAsync"/> instead.

@@ -55,7 +55,7 @@ public sealed class FullSyncRunner(
         }
         finally
         {
-            if (await store.GetAsync(LeaseKey(shopKey)) == owner) await store.DeleteAsync(LeaseKey(shopKey));
+            await store.ReleaseLeaseAsync(LeaseKey(shopKey), owner);
         }
     }
 
@@ -96,6 +96,9 @@ public sealed class FullSyncRunner(
                     nextPage = ctx.Shop.ReadPageAsync(shopKey, following.Phase, following.Page, stopReading.Token);
 
                 var result = page.Records.Count == 0 ? PushResult.Empty : await sync.PushAsync(ctx, page.Records, SyncMode.Resync, null, ct);
+                // A page that outlasted the lease may have been taken over by another instance, which carries
+                // on from the stored cursor; this run then stops without writing its cursor or progress.
+                if (!await store.RenewLeaseAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease)) return FullSyncRunOutcome.Busy;
                 cursor = following;
 
                 // Re-read: a cancel (or a cancel and a new start) between pages ends this run here.
@@ -114,7 +117,6 @@ public sealed class FullSyncRunner(
                 }
                 await jobs.SaveCursorAsync(shopKey, cursor);
                 await jobs.SaveAsync(shopKey, progress);
-                await RenewLeaseAsync(shopKey, owner);
             }
         }
         finally
@@ -142,10 +144,7 @@ public sealed class FullSyncRunner(
 
     private async Task<bool> TakeLeaseAsync(string shopKey, string owner) =>
         await store.SetIfAbsentAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease)
-        || await store.GetAsync(LeaseKey(shopKey)) == owner;
-
-    private Task RenewLeaseAsync(string shopKey, string owner) =>
-        store.SetAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease);
+        || await store.RenewLeaseAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease);
 }
 
 /// <summary>

@@ -54,9 +54,7 @@ public sealed class PullBackRunner(
         }
         finally
         {
-            // Not atomic with the check; the worst case is releasing a lock that expired and was
-            // taken over a moment ago, which lets one extra pull run: idempotent.
-            if (await store.GetAsync(LockKey(shopKey)) == owner) await store.DeleteAsync(LockKey(shopKey));
+            await store.ReleaseLeaseAsync(LockKey(shopKey), owner);
         }
     }
 

@@ -223,6 +223,21 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         }
     }
 
+    public Task<bool> RenewLeaseAsync(string key, string owner, TimeSpan ttl)
+    {
+        lock (_gate)
+        {
+            if (Live(key) != owner) return Task.FromResult(false);
+            _values[key] = (owner, Expiry(ttl));
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> ReleaseLeaseAsync(string key, string owner)
+    {
+        lock (_gate) return Task.FromResult(Live(key) == owner && _values.Remove(key));
+    }
+
     public Task<IReadOnlyList<string?>> GetManyAsync(IReadOnlyList<string> keys)
     {
         lock (_gate) return Task.FromResult<IReadOnlyList<string?>>(keys.Select(Live).ToArray());

@@ -48,6 +48,17 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         return v
         """;
 
+    private const string RenewLeaseScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """;
+
+    private const string ReleaseLeaseScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        return redis.call('DEL', KEYS[1])
+        """;
+
     private const string AppendLogScript = """
         redis.call('LPUSH', KEYS[1], ARGV[1])
         redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
@@ -332,6 +343,12 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
             : _db.StringSetAsync(values.Select(v => new KeyValuePair<RedisKey, RedisValue>(v.Key, v.Value)).ToArray());
 
     public Task<bool> DeleteAsync(string key) => _db.KeyDeleteAsync(key);
+
+    public async Task<bool> RenewLeaseAsync(string key, string owner, TimeSpan ttl) =>
+        (long)await _db.ScriptEvaluateAsync(RenewLeaseScript, [key], [owner, (long)ttl.TotalMilliseconds]) == 1;
+
+    public async Task<bool> ReleaseLeaseAsync(string key, string owner) =>
+        (long)await _db.ScriptEvaluateAsync(ReleaseLeaseScript, [key], [owner]) == 1;
 
     public Task AddToIndexAsync(string indexKey, params IReadOnlyList<string> members) =>
         members.Count == 0 ? Task.CompletedTask : _db.SetAddAsync(indexKey, members.Select(m => (RedisValue)m).ToArray());

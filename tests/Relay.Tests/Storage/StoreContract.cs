@@ -282,6 +282,38 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task A_lease_is_renewed_and_released_only_by_its_holder()
+    {
+        const string lease = "relay:{shopware:s1}:fullsync:lease";
+        Assert.True(await Store.SetIfAbsentAsync(lease, "me", TimeSpan.FromSeconds(1)));
+
+        Assert.False(await Store.RenewLeaseAsync(lease, "you", TimeSpan.FromMinutes(1)));
+        Assert.False(await Store.ReleaseLeaseAsync(lease, "you"));
+        Assert.True(await Store.RenewLeaseAsync(lease, "me", TimeSpan.FromMinutes(1)));
+        await LetTimePassAsync(TimeSpan.FromSeconds(1.5));
+        Assert.Equal("me", await Store.GetAsync(lease));
+
+        Assert.True(await Store.ReleaseLeaseAsync(lease, "me"));
+        Assert.Null(await Store.GetAsync(lease));
+        Assert.False(await Store.ReleaseLeaseAsync(lease, "me"));
+        Assert.False(await Store.RenewLeaseAsync(lease, "me", TimeSpan.FromMinutes(1)));
+        Assert.Null(await Store.GetAsync(lease));
+    }
+
+    [Fact]
+    public async Task A_lease_that_ran_out_and_was_taken_over_stays_with_its_new_holder()
+    {
+        const string lease = "relay:{shopware:s1}:pullback:lock";
+        Assert.True(await Store.SetIfAbsentAsync(lease, "first", TimeSpan.FromSeconds(1)));
+        await LetTimePassAsync(TimeSpan.FromSeconds(1.5));
+        Assert.True(await Store.SetIfAbsentAsync(lease, "second", TimeSpan.FromMinutes(1)));
+
+        Assert.False(await Store.RenewLeaseAsync(lease, "first", TimeSpan.FromMinutes(1)));
+        Assert.False(await Store.ReleaseLeaseAsync(lease, "first"));
+        Assert.Equal("second", await Store.GetAsync(lease));
+    }
+
+    [Fact]
     public async Task Documents_are_read_and_written_many_at_a_time()
     {
         await Store.SetAsync("relay:{shopware:s1}:b", "old", TimeSpan.FromMinutes(1));

@@ -127,6 +127,26 @@ public sealed class FullSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_whose_lease_was_taken_over_during_a_page_stops_without_writing_its_progress()
+    {
+        await _bed.ConfigureAsync(_bed.SpotlerTarget());
+        AddCustomers(750);
+        await Jobs.StartAsync(_bed.ShopKey);
+        var store = _bed.Get<Relay.Storage.IRelayStore>();
+        var lease = Relay.Storage.StoreKeys.ShopItem(_bed.ShopKey, "fullsync:lease");
+        _bed.Spotler.Faults.DelayNext(1, TimeSpan.FromSeconds(1));
+
+        var run = Runner.RunAsync(_bed.ShopKey, "instance-a");
+        // While the first page is with the target, instance A's lease runs out and instance B takes it.
+        for (var i = 0; i < 500 && _bed.Spotler.Faults.Served == 0; i++) await Task.Delay(10);
+        await store.SetAsync(lease, "instance-b", TimeSpan.FromMinutes(10));
+
+        Assert.Equal(FullSyncRunOutcome.Busy, await run);
+        Assert.Equal("instance-b", await store.GetAsync(lease));
+        Assert.Equal(0, (await Jobs.GetAsync(_bed.ShopKey)).Done);
+    }
+
+    [Fact]
     public async Task A_resync_does_not_re_subscribe_a_contact_who_opted_out_in_the_target()
     {
         await _bed.ConfigureAsync(_bed.SpotlerTarget());
