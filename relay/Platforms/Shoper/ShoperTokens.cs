@@ -85,12 +85,14 @@ public sealed class ShoperTokens(
         try
         {
             var lockKey = StoreKeys.ShopItem(shopKey, "shoper:refresh-lock");
+            // Unique per attempt: a holder whose lock ran out must not release the next holder's.
+            var owner = Guid.NewGuid().ToString("N");
             for (var attempt = 0; ; attempt++)
             {
                 var record = await LoadAsync(shopKey);
                 if (record.ProtectedAccessToken != staleAccessToken)
                     return AccessOf(shopKey, record);
-                if (await store.SetIfAbsentAsync(lockKey, Environment.MachineName, LockTtl))
+                if (await store.SetIfAbsentAsync(lockKey, owner, LockTtl))
                 {
                     try
                     {
@@ -102,7 +104,7 @@ public sealed class ShoperTokens(
                     }
                     finally
                     {
-                        await store.DeleteAsync(lockKey);
+                        await store.ReleaseLeaseAsync(lockKey, owner);
                     }
                 }
                 if (attempt >= 50)
