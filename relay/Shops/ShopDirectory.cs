@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Relay.Storage;
 
@@ -37,11 +38,26 @@ public sealed class ShopDirectory(IRelayStore store)
     private const string LegacyMovedKey = "relay:shop-index:legacy-moved";
     private volatile bool _legacyMoved;
 
+    private static string LastEventKey(string shopKey) => StoreKeys.ShopItem(shopKey, "last-event-at");
+
     public async Task<ShopInfo?> GetAsync(string shopKey)
     {
-        var json = await store.GetAsync(StoreKeys.ShopItem(shopKey, "info"));
-        return json is null ? null : JsonSerializer.Deserialize<ShopInfo>(json, JsonDefaults.Options);
+        // Both keys carry the shop's hash tag: one MGET. A record saved before the separate key keeps its own value.
+        var values = await store.GetManyAsync([StoreKeys.ShopItem(shopKey, "info"), LastEventKey(shopKey)]);
+        if (values[0] is not { } json) return null;
+        var shop = JsonSerializer.Deserialize<ShopInfo>(json, JsonDefaults.Options)!;
+        return values[1] is { } lastEvent
+            ? shop with { LastEventAt = DateTimeOffset.Parse(lastEvent, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) }
+            : shop;
     }
+
+    /// <summary>
+    /// When the shop last sent an event, in a key of its own rather than a read-modify-write of the record:
+    /// a worker noting activity must never write back a status that an uninstall or a deactivation changed
+    /// meanwhile (it would re-activate the shop, or bring back one that was forgotten).
+    /// </summary>
+    public Task NoteEventAsync(string shopKey, DateTimeOffset at) =>
+        store.SetAsync(LastEventKey(shopKey), at.ToString("O", CultureInfo.InvariantCulture));
 
     public async Task SaveAsync(ShopInfo shop)
     {

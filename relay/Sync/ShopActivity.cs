@@ -3,9 +3,8 @@ using Relay.Shops;
 namespace Relay.Sync;
 
 /// <summary>
-/// Keeps ShopInfo.LastEventAt, in the worker rather than on the webhook's hot path. Written at
-/// most once a minute per shop, which also keeps the read-modify-write of the shared record (the
-/// platform folders save status changes into it) rare.
+/// Keeps ShopInfo.LastEventAt, in the worker rather than on the webhook's hot path, at most once a
+/// minute per shop (<see cref="ShopDirectory.NoteEventAsync"/>).
 /// </summary>
 public sealed class ShopActivity(ShopDirectory directory)
 {
@@ -15,6 +14,6 @@ public sealed class ShopActivity(ShopDirectory directory)
     {
         if (await directory.GetAsync(shopKey) is not { } shop) return;
         if (shop.LastEventAt is { } last && at - last < Resolution) return;
-        await directory.SaveAsync(shop with { LastEventAt = at });
+        await directory.NoteEventAsync(shopKey, at);
     }
 }

@@ -247,6 +247,26 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Noting_a_shops_last_event_never_writes_back_its_record()
+    {
+        var directory = new ShopDirectory(Store);
+        var now = Time.GetUtcNow();
+        var shop = new ShopInfo("shopware", "s1", "https://a.example", ShopStatus.Active, now, now);
+        await directory.SaveAsync(shop);
+
+        // A worker notes an event while the app is being deactivated: the status change stays.
+        await directory.NoteEventAsync(shop.Key, now.AddSeconds(5));
+        await directory.SaveAsync(shop with { Status = ShopStatus.Inactive });
+        Assert.Equal((ShopStatus.Inactive, now.AddSeconds(5)), await directory.GetAsync(shop.Key) is { } read ? (read.Status, read.LastEventAt) : default);
+
+        // ... or while it is being uninstalled: the shop does not come back.
+        await directory.ForgetAsync(shop.Key, Partitions);
+        await directory.NoteEventAsync(shop.Key, now.AddSeconds(6));
+        Assert.Null(await directory.GetAsync(shop.Key));
+        Assert.Empty(await directory.ListAsync());
+    }
+
+    [Fact]
     public async Task The_shop_list_comes_from_the_index_and_takes_in_shops_listed_the_old_way_once()
     {
         var directory = new ShopDirectory(Store);
