@@ -46,7 +46,7 @@ public sealed class FaultPlan
     private readonly List<Fault> _faults = [];
     private int _served;
 
-    private sealed record Fault(int Status, TimeSpan Delay, TimeSpan? RetryAfter, string? Body, string ContentType, string? Method, string? Path);
+    private sealed record Fault(int Status, TimeSpan Delay, TimeSpan? RetryAfter, string? Body, string ContentType, string? Method, string? Path, HeldRequest? Hold = null);
 
     /// <summary>Number of requests answered (or held) by an injected fault.</summary>
     public int Served => Volatile.Read(ref _served);
@@ -57,6 +57,17 @@ public sealed class FaultPlan
     /// <summary>Holds the next requests this long, then handles them normally (unless the client gave up).</summary>
     public void DelayNext(int count, TimeSpan delay, string? method = null, string? path = null) =>
         Add(count, new Fault(0, delay, null, null, "", method, path));
+
+    /// <summary>
+    /// Holds the next request until the test releases it, so a test can act while the request is with
+    /// the simulator without guessing how long that takes.
+    /// </summary>
+    public HeldRequest HoldNext(string? method = null, string? path = null)
+    {
+        var hold = new HeldRequest();
+        Add(1, new Fault(0, TimeSpan.Zero, null, null, "", method, path, hold));
+        return hold;
+    }
 
     public void Clear()
     {
@@ -83,6 +94,12 @@ public sealed class FaultPlan
             _faults.RemoveAt(index);
         }
         Interlocked.Increment(ref _served);
+        if (fault.Hold is { } hold)
+        {
+            hold.NoteArrived();
+            try { await hold.Released.WaitAsync(context.RequestAborted); }
+            catch (OperationCanceledException) { return true; }
+        }
         if (fault.Delay > TimeSpan.Zero)
         {
             try { await Task.Delay(fault.Delay, context.RequestAborted); }
@@ -98,6 +115,19 @@ public sealed class FaultPlan
         }
         return true;
     }
+}
+
+/// <summary>A request a simulator holds: <see cref="Arrived"/> completes when it comes in, and it goes on after <see cref="Release"/>.</summary>
+public sealed class HeldRequest
+{
+    private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Arrived => _arrived.Task;
+    internal Task Released => _released.Task;
+
+    internal void NoteArrived() => _arrived.TrySetResult();
+    public void Release() => _released.TrySetResult();
 }
 
 /// <summary>

@@ -134,12 +134,13 @@ public sealed class FullSyncTests : IAsyncLifetime
         await Jobs.StartAsync(_bed.ShopKey);
         var store = _bed.Get<Relay.Storage.IRelayStore>();
         var lease = Relay.Storage.StoreKeys.ShopItem(_bed.ShopKey, "fullsync:lease");
-        _bed.Spotler.Faults.DelayNext(1, TimeSpan.FromSeconds(1));
+        var firstPage = _bed.Spotler.Faults.HoldNext();
 
         var run = Runner.RunAsync(_bed.ShopKey, "instance-a");
         // While the first page is with the target, instance A's lease runs out and instance B takes it.
-        for (var i = 0; i < 500 && _bed.Spotler.Faults.Served == 0; i++) await Task.Delay(10);
+        await firstPage.Arrived;
         await store.SetAsync(lease, "instance-b", TimeSpan.FromMinutes(10));
+        firstPage.Release();
 
         Assert.Equal(FullSyncRunOutcome.Busy, await run);
         Assert.Equal("instance-b", await store.GetAsync(lease));
