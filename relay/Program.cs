@@ -27,6 +27,7 @@ builder.Services.AddTargets();
 builder.Services.AddSync();
 
 // Configure the web surface: errors as problem+json, admin page and sessions, operator API, OpenAPI
+builder.UseInlineIoWhenEnabled();
 builder.Services.AddProblemHandling();
 builder.Services.AddAdminSessions();
 builder.Services.AddAdminApi();
