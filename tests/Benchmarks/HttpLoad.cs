@@ -122,7 +122,7 @@ internal static class HttpLoad
                 nextDue: () => Stopwatch.GetTimestamp() < end ? 0 : null,
                 nextIndex,
                 answered: (_, _, _, status) => { if (status is >= 200 and < 300) accepted++; else errors++; },
-                failed: _ => errors++);
+                failed: () => errors++);
             return (accepted / Stopwatch.GetElapsedTime(started).TotalSeconds, errors, accepted);
         }, TaskCreationOptions.LongRunning);
 
@@ -169,7 +169,7 @@ internal static class HttpLoad
                     if (status is >= 200 and < 300) latencies[slot] = answeredAt - due;
                     else rejected++;
                 },
-                failed: _ => failed++,
+                failed: () => failed++,
                 taken: () => nextSlot++);
 
             if (printStalls)
@@ -226,9 +226,9 @@ internal sealed class LoadLoop : IDisposable
     /// <param name="nextDue">The timestamp the next request is due at (0: now), or null when no more are to be sent.</param>
     /// <param name="nextIndex">The event index of the request about to be written.</param>
     /// <param name="answered">due, sent, answered timestamps and the status of an answered request.</param>
-    /// <param name="failed">A request whose connection broke before its answer (due timestamp).</param>
+    /// <param name="failed">A request that could not be sent or whose connection broke before its answer.</param>
     /// <param name="taken">The due request returned last by <paramref name="nextDue"/> was sent.</param>
-    public void Run(Func<long?> nextDue, Func<long> nextIndex, Action<long, long, long, int> answered, Action<long> failed, Action? taken = null)
+    public void Run(Func<long?> nextDue, Func<long> nextIndex, Action<long, long, long, int> answered, Action failed, Action? taken = null)
     {
         var free = new Stack<Connection>(_connections.Reverse());
         var busy = new List<Socket>(_connections.Length);
@@ -241,7 +241,7 @@ internal sealed class LoadLoop : IDisposable
                 var connection = free.Pop();
                 if (!TrySend(connection, d, nextIndex()))
                 {
-                    failed(d);
+                    failed();
                     free.Push(connection);
                 }
                 taken?.Invoke();
@@ -269,7 +269,7 @@ internal sealed class LoadLoop : IDisposable
             if (waitMs == 0 && due is not null && free.Count > 0) continue;
             Socket.Select(busy.Count > 0 ? busy : null, writing.Count > 0 ? writing : null, null, waitMs * 1000);
 
-            foreach (var socket in writing) Continue(_bySocket[socket], failed, free);
+            foreach (var socket in writing) ContinueSending(_bySocket[socket], failed, free);
             var now = Stopwatch.GetTimestamp();
             foreach (var socket in busy)
             {
@@ -280,7 +280,7 @@ internal sealed class LoadLoop : IDisposable
                 if (read == 0)
                 {
                     Drop(c);
-                    failed(c.Due);
+                    failed();
                     free.Push(c);
                     continue;
                 }
@@ -329,13 +329,13 @@ internal sealed class LoadLoop : IDisposable
         return error is SocketError.Success or SocketError.WouldBlock ? c.RequestSent + sent : throw new SocketException((int)error);
     }
 
-    private void Continue(Connection c, Action<long> failed, Stack<Connection> free)
+    private void ContinueSending(Connection c, Action failed, Stack<Connection> free)
     {
         try { c.RequestSent = Send(c); }
         catch (SocketException)
         {
             Drop(c);
-            failed(c.Due);
+            failed();
             free.Push(c);
         }
     }
