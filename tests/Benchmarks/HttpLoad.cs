@@ -47,8 +47,7 @@ internal sealed class SignedWebhooks
     /// </summary>
     public int WriteRequest(byte[] into, byte[] head, long i)
     {
-        const int MacHex = 64;
-        var bodyAt = head.Length + MacHex + 4;
+        var bodyAt = BodyOffset(head);
         head.CopyTo(into, 0);
         var body = into.AsSpan(bodyAt, Size);
         _prefix.CopyTo(body);
@@ -69,7 +68,12 @@ internal sealed class SignedWebhooks
         $"POST {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Type: application/json\r\nContent-Length: {Size}\r\nshopware-shop-signature: ");
 
     /// <summary>Room for any request <see cref="WriteRequest"/> writes.</summary>
-    public int RequestCapacity(byte[] head) => head.Length + 64 + 4 + Size;
+    public int RequestCapacity(byte[] head) => BodyOffset(head) + Size;
+
+    /// <summary>The signature's hex digits and the blank line that ends the headers come between head and body.</summary>
+    private static int BodyOffset(byte[] head) => head.Length + MacHex + 4;
+
+    private const int MacHex = 64;
 }
 
 internal sealed record LoadResult(

@@ -56,7 +56,7 @@ internal static class IngestBenchmark
                 ["Pipeline__Partitions"] = partitions.ToString(),
                 ["Logging__LogLevel__Default"] = "Warning",
                 // As the Dockerfile runs it; --relay-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 for the thread-pool hop.
-                ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+                [Relay.InlineIo.Variable] = "1",
             }.Concat(RelayEnvironment(args)).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value), "/health/ready");
 
         // Install through the real handshake: registration, confirmation, app.installed, app.activated.
@@ -72,7 +72,7 @@ internal static class IngestBenchmark
                 // The relay runs with workstation GC (Relay.csproj) and inline socket completions (Dockerfile);
                 // the baseline must too, so that the ratio compares the work and not the runtime settings.
                 ["DOTNET_gcServer"] = "0",
-                ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+                [Relay.InlineIo.Variable] = "1",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
             }, "/health/live");
 

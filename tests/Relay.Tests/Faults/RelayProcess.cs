@@ -70,7 +70,7 @@ public sealed class RelayProcess : IAsyncDisposable
             ["Shopware__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
             ["Logging__LogLevel__Default"] = "Warning",
             // As the relay runs in production (Dockerfile, scripts/run.sh): socket completions inline.
-            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+            [Relay.InlineIo.Variable] = "1",
         };
         foreach (var (key, value) in settings) environment[key] = value;
         foreach (var (key, value) in environment) start.Environment[key] = value;
