@@ -1,22 +1,22 @@
 using System.Net;
+using Relay.Infrastructure;
 
 namespace Relay.Targets;
 
-/// <summary>What every target client shares about HTTP: the account tag and the status → error rules.</summary>
+/// <summary>What every target client shares about HTTP: how the chain's failures and a partner's statuses become target errors.</summary>
 public static class TargetHttp
 {
-    /// <summary>Tags a request with its account so the resilience handler picks that account's circuit breaker.</summary>
-    public static readonly HttpRequestOptionsKey<string> AccountKey = new("relay.target.account");
-
-    /// <summary>Marks a call that creates without a key, so a lost answer must not be retried blindly.</summary>
-    public static readonly HttpRequestOptionsKey<bool> NotIdempotentKey = new("relay.target.not-idempotent");
-
-    public static HttpRequestMessage Request(HttpMethod method, Uri uri, string accountId, HttpContent? content = null)
+    /// <summary>One call through the outbound chain; what the chain gave up on is transient for the target.</summary>
+    public static async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> call)
     {
-        var request = new HttpRequestMessage(method, uri) { Content = content };
-        request.Options.Set(AccountKey, accountId);
-        request.Headers.Accept.ParseAdd("application/json");
-        return request;
+        try
+        {
+            return await call();
+        }
+        catch (OutboundCallFailedException e)
+        {
+            throw new TargetTransientException(e.Message, code: e.Code, retryAfter: e.RetryAfter, inner: e);
+        }
     }
 
     /// <summary>
@@ -31,8 +31,8 @@ public static class TargetHttp
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
                 new TargetAuthException($"{target} rejected the credentials ({(int)status}{(code is null ? "" : " " + code)}). Check them in the connection settings.", status, code),
-            HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests => new TargetTransientException(text, status, code, TargetResiliencePipelines.RetryAfter(response, time)),
-            >= HttpStatusCode.InternalServerError => new TargetTransientException(text, status, code, TargetResiliencePipelines.RetryAfter(response, time)),
+            HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests => new TargetTransientException(text, status, code, OutboundHttp.RetryAfter(response, time)),
+            >= HttpStatusCode.InternalServerError => new TargetTransientException(text, status, code, OutboundHttp.RetryAfter(response, time)),
             _ => new TargetPermanentException(text, status, code),
         };
     }

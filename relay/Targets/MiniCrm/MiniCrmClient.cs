@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Relay.Infrastructure;
 using Relay.Mapping;
 
 namespace Relay.Targets.MiniCrm;
@@ -12,12 +11,13 @@ namespace Relay.Targets.MiniCrm;
 /// MiniCRM R3 API: Basic SystemId:APIKey, JSON in and out, plain-text error bodies. There is no
 /// external key on contacts, so a Person is found by e-mail and then created or updated; a
 /// company becomes a Business the Person belongs to. No batch endpoint: one contact, several calls,
-/// all paced by <see cref="MiniCrmPacingHandler"/>.
+/// all paced in the system's shared budget (<see cref="MiniCrmSettings.Pace"/>).
 /// </summary>
-public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
+public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
 {
     private const string Name = "MiniCRM";
-    private readonly MiniCrmPace _pace = MiniCrmPace.For(settings);
+    private readonly OutboundCall _call = new(accountId, settings.BaseUri);
+    private readonly OutboundPace _pace = settings.Pace;
     /// <summary>
     /// Person ids by address as this client found or made them (it lives for one unit of work): the
     /// consent read before an upsert already searched, and at 60 calls a minute the upsert should not
@@ -25,16 +25,17 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
     /// </summary>
     private readonly Dictionary<string, int?> _personIds = new(StringComparer.OrdinalIgnoreCase);
 
-    public async Task TestConnectionAsync(CancellationToken ct = default) => await SendAsync(HttpMethod.Get, "Api/R3/Category", null, ct);
+    public async Task TestConnectionAsync(CancellationToken ct = default) =>
+        await SendAsync(() => api.ListCategoriesAsync(settings.BasicAuthorization, _call, _pace, ct), ct);
 
     public async Task<TargetSchema> DescribeAsync(CancellationToken ct = default)
     {
         var fields = new List<TargetField>();
-        foreach (var field in (await SendAsync(HttpMethod.Get, "Api/R3/Schema/Person", null, ct)).AsObjectOrEmpty())
+        foreach (var field in (await SendAsync(() => api.GetSchemaAsync("Person", settings.BasicAuthorization, _call, _pace, ct), ct)).AsObjectOrEmpty())
             fields.Add(new TargetField(field.Key, field.Key, TypeOf(field.Value), Required: field.Key is "FirstName"));
-        foreach (var field in (await SendAsync(HttpMethod.Get, "Api/R3/Schema/Business", null, ct)).AsObjectOrEmpty())
+        foreach (var field in (await SendAsync(() => api.GetSchemaAsync("Business", settings.BasicAuthorization, _call, _pace, ct), ct)).AsObjectOrEmpty())
             fields.Add(new TargetField("Business." + field.Key, "Business: " + field.Key, TypeOf(field.Value)));
-        var lists = (await SendAsync(HttpMethod.Get, "Api/R3/Category", null, ct)).AsObjectOrEmpty()
+        var lists = (await SendAsync(() => api.ListCategoriesAsync(settings.BasicAuthorization, _call, _pace, ct), ct)).AsObjectOrEmpty()
             .Select(c => new TargetList(c.Key, c.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : c.Value?["Name"]?.ToString() ?? c.Key))
             .ToList();
         return new TargetSchema(fields, lists);
@@ -90,7 +91,7 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
                 var business = new JsonObject { ["Type"] = "Business", ["Name"] = contact.Company };
                 foreach (var (field, value) in contact.Fields)
                     if (field.StartsWith("Business.", StringComparison.Ordinal) && value is not null) business[field["Business.".Length..]] = value;
-                businessId = IdOf(await SendAsync(HttpMethod.Put, "Api/R3/Contact", business, ct));
+                businessId = IdOf(await CreateAsync(business, ct));
             }
         }
 
@@ -107,13 +108,13 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         var personId = await FindPersonAsync(contact.Email, ct);
         if (personId is { } id)
         {
-            await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", person, ct);
+            await SendAsync(() => api.UpdateContactAsync(id, person, settings.BasicAuthorization, _call, _pace, ct), ct);
             return UpsertOutcome.Ok(contact.Key, id.ToString(CultureInfo.InvariantCulture));
         }
         person["Type"] = "Person";
         // A Person cannot be created without FirstName.
         if (person["FirstName"] is null) person["FirstName"] = contact.LastName ?? contact.Email.Split('@')[0];
-        var created = IdOf(await SendAsync(HttpMethod.Put, "Api/R3/Contact", person, ct));
+        var created = IdOf(await CreateAsync(person, ct));
         _personIds[contact.Email.Trim()] = created;
         return UpsertOutcome.Ok(contact.Key, created?.ToString(CultureInfo.InvariantCulture));
     }
@@ -127,7 +128,8 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
     /// <summary>Field search; MiniCRM may match loosely, so the value is compared again.</summary>
     private async Task<int?> FindAsync(string type, string field, string value, CancellationToken ct)
     {
-        var result = await SendAsync(HttpMethod.Get, $"Api/R3/Contact?{field}={Uri.EscapeDataString(value)}&Type={type}", null, ct);
+        var filter = new Dictionary<string, string> { [field] = value, ["Type"] = type };
+        var result = await SendAsync(() => api.SearchContactsAsync(filter, settings.BasicAuthorization, _call, _pace, ct), ct);
         var results = result?["Results"] switch
         {
             JsonObject map => map.Select(r => r.Value),
@@ -153,7 +155,8 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         var id = await FindPersonAsync(email, ct)
             ?? throw new TargetPermanentException("MiniCRM has no person with this e-mail yet; upsert the contact first.", HttpStatusCode.NotFound, "CONTACT_NOT_FOUND");
         var value = change.State == ConsentState.Subscribed ? settings.ConsentSubscribed : settings.ConsentUnsubscribed;
-        await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", new JsonObject { [settings.ConsentField] = value }, ct);
+        var consent = new JsonObject { [settings.ConsentField] = value };
+        await SendAsync(() => api.UpdateContactAsync(id, consent, settings.BasicAuthorization, _call, _pace, ct), ct);
     }
 
     public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)
@@ -161,7 +164,7 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         if (email is null) throw new TargetPermanentException("MiniCRM contacts are matched by e-mail; none was given.");
         if (await FindPersonAsync(email, ct) is { } id)
         {
-            await SendAsync(HttpMethod.Get, $"Api/R3/PurgePerson/{id}", null, ct);
+            await SendAsync(() => api.PurgePersonAsync(id, settings.BasicAuthorization, _call, _pace, ct), ct);
             _personIds[email.Trim()] = null;
         }
     }
@@ -181,7 +184,7 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         foreach (var contact in contacts)
         {
             if (string.IsNullOrWhiteSpace(contact.Email) || await FindPersonAsync(contact.Email, ct) is not { } id) continue;
-            var value = (await SendAsync(HttpMethod.Get, $"Api/R3/Contact/{id}", null, ct))?[field]?.ToString()?.Trim();
+            var value = (await SendAsync(() => api.GetContactAsync(id, settings.BasicAuthorization, _call, _pace, ct), ct))?[field]?.ToString()?.Trim();
             ConsentState? state =
                 string.Equals(value, settings.ConsentUnsubscribed, StringComparison.OrdinalIgnoreCase) ? ConsentState.Unsubscribed
                 : string.Equals(value, settings.ConsentSubscribed, StringComparison.OrdinalIgnoreCase) ? ConsentState.Subscribed
@@ -195,15 +198,13 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
     public Task<PullResult> PullChangesAsync(PullRequest request, CancellationToken ct = default) =>
         Task.FromResult(PullResult.Empty(request.Cursor));
 
-    private async Task<JsonNode?> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken ct)
+    /// <summary>PUT /Contact without an id creates: an attempt whose answer was lost is not repeated.</summary>
+    private Task<JsonNode?> CreateAsync(JsonObject contact, CancellationToken ct) =>
+        SendAsync(() => api.CreateContactAsync(contact, settings.BasicAuthorization, _call with { NotIdempotent = true }, _pace, ct), ct);
+
+    private async Task<JsonNode?> SendAsync(Func<Task<HttpResponseMessage>> call, CancellationToken ct)
     {
-        var content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var request = TargetHttp.Request(method, new Uri(settings.BaseUri, relative), accountId, content);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", settings.BasicAuthorization);
-        request.Options.Set(MiniCrmPacingHandler.PaceKey, _pace);
-        // PUT /Contact without an id creates; repeating it after a lost answer makes a duplicate.
-        if (method == HttpMethod.Put && relative == "Api/R3/Contact") request.Options.Set(TargetHttp.NotIdempotentKey, true);
-        using var response = await http.SendAsync(request, ct);
+        using var response = await TargetHttp.SendAsync(call);
         var text = await response.Content.ReadAsStringAsync(ct);
         // Errors are plain text, not JSON (MiniCRM's troubleshooting page); surface them as they are.
         if (!response.IsSuccessStatusCode) throw TargetHttp.Error(Name, response, null, text, time);

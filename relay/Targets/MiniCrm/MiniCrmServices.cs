@@ -1,29 +1,32 @@
 using System.Text;
+using Refit;
+using Relay.Infrastructure;
 
 namespace Relay.Targets.MiniCrm;
 
 public static class MiniCrmServices
 {
-    public const string HttpClientName = "minicrm";
-
     public static IServiceCollection AddMiniCrm(this IServiceCollection services)
     {
-        services.AddTransient<MiniCrmPacingHandler>();
-        services.AddTargetHttpClient(HttpClientName).AddHttpMessageHandler<MiniCrmPacingHandler>();
+        services.AddTransient<SharedPacingHandler>();
+        services.AddRefitGeneratedClient<IMiniCrmApi>(OutboundHttp.RefitSettings(JsonDefaults.Options))
+            .AddOutboundChain(TargetServices.HttpSection)
+            .AddHttpMessageHandler<SharedPacingHandler>();
         services.AddSingleton<ITargetProvider, MiniCrmTargetProvider>();
         return services;
     }
 }
 
-public sealed class MiniCrmTargetProvider(IHttpClientFactory httpClients, TimeProvider time) : ITargetProvider
+public sealed class MiniCrmTargetProvider(IServiceProvider services, TimeProvider time) : ITargetProvider
 {
     public string Kind => "minicrm";
     public string DisplayName => "MiniCRM";
     public IReadOnlyList<string> CredentialNames { get; } = ["systemId", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["requestsPerMinute", "consentField", "consentSubscribed", "consentUnsubscribed"];
 
+    // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>
-        new MiniCrmClient(httpClients.CreateClient(MiniCrmServices.HttpClientName), account.AccountId, MiniCrmSettings.From(account), time);
+        new MiniCrmClient(services.GetRequiredService<IMiniCrmApi>(), account.AccountId, MiniCrmSettings.From(account), time);
 }
 
 /// <param name="RequestsPerMinute">MiniCRM's limit per system (60, one client's figure; 429 beyond it).</param>
@@ -38,6 +41,13 @@ public sealed record MiniCrmSettings(
     public const string ProductionBaseUrl = "https://r3.minicrm.hu";
 
     public string BasicAuthorization => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{SystemId}:{ApiKey}"));
+
+    /// <summary>
+    /// One budget per MiniCRM system, whichever shop uses it, shared by every relay instance. Burst 1: GCRA
+    /// with a larger burst would admit more than the limit within one minute. A wait over two minutes means
+    /// a deep backlog: the worker is given back and the pipeline retries later.
+    /// </summary>
+    public OutboundPace Pace => new($"relay:rate:minicrm:{SystemId}", RequestsPerMinute / 60.0, 1, TimeSpan.FromMinutes(2));
 
     public static MiniCrmSettings From(TargetAccount account)
     {

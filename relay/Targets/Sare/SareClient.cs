@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Relay.Infrastructure;
 using Relay.Mapping;
 
 namespace Relay.Targets.Sare;
@@ -12,11 +12,12 @@ namespace Relay.Targets.Sare;
 /// `{code, status, response}`. Subscribers are keyed by e-mail. An upsert never changes a status
 /// (update_status_on_duplicate=false); only <see cref="SetConsentAsync"/> does.
 /// </summary>
-public sealed class SareClient(HttpClient http, string accountId, SareSettings settings, TimeProvider time) : ITarget
+public sealed class SareClient(ISareApi api, string accountId, SareSettings settings, TimeProvider time) : ITarget
 {
     private const string Name = "SARE";
+    private readonly OutboundCall _call = new(accountId, settings.BaseUri);
 
-    public async Task TestConnectionAsync(CancellationToken ct = default) => await SendAsync(HttpMethod.Get, "group/list", null, ct);
+    public async Task TestConnectionAsync(CancellationToken ct = default) => await SendAsync(() => api.ListGroupsAsync(settings.ApiKey, _call, ct), ct);
 
     public async Task<TargetSchema> DescribeAsync(CancellationToken ct = default)
     {
@@ -26,11 +27,11 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
             new("name", "Name", "string"),
             new("gsm", "Mobile phone (gsm)", "string"),
         };
-        var props = await SendAsync(HttpMethod.Get, "email/props", null, ct);
+        var props = await SendAsync(() => api.ListPropertiesAsync(settings.ApiKey, _call, ct), ct);
         foreach (var (id, label, type) in Properties(props))
             fields.Add(new TargetField(id, label, type));
 
-        var groups = await SendAsync(HttpMethod.Get, "group/list", null, ct);
+        var groups = await SendAsync(() => api.ListGroupsAsync(settings.ApiKey, _call, ct), ct);
         var lists = Items(groups, "groups")
             .Select(g => (Id: Str(g, "id"), Label: Str(g, "name")))
             .Where(g => g.Id is not null)
@@ -72,7 +73,7 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
                 ["send_confirmation"] = false,
                 ["emails"] = new JsonArray(batch.Select(c => (JsonNode)SubscriberJson(c)).ToArray()),
             };
-            var errors = ItemErrors(await SendAsync(HttpMethod.Post, "email/add", body, ct));
+            var errors = ItemErrors(await SendAsync(() => api.AddEmailsAsync(body, settings.ApiKey, _call, ct), ct));
             foreach (var c in batch)
             {
                 var why = errors.TryGetValue(Normalize(c.Email!), out var w) ? w
@@ -119,7 +120,7 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
             ["send_confirmation"] = change.State == ConsentState.Unconfirmed && settings.SendConfirmation,
             ["emails"] = new JsonArray(subscriber),
         };
-        var errors = ItemErrors(await SendAsync(HttpMethod.Post, "email/add", body, ct));
+        var errors = ItemErrors(await SendAsync(() => api.AddEmailsAsync(body, settings.ApiKey, _call, ct), ct));
         if (errors.Count > 0)
             throw new TargetPermanentException($"SARE refused the status change: {TargetText.Safe(errors.Values.First())}", HttpStatusCode.OK, "ITEM_ERROR");
     }
@@ -127,7 +128,8 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
     public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)
     {
         var address = email ?? throw new TargetPermanentException("SARE deletes subscribers by e-mail; none was given.");
-        var errors = ItemErrors(await SendAsync(HttpMethod.Post, "email/delete", new JsonObject { ["emails"] = new JsonArray(address) }, ct));
+        var body = new JsonObject { ["emails"] = new JsonArray(address) };
+        var errors = ItemErrors(await SendAsync(() => api.DeleteEmailsAsync(body, settings.ApiKey, _call, ct), ct));
         if (errors.Count > 0)
             throw new TargetPermanentException($"SARE refused the deletion: {TargetText.Safe(errors.Values.First())}", HttpStatusCode.OK, "ITEM_ERROR");
     }
@@ -173,7 +175,7 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
             var seen = 0;
             for (var page = 0; page < 10_000 && seen < chunk.Length; page++)
             {
-                var response = await SendAsync(HttpMethod.Post, $"email/status_by_email_list/{page}", body, ct);
+                var response = await SendAsync(() => api.StatusesByEmailAsync(page, body, settings.ApiKey, _call, ct), ct);
                 var items = Items(response, "emails").ToList();
                 if (items.Count == 0) break;
                 seen += items.Count;
@@ -217,12 +219,9 @@ public sealed class SareClient(HttpClient http, string accountId, SareSettings s
             : Str(root, "status");
 
     /// <summary>Returns the `response` member of the envelope (cloned, so the document can go).</summary>
-    private async Task<JsonElement> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken ct)
+    private async Task<JsonElement> SendAsync(Func<Task<HttpResponseMessage>> call, CancellationToken ct)
     {
-        var content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var request = TargetHttp.Request(method, new Uri(settings.BaseUri, relative), accountId, content);
-        request.Headers.TryAddWithoutValidation("ApiKey", settings.ApiKey);
-        using var response = await http.SendAsync(request, ct);
+        using var response = await TargetHttp.SendAsync(call);
         var text = await response.Content.ReadAsStringAsync(ct);
         JsonDocument? doc = null;
         try { doc = string.IsNullOrWhiteSpace(text) ? null : JsonDocument.Parse(text); }

@@ -1,26 +1,29 @@
+using Refit;
+using Relay.Infrastructure;
+
 namespace Relay.Targets.Sare;
 
 public static class SareServices
 {
-    public const string HttpClientName = "sare";
-
     public static IServiceCollection AddSare(this IServiceCollection services)
     {
-        services.AddTargetHttpClient(HttpClientName);
+        services.AddRefitGeneratedClient<ISareApi>(OutboundHttp.RefitSettings(JsonDefaults.Options))
+            .AddOutboundChain(TargetServices.HttpSection);
         services.AddSingleton<ITargetProvider, SareTargetProvider>();
         return services;
     }
 }
 
-public sealed class SareTargetProvider(IHttpClientFactory httpClients, TimeProvider time) : ITargetProvider
+public sealed class SareTargetProvider(IServiceProvider services, TimeProvider time) : ITargetProvider
 {
     public string Kind => "sare";
     public string DisplayName => "SARE";
     public IReadOnlyList<string> CredentialNames { get; } = ["uid", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["groupIds", "sendConfirmation", "batchSize"];
 
+    // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>
-        new SareClient(httpClients.CreateClient(SareServices.HttpClientName), account.AccountId, SareSettings.From(account), time);
+        new SareClient(services.GetRequiredService<ISareApi>(), account.AccountId, SareSettings.From(account), time);
 }
 
 /// <param name="BaseUri">Ends in "/{uid}/": the account UID is part of every path.</param>

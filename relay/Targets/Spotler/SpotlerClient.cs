@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Relay.Infrastructure;
 using Relay.Mapping;
 
 namespace Relay.Targets.Spotler;
@@ -12,16 +12,17 @@ namespace Relay.Targets.Spotler;
 /// key; newsletter consent is one bit of the `permissions` set property and is only ever written
 /// by <see cref="SetConsentAsync"/>, never by an upsert.
 /// </summary>
-public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSettings settings, TimeProvider time) : ITarget
+public sealed class SpotlerClient(ISpotlerApi api, string accountId, SpotlerSettings settings, TimeProvider time) : ITarget
 {
     private const string Name = "Spotler";
+    private readonly OutboundCall _call = new(accountId, settings.BaseUri);
 
     public async Task TestConnectionAsync(CancellationToken ct = default) =>
-        await SendAsync(HttpMethod.Get, "contact/properties/list", null, ct);
+        await SendAsync(() => api.ListPropertiesAsync(_call, settings.Credentials, ct), ct);
 
     public async Task<TargetSchema> DescribeAsync(CancellationToken ct = default)
     {
-        using var doc = await SendAsync(HttpMethod.Get, "contact/properties/list", null, ct);
+        using var doc = await SendAsync(() => api.ListPropertiesAsync(_call, settings.Credentials, ct), ct);
         var fields = new List<TargetField>();
         var lists = new List<TargetList>();
         foreach (var property in Items(doc.RootElement, "properties"))
@@ -53,7 +54,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
                 ["purge"] = false,
                 ["contacts"] = new JsonArray(batch.Select(c => (JsonNode)ContactJson(c)).ToArray()),
             };
-            using var doc = await SendAsync(HttpMethod.Post, "contact/list", body, ct);
+            using var doc = await SendAsync(() => api.PostContactListAsync(body, _call, settings.Credentials, ct), ct);
             var byKey = new Dictionary<string, UpsertOutcome>();
             foreach (var result in Items(doc.RootElement, "results"))
                 if (Str(result, "externalId") is { } key)
@@ -68,7 +69,8 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
     {
         try
         {
-            using var _ = await SendAsync(HttpMethod.Post, "contact", new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = ContactJson(contact) }, ct);
+            var body = new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = ContactJson(contact) };
+            using var _ = await SendAsync(() => api.PostContactAsync(body, _call, settings.Credentials, ct), ct);
             return UpsertOutcome.Ok(contact.Key);
         }
         catch (TargetPermanentException e) when (e.Status == HttpStatusCode.BadRequest)
@@ -90,7 +92,8 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         try
         {
             var contact = new JsonObject { ["externalId"] = change.Key, ["properties"] = new JsonObject { ["permissions"] = permissions } };
-            using var _ = await SendAsync(HttpMethod.Put, $"contact/{Uri.EscapeDataString(change.Key)}", new JsonObject { ["purge"] = false, ["contact"] = contact }, ct);
+            var body = new JsonObject { ["purge"] = false, ["contact"] = contact };
+            using var _ = await SendAsync(() => api.PutContactAsync(change.Key, body, _call, settings.Credentials, ct), ct);
         }
         catch (TargetPermanentException e) when (e.Status == HttpStatusCode.NotFound && change.Email is not null)
         {
@@ -100,7 +103,8 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
                 ["externalId"] = change.Key,
                 ["properties"] = new JsonObject { ["email"] = change.Email, ["permissions"] = permissions.DeepClone() },
             };
-            using var _ = await SendAsync(HttpMethod.Post, "contact", new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = contact }, ct);
+            var body = new JsonObject { ["update"] = true, ["purge"] = false, ["contact"] = contact };
+            using var _ = await SendAsync(() => api.PostContactAsync(body, _call, settings.Credentials, ct), ct);
         }
     }
 
@@ -114,7 +118,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
     {
         try
         {
-            using var _ = await SendAsync(HttpMethod.Put, $"contact/anonymize/{Uri.EscapeDataString(key)}", null, ct);
+            using var _ = await SendAsync(() => api.AnonymizeContactAsync(key, _call, settings.Credentials, ct), ct);
         }
         catch (TargetPermanentException e) when (e.Status == HttpStatusCode.NotFound)
         {
@@ -134,13 +138,13 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         if (from > now) from = now - settings.PullOverlap;
 
         var consent = new List<ConsentChange>();
-        await ReadWindowAsync("contact/updates/list", "contacts", from, now, settings.PageSize, contact =>
+        await ReadWindowAsync(api.ListUpdatesAsync, "contacts", from, now, settings.PageSize, contact =>
         {
             if (ConsentOf(contact, now) is { } change) consent.Add(change);
         }, ct);
 
         var bounces = new List<Bounce>();
-        await ReadWindowAsync("contact/bounces/list", "bounces", from, now, settings.PageSize, item =>
+        await ReadWindowAsync(api.ListBouncesAsync, "bounces", from, now, settings.PageSize, item =>
         {
             var contact = item.TryGetProperty("contact", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
             var email = contact.ValueKind == JsonValueKind.Object && contact.TryGetProperty("properties", out var p) ? Str(p, "email") : null;
@@ -196,7 +200,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
     {
         try
         {
-            using var doc = await SendAsync(HttpMethod.Get, $"contact/{Uri.EscapeDataString(key)}", null, ct);
+            using var doc = await SendAsync(() => api.GetContactAsync(key, _call, settings.Credentials, ct), ct);
             return HeldConsent(doc.RootElement, time.GetUtcNow());
         }
         // 404 per the Swagger; some clients saw 400 with CONTACT_NOT_FOUND.
@@ -215,12 +219,12 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
             if (_snapshot is not null && now - _snapshotAt < SpotlerSettings.SnapshotMaxAge) return _snapshot;
             var from = _snapshot is null ? SpotlerSettings.FeedStart : _snapshotAt - settings.PullOverlap;
             var snapshot = _snapshot ?? new Dictionary<string, TargetConsent>(StringComparer.Ordinal);
-            await ReadWindowAsync("contact/updates/list", "contacts", from, now, SpotlerSettings.SnapshotPageSize, contact =>
+            await ReadWindowAsync(api.ListUpdatesAsync, "contacts", from, now, SpotlerSettings.SnapshotPageSize, contact =>
             {
                 if (Str(contact, "externalId") is not { } key || HeldConsent(contact, now) is not { } held) return;
                 snapshot[key] = snapshot.TryGetValue(key, out var had) ? held with { HardBouncedAt = had.HardBouncedAt } : held;
             }, ct);
-            await ReadWindowAsync("contact/bounces/list", "bounces", from, now, SpotlerSettings.SnapshotPageSize, item =>
+            await ReadWindowAsync(api.ListBouncesAsync, "bounces", from, now, SpotlerSettings.SnapshotPageSize, item =>
             {
                 // A soft bounce is the mailbox's bad day, not a dead address.
                 if (Str(item, "type") == "SOFTBOUNCE" || !item.TryGetProperty("contact", out var contact) || Str(contact, "externalId") is not { } key) return;
@@ -275,13 +279,12 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
     /// account is not held as JSON). `/integrationservice` answers `{paging, contacts|bounces}`,
     /// `/integrationservice-1.1.0` a bare array; both are accepted, and both are paged by after/pageSize.
     /// </summary>
-    private async Task ReadWindowAsync(string path, string itemsName, DateTimeOffset from, DateTimeOffset to, int pageSize, Action<JsonElement> onItem, CancellationToken ct)
+    private async Task ReadWindowAsync(WindowList list, string itemsName, DateTimeOffset from, DateTimeOffset to, int pageSize, Action<JsonElement> onItem, CancellationToken ct)
     {
         var after = 0;
         for (var page = 0; page < 10_000; page++)
         {
-            var query = $"{path}?fromDate={IsoDate(from)}&toDate={IsoDate(to)}&after={after}&pageSize={pageSize}";
-            using var doc = await SendAsync(HttpMethod.Get, query, null, ct);
+            using var doc = await SendAsync(() => list(IsoDate(from), IsoDate(to), after, pageSize, _call, settings.Credentials, ct), ct);
             var root = doc.RootElement;
             var count = 0;
             foreach (var item in Items(root, itemsName))
@@ -313,7 +316,9 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         return null;
     }
 
-    private static string IsoDate(DateTimeOffset t) => Uri.EscapeDataString(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture));
+    private delegate Task<HttpResponseMessage> WindowList(string fromDate, string toDate, int after, int pageSize, OutboundCall call, SpotlerCredentials credentials, CancellationToken ct);
+
+    private static string IsoDate(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>Epoch numbers of undocumented unit: above 1e11 they can only be milliseconds (1e11 s is the year 5138).</summary>
     internal static DateTimeOffset? Time(JsonElement obj, string name)
@@ -354,12 +359,9 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
             ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.GetRawText() : null
             : null;
 
-    private async Task<JsonDocument> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken ct)
+    private async Task<JsonDocument> SendAsync(Func<Task<HttpResponseMessage>> call, CancellationToken ct)
     {
-        var content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var request = TargetHttp.Request(method, new Uri(settings.BaseUri, relative), accountId, content);
-        request.Options.Set(SpotlerOAuthHandler.CredentialsKey, settings.Credentials);
-        using var response = await http.SendAsync(request, ct);
+        using var response = await TargetHttp.SendAsync(call);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode) throw Error(response, text);
         if (string.IsNullOrWhiteSpace(text)) return JsonDocument.Parse("{}");
@@ -389,7 +391,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         {
             "AUTH_NOT_FOUND" or "NOT_AUTHORIZED" =>
                 new TargetAuthException($"Spotler rejected the credentials ({errorType}). Check the consumer key and secret.", response.StatusCode, errorType),
-            "BACKEND_EXCEPTION" => new TargetTransientException($"Spotler failed internally: {TargetText.Safe(message)}", response.StatusCode, errorType, TargetResiliencePipelines.RetryAfter(response, time)),
+            "BACKEND_EXCEPTION" => new TargetTransientException($"Spotler failed internally: {TargetText.Safe(message)}", response.StatusCode, errorType, OutboundHttp.RetryAfter(response, time)),
             _ => TargetHttp.Error(Name, response, errorType, message, time),
         };
     }

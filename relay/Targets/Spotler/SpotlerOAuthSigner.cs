@@ -82,11 +82,12 @@ public static class SpotlerOAuthSigner
 
 /// <summary>
 /// Signs each attempt with a fresh nonce and timestamp, so a retry is not a replay. Runs inside
-/// the resilience handler; the credentials ride on the request's options, never in a log.
+/// the outbound chain's resilience handler; the credentials ride on the request's options, never in a log.
 /// </summary>
 public sealed class SpotlerOAuthHandler(TimeProvider time) : DelegatingHandler
 {
-    public static readonly HttpRequestOptionsKey<SpotlerCredentials> CredentialsKey = new("relay.spotler.credentials");
+    public const string CredentialsProperty = "relay.spotler.credentials";
+    public static readonly HttpRequestOptionsKey<SpotlerCredentials> CredentialsKey = new(CredentialsProperty);
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {

@@ -1,25 +1,29 @@
+using Refit;
+using Relay.Infrastructure;
+
 namespace Relay.Targets.Spotler;
 
 public static class SpotlerServices
 {
-    public const string HttpClientName = "spotler";
-
     public static IServiceCollection AddSpotler(this IServiceCollection services)
     {
         services.AddTransient<SpotlerOAuthHandler>();
-        services.AddTargetHttpClient(HttpClientName).AddHttpMessageHandler<SpotlerOAuthHandler>();
+        services.AddRefitGeneratedClient<ISpotlerApi>(OutboundHttp.RefitSettings(JsonDefaults.Options))
+            .AddOutboundChain(TargetServices.HttpSection)
+            .AddHttpMessageHandler<SpotlerOAuthHandler>();
         services.AddSingleton<ITargetProvider, SpotlerTargetProvider>();
         return services;
     }
 }
 
-public sealed class SpotlerTargetProvider(IHttpClientFactory httpClients, TimeProvider time) : ITargetProvider
+public sealed class SpotlerTargetProvider(IServiceProvider services, TimeProvider time) : ITargetProvider
 {
     public string Kind => "spotler";
     public string DisplayName => "Spotler Mail+";
     public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
     public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];
 
+    // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>
-        new SpotlerClient(httpClients.CreateClient(SpotlerServices.HttpClientName), account.AccountId, SpotlerSettings.From(account), time);
+        new SpotlerClient(services.GetRequiredService<ISpotlerApi>(), account.AccountId, SpotlerSettings.From(account), time);
 }

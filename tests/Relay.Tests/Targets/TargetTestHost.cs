@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Relay.Infrastructure;
 using Relay.Storage;
 using Relay.Storage.Embedded;
 using Relay.Targets;
@@ -16,7 +17,7 @@ public sealed class TargetTestHost : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public TargetTestHost(TimeProvider? time = null, IRelayStore? store = null, Action<TargetHttpOptions>? http = null)
+    public TargetTestHost(TimeProvider? time = null, IRelayStore? store = null, Action<OutboundHttpOptions>? http = null)
     {
         Time = time ?? TimeProvider.System;
         Store = store ?? new EmbeddedRelayStore(Time, 1);
@@ -26,7 +27,7 @@ public sealed class TargetTestHost : IDisposable
         services.AddSingleton(Time);
         services.AddSingleton(Store);
         services.AddTargets();
-        services.Configure<TargetHttpOptions>(o =>
+        services.Configure<OutboundHttpOptions>(TargetServices.HttpSection, o =>
         {
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
             o.AttemptTimeout = TimeSpan.FromSeconds(5);

@@ -1,14 +1,15 @@
-namespace Relay.Targets;
+namespace Relay.Infrastructure;
 
-/// <summary>Resilience of every target call. Section "Targets:Http"; tests shrink the delays to milliseconds.</summary>
-public sealed class TargetHttpOptions
+/// <summary>
+/// Resilience of one family of outbound clients (named options, one section per family: "Targets:Http",
+/// "Shopware:Http", "Shoper:Http"). Tests shrink the delays to milliseconds.
+/// </summary>
+public sealed class OutboundHttpOptions
 {
-    public const string Section = "Targets:Http";
-
     /// <summary>Per attempt. <see cref="Timeout.InfiniteTimeSpan"/> turns the attempt timeout off.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public int MaxRetryAttempts { get; set; } = 3;
-    /// <summary>First retry delay; grows exponentially with jitter.</summary>
+    /// <summary>First retry delay; grows exponentially with jitter. A Retry-After takes its place.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>
     /// A Retry-After longer than this is not waited for in-process: the call fails transient with
