@@ -1,13 +1,14 @@
 using System.Net;
 using System.Text.Json.Serialization;
+using Relay.Infrastructure;
 
 namespace Relay.Platforms.Shopware;
 
 /// <summary>Where and as whom to call one shop's Admin API. The keys never appear in ToString or logs.</summary>
 public sealed record ShopwareApiAccess(string ShopKey, string ShopUrl, string ApiKey, string SecretKey)
 {
-    /// <summary>rtrim(shopUrl, '/') . '/api/…': a trailing slash must not produce //api (app-bundle-symfony#54).</summary>
-    public Uri Endpoint(string path) => new(ShopUrl.TrimEnd('/') + "/api/" + path.TrimStart('/'));
+    /// <summary>Calls on this shop; the chain resolves /api/… under its URL, so a trailing slash never produces //api (app-bundle-symfony#54).</summary>
+    public OutboundCall Call => new(ShopKey, new Uri(ShopUrl));
 
     public override string ToString() => $"ShopwareApiAccess {{ ShopKey = {ShopKey}, ShopUrl = {ShopUrl} }}";
 }
@@ -89,4 +90,12 @@ public sealed class ShopwareApiException(HttpStatusCode status, string message, 
     public HttpStatusCode Status { get; } = status;
     public TimeSpan? RetryAfter { get; } = retryAfter;
     public bool IsTransient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;
+
+    public static async Task ThrowUnlessSuccessAsync(HttpResponseMessage response, string what, TimeProvider time)
+    {
+        if (response.IsSuccessStatusCode) return;
+        // The body may echo customer data, so only its status reaches the message.
+        await response.Content.LoadIntoBufferAsync();
+        throw new ShopwareApiException(response.StatusCode, $"Shopware answered {what} with {(int)response.StatusCode} {response.ReasonPhrase}.", OutboundHttp.RetryAfter(response, time));
+    }
 }

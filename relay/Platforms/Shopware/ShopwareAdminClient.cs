@@ -1,64 +1,24 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Relay.Infrastructure;
 using Relay.Storage;
 
 namespace Relay.Platforms.Shopware;
 
 /// <summary>
-/// Admin API bearer tokens per shop and integration. Client-credentials tokens come without a refresh
-/// token, so a new one is fetched shortly before expiry; the cache key is a hash so the in-memory map
-/// never holds the integration secret.
-/// </summary>
-public sealed class ShopwareTokenCache(TimeProvider time)
-{
-    /// <summary>Renew this long before Shopware's expiry (the PHP SDK uses 30 s too), so a token never dies in flight.</summary>
-    public static readonly TimeSpan RenewMargin = TimeSpan.FromSeconds(30);
-
-    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset RenewAt)> _tokens = new();
-
-    public bool TryGet(ShopwareApiAccess access, out string token)
-    {
-        token = "";
-        if (!_tokens.TryGetValue(KeyOf(access), out var entry) || time.GetUtcNow() >= entry.RenewAt) return false;
-        token = entry.Token;
-        return true;
-    }
-
-    public void Store(ShopwareApiAccess access, string token, TimeSpan lifetime) =>
-        _tokens[KeyOf(access)] = (token, time.GetUtcNow() + (lifetime > RenewMargin ? lifetime - RenewMargin : TimeSpan.Zero));
-
-    /// <summary>Drops the token only if it is still the one that failed, so a fresh one from a parallel call survives.</summary>
-    public void Invalidate(ShopwareApiAccess access, string failedToken)
-    {
-        var key = KeyOf(access);
-        if (_tokens.TryGetValue(key, out var entry) && entry.Token == failedToken)
-            _tokens.TryRemove(new KeyValuePair<string, (string, DateTimeOffset)>(key, entry));
-    }
-
-    private static string KeyOf(ShopwareApiAccess access) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{access.ShopUrl}\n{access.ApiKey}\n{access.SecretKey}")));
-}
-
-/// <summary>
 /// One shop's Admin API (protocol §2): OAuth client credentials, search customers and newsletter
 /// recipients, set a recipient's status, and look after the app's own webhooks, which Shopware switches
 /// off silently after repeated delivery failures. Failures surface as <see cref="ShopwareApiException"/>
-/// so the pipeline decides about retries; this client retries only the one case it can fix itself, a
-/// token that stopped working (401).
+/// once the outbound chain has done its retries (it also renews a token that stopped working).
 /// </summary>
 public sealed class ShopwareAdminClient(
-    HttpClient http, ShopwareTokenCache tokens, ShopwareShops shops, IRelayStore store,
-    IOptions<ShopwareOptions> options, TimeProvider time, ILogger<ShopwareAdminClient> logger)
+    IShopwareAdminApi api, ShopwareShops shops, IOptions<ShopwareOptions> options, TimeProvider time, ILogger<ShopwareAdminClient> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <summary>The Admin API's JSON, both ways.</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
@@ -88,11 +48,8 @@ public sealed class ShopwareAdminClient(
 
     public async Task<ShopwareSearchResult<T>> SearchAsync<T>(ShopwareApiAccess access, string entity, ShopwareCriteria criteria, CancellationToken ct = default)
     {
-        using var response = await SendAsync(access, () => new HttpRequestMessage(HttpMethod.Post, access.Endpoint($"search/{entity}"))
-        {
-            Content = JsonContent.Create(criteria, options: Json),
-        }, ct);
-        await EnsureSuccessAsync(response, $"search {entity}");
+        using var response = await api.SearchAsync(entity, criteria, access.Call, access, Pace(access), ct);
+        await ShopwareApiException.ThrowUnlessSuccessAsync(response, $"search {entity}", time);
         var body = await response.Content.ReadFromJsonAsync<SearchBody<T>>(Json, ct)
             ?? throw new ShopwareApiException(response.StatusCode, $"Shopware answered search {entity} with an empty body.");
         return new ShopwareSearchResult<T>(body.Total, body.Data ?? []);
@@ -103,11 +60,8 @@ public sealed class ShopwareAdminClient(
     {
         if (!ShopwareNewsletterStatus.IsKnown(status))
             throw new ArgumentException($"'{status}' is not a newsletter status Shopware stores (notSet, optIn, direct, optOut).", nameof(status));
-        using var response = await SendAsync(access, () => new HttpRequestMessage(HttpMethod.Patch, access.Endpoint($"newsletter-recipient/{Uri.EscapeDataString(recipientId)}"))
-        {
-            Content = JsonContent.Create(new { status }, options: Json),
-        }, ct);
-        await EnsureSuccessAsync(response, "update newsletter recipient");
+        using var response = await api.UpdateAsync("newsletter-recipient", recipientId, new { status }, access.Call, access, Pace(access), ct);
+        await ShopwareApiException.ThrowUnlessSuccessAsync(response, "update newsletter recipient", time);
     }
 
     /// <summary>The app's own webhooks, found by their URL under the relay's public base URL (needs webhook:read).</summary>
@@ -132,79 +86,17 @@ public sealed class ShopwareAdminClient(
         foreach (var webhook in await ListOwnWebhooksAsync(access, ct))
         {
             if (webhook.Active) continue;
-            using var response = await SendAsync(access, () => new HttpRequestMessage(HttpMethod.Patch, access.Endpoint($"webhook/{Uri.EscapeDataString(webhook.Id)}"))
-            {
-                Content = JsonContent.Create(new { active = true }, options: Json),
-            }, ct);
-            await EnsureSuccessAsync(response, "re-enable webhook");
+            using var response = await api.UpdateAsync("webhook", webhook.Id, new { active = true }, access.Call, access, Pace(access), ct);
+            await ShopwareApiException.ThrowUnlessSuccessAsync(response, "re-enable webhook", time);
             logger.LogInformation("Re-enabled Shopware webhook {Webhook} ({Event}) for {ShopKey}", webhook.Name, webhook.EventName, access.ShopKey);
             reactivated++;
         }
         return reactivated;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(ShopwareApiAccess access, Func<HttpRequestMessage> build, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var token = await GetTokenAsync(access, ct);
-            await PaceAsync(access, ct);
-            using var request = build();
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            // Without it the Admin API answers JSON:API, a different shape.
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            var response = await http.SendAsync(request, ct);
-            if (response.StatusCode != HttpStatusCode.Unauthorized || attempt > 0) return response;
-            // Tokens die early when the shop's TTL is shorter than it said or the integration was re-keyed: try once with a new one.
-            response.Dispose();
-            tokens.Invalidate(access, token);
-        }
-    }
-
-    private async Task<string> GetTokenAsync(ShopwareApiAccess access, CancellationToken ct)
-    {
-        if (tokens.TryGet(access, out var cached)) return cached;
-        using var response = await http.PostAsJsonAsync(access.Endpoint("oauth/token"), new TokenRequest("client_credentials", access.ApiKey, access.SecretKey), Json, ct);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
-            throw new ShopwareApiException(HttpStatusCode.Unauthorized, $"Shopware refused the integration credentials of {access.ShopKey} ({(int)response.StatusCode}); the app may need a reinstall.");
-        await EnsureSuccessAsync(response, "get token");
-        var token = await response.Content.ReadFromJsonAsync<TokenResponse>(Json, ct);
-        if (token is not { AccessToken.Length: > 0 })
-            throw new ShopwareApiException(response.StatusCode, "Shopware's token answer carried no access_token.");
-        tokens.Store(access, token.AccessToken, TimeSpan.FromSeconds(token.ExpiresIn > 0 ? token.ExpiresIn : 600));
-        return token.AccessToken;
-    }
-
     /// <summary>Shared pacing per shop across relay instances, so a full sync does not run into the shop's limits.</summary>
-    private async Task PaceAsync(ShopwareApiAccess access, CancellationToken ct)
-    {
-        var o = options.Value;
-        var wait = await store.ReserveSlotAsync(StoreKeys.ShopItem(access.ShopKey, "shopware:api-pace"), o.AdminApiRequestsPerSecond, o.AdminApiBurst, time.GetUtcNow());
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, time, ct);
-    }
-
-    private async Task EnsureSuccessAsync(HttpResponseMessage response, string what)
-    {
-        if (response.IsSuccessStatusCode) return;
-        var retryAfter = response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - time.GetUtcNow(),
-            _ => (TimeSpan?)null,
-        };
-        // The body may echo customer data, so only its status reaches the message.
-        await response.Content.LoadIntoBufferAsync();
-        throw new ShopwareApiException(response.StatusCode, $"Shopware answered {what} with {(int)response.StatusCode} {response.ReasonPhrase}.", retryAfter);
-    }
-
-    private sealed record TokenRequest(
-        [property: JsonPropertyName("grant_type")] string GrantType,
-        [property: JsonPropertyName("client_id")] string ClientId,
-        [property: JsonPropertyName("client_secret")] string ClientSecret);
-
-    private sealed record TokenResponse(
-        [property: JsonPropertyName("access_token")] string? AccessToken,
-        [property: JsonPropertyName("expires_in")] int ExpiresIn);
+    private OutboundPace Pace(ShopwareApiAccess access) =>
+        new(StoreKeys.ShopItem(access.ShopKey, "shopware:api-pace"), options.Value.AdminApiRequestsPerSecond, options.Value.AdminApiBurst);
 
     private sealed record SearchBody<T>(long Total, List<T>? Data);
 }

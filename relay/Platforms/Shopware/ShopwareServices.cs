@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Refit;
+using Relay.Infrastructure;
 using Relay.Platforms.Shopware;
 using Relay.Telemetry;
 
@@ -6,6 +9,9 @@ namespace Relay;
 
 public static class ShopwareServices
 {
+    /// <summary>Resilience settings of the calls on shops' Admin APIs.</summary>
+    public const string HttpSection = "Shopware:Http";
+
     public static IServiceCollection AddShopware(this IServiceCollection services)
     {
         services.AddOptions<ShopwareOptions>()
@@ -44,12 +50,20 @@ public static class ShopwareServices
             .ValidateOnStart();
 
         services.AddSingleton<ShopwareShops>();
+
+        // Shopware's own app client uses 5 s; the Admin API gets a little more for large search pages
+        // (the default attempt timeout of the outbound chain, 30 s).
+        services.AddOutboundHttpOptions(HttpSection);
         services.AddSingleton<ShopwareTokenCache>();
-        services.AddHttpClient<ShopwareAdminClient>(http =>
-        {
-            // Shopware's own app client uses 5 s; the Admin API gets a little more for large search pages.
-            http.Timeout = TimeSpan.FromSeconds(30);
-        });
+        services.AddTransient<ShopwareAdminTokenHandler>();
+        services.TryAddTransient<SharedPacingHandler>();
+        var refit = OutboundHttp.RefitSettings(ShopwareAdminClient.Json);
+        services.AddRefitGeneratedClient<IShopwareOAuthApi>(refit).AddOutboundChain(HttpSection);
+        services.AddRefitGeneratedClient<IShopwareAdminApi>(refit)
+            .AddOutboundChain(HttpSection)
+            .AddHttpMessageHandler<ShopwareAdminTokenHandler>()
+            .AddHttpMessageHandler<SharedPacingHandler>();
+        services.AddTransient<ShopwareAdminClient>();
         return services;
     }
 

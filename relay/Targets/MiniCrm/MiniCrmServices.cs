@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Refit;
 using Relay.Infrastructure;
 
@@ -8,7 +9,7 @@ public static class MiniCrmServices
 {
     public static IServiceCollection AddMiniCrm(this IServiceCollection services)
     {
-        services.AddTransient<SharedPacingHandler>();
+        services.TryAddTransient<SharedPacingHandler>();
         services.AddRefitGeneratedClient<IMiniCrmApi>(OutboundHttp.RefitSettings(JsonDefaults.Options))
             .AddOutboundChain(TargetServices.HttpSection)
             .AddHttpMessageHandler<SharedPacingHandler>();

@@ -6,8 +6,8 @@ namespace Relay.Tests.Faults;
 /// <summary>
 /// Outages on either side of the relay, on simulated time: the relay in process with the real
 /// simulators (<see cref="SyncTestbed"/>), the queue worker driven by ProcessOnceAsync and the clock
-/// moved by the test. In-process target retries are switched off so every failure reaches the
-/// pipeline's own retry schedule (5 s, 5 min, ...), which is what is under test.
+/// moved by the test. In-process retries (the outbound chain's) are switched off so every failure reaches
+/// the pipeline's own retry schedule (5 s, 5 min, ...), which is what is under test.
 /// </summary>
 [Collection(FaultCollection.Name)]
 public sealed class TargetAndShopFaultTests
@@ -17,6 +17,7 @@ public sealed class TargetAndShopFaultTests
         ["Pipeline:RetryJitter"] = "0",
         ["Targets:Http:MaxRetryAttempts"] = "0",
         ["Targets:Http:BreakerMinimumThroughput"] = "100000",
+        ["Shopware:Http:MaxRetryAttempts"] = "0",
     };
 
     [Fact]

@@ -7,9 +7,10 @@ namespace Relay.Tests.Platforms.Shopware;
 /// <summary>Protocol §2: the Admin API client against the simulated shop.</summary>
 public sealed class ShopwareAdminClientTests
 {
-    private static async Task<(ShopwareTestbed Bed, ShopwareAdminClient Client, ShopwareApiAccess Access)> InstalledAsync(string shopPath = "")
+    private static async Task<(ShopwareTestbed Bed, ShopwareAdminClient Client, ShopwareApiAccess Access)> InstalledAsync(
+        string shopPath = "", Dictionary<string, string?>? settings = null)
     {
-        var bed = await ShopwareTestbed.StartAsync(shopPath: shopPath);
+        var bed = await ShopwareTestbed.StartAsync(shopPath: shopPath, settings: settings);
         await bed.InstallAsync();
         var client = bed.AdminClient();
         var access = await client.AccessForAsync(bed.Shop.ShopId);
@@ -158,9 +159,26 @@ public sealed class ShopwareAdminClientTests
     }
 
     [Fact]
-    public async Task Rate_limited_and_failing_shop_surfaces_transient_errors_with_retry_after()
+    public async Task A_429_and_a_503_are_waited_out_and_retried_to_the_answer()
     {
         var (bed, client, access) = await InstalledAsync();
+        await using var _ = bed;
+        bed.Shop.Api.AddCustomer(new SimulatedCustomer { Email = "a@example.com" });
+
+        bed.Shop.Api.FailNext(429);
+        Assert.Equal(1, (await client.SearchCustomersAsync(access, new ShopwareCriteria())).Total);
+        bed.Shop.Api.FailNext(503);
+        Assert.Equal(1, (await client.SearchCustomersAsync(access, new ShopwareCriteria())).Total);
+
+        Assert.Equal(2, bed.Shop.Api.Faults.Served);
+        Assert.Equal(4, bed.Shop.Api.Requests.Count(r => r == "POST /api/search/customer"));
+    }
+
+    [Fact]
+    public async Task Rate_limited_and_failing_shop_surfaces_transient_errors_with_retry_after()
+    {
+        // Without the outbound chain's own retries, what the pipeline's retry schedule gets to see.
+        var (bed, client, access) = await InstalledAsync(settings: new() { ["Shopware:Http:MaxRetryAttempts"] = "0" });
         await using var _ = bed;
         bed.Shop.Api.RateLimit = (2, TimeSpan.FromSeconds(10));
 

@@ -43,6 +43,8 @@ public sealed class ShopwareTestbed : IAsyncDisposable
             ["Shopware:AppSecret"] = appSecret,
             ["Shopware:PublicBaseUrl"] = "http://localhost",
             ["Pipeline:WorkersEnabled"] = "false",
+            // The outbound chain's retries in milliseconds, not seconds (a shop's Retry-After still counts).
+            ["Shopware:Http:RetryBaseDelay"] = "00:00:00.005",
         };
         foreach (var (key, value) in settings ?? []) all[key] = value;
         var relay = new RelayApplication(all, time);
