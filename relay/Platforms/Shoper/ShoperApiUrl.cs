@@ -13,13 +13,13 @@ public static class ShoperApiUrl
 
     public static bool IsValid(string? shopUrl) =>
         Uri.TryCreate(shopUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
-
-    public static string Rest(string apiUrl, string resource) => $"{apiUrl}/webapi/rest/{resource.TrimStart('/')}";
 }
 
 /// <summary>
 /// shop_url may 301 to the real entry point, typically between http and https (shops with SSL off, or on).
 /// One redirect is followed, as the reference bundle does; a loop or an unreachable shop keeps the URL as notified.
+/// Hand-written and outside the outbound chain: it is one best-effort probe of a shop's front page during an
+/// install, not an API call, so it needs neither retries nor a circuit, and it must see the redirect itself.
 /// </summary>
 public sealed class ShoperShopUrlResolver(HttpClient http, ILogger<ShoperShopUrlResolver> logger)
 {

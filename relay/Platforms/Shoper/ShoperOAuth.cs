@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Relay.Infrastructure;
 
 namespace Relay.Platforms.Shoper;
 
@@ -21,10 +21,11 @@ public sealed class ShoperOAuthException(string message, int? statusCode, string
 }
 
 /// <summary>
-/// {shop}/webapi/rest/oauth/token with "Authorization: Basic base64(app id:app secret)", grant_type in the
-/// query (as the official library sends it) and the code or refresh token in the form body.
+/// Code exchange and token refresh on a shop's token endpoint (<see cref="IShoperOAuthApi"/>). Both spend a
+/// one-time grant (Shoper rotates the refresh token on every refresh), so an attempt whose answer was lost
+/// is not repeated: the chain retries only what the shop certainly did not process.
 /// </summary>
-public sealed class ShoperOAuth(HttpClient http, IOptions<ShoperOptions> options)
+public sealed class ShoperOAuth(IShoperOAuthApi api, IOptions<ShoperOptions> options)
 {
     public Task<ShoperTokenGrant> ExchangeCodeAsync(string apiUrl, string authCode, CancellationToken ct) =>
         RequestAsync(apiUrl, "authorization_code", new() { ["code"] = authCode }, ct);
@@ -39,17 +40,11 @@ public sealed class ShoperOAuth(HttpClient http, IOptions<ShoperOptions> options
     {
         var o = options.Value;
         form["grant_type"] = grantType;
-        using var request = new HttpRequestMessage(HttpMethod.Post, ShoperApiUrl.Rest(apiUrl, "oauth/token") + "?grant_type=" + grantType)
-        {
-            Content = new FormUrlEncodedContent(form),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", BasicCredentials(o.AppId!, o.AppSecret!));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, ct);
+            response = await api.RequestTokenAsync(grantType, form, BasicCredentials(o.AppId!, o.AppSecret!),
+                new OutboundCall(apiUrl, new Uri(apiUrl), NotIdempotent: true), ct);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {

@@ -40,12 +40,6 @@ public sealed class ShoperOptions
     public int DefaultApiLimit { get; set; } = 10;
     public double DefaultApiBandwidth { get; set; } = 2;
 
-    /// <summary>How often a 429 or a 5xx is retried before the call fails.</summary>
-    public int MaxRetries { get; set; } = 5;
-
-    /// <summary>Longest wait the client accepts from one Retry-After before giving up.</summary>
-    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(1);
-
     public bool Enabled => !string.IsNullOrWhiteSpace(AppId) || !string.IsNullOrWhiteSpace(AppSecret) || !string.IsNullOrWhiteSpace(AppstoreSecret);
 
     internal string WebhookUrl => PublicBaseUrl!.TrimEnd('/') + ShoperEndpoints.WebhookPath;

@@ -1,3 +1,5 @@
+using Refit;
+using Relay.Infrastructure;
 using Relay.Platforms.Shoper;
 
 // In the root namespace so that Program.cs composes it with one line and no extra using.
@@ -5,6 +7,9 @@ namespace Relay;
 
 public static class ShoperServices
 {
+    /// <summary>Resilience settings of the calls on shops' REST APIs and token endpoints.</summary>
+    public const string HttpSection = "Shoper:Http";
+
     /// <summary>The Shoper app's routes: /shoper/appstore, /shoper/webhooks, /shoper/iframe.</summary>
     public static RouteGroupBuilder MapShoper(this IEndpointRouteBuilder routes) => ShoperEndpoints.Map(routes);
 
@@ -28,7 +33,6 @@ public static class ShoperServices
                 "Shoper:MaxWebhookBodyBytes must be between 1024 and 16777216.")
             .Validate(o => o.DefaultApiLimit >= 1 && o.DefaultApiBandwidth > 0,
                 "Shoper:DefaultApiLimit must be at least 1 and Shoper:DefaultApiBandwidth above 0.")
-            .Validate(o => o.MaxRetries is >= 0 and <= 10, "Shoper:MaxRetries must be between 0 and 10.")
             .ValidateOnStart();
 
         services.AddSingleton<ShoperShops>();
@@ -36,8 +40,25 @@ public static class ShoperServices
         services.AddTransient<ShoperAppstoreNotifications>();
         services.AddSingleton<ShoperWebhookSignature>();
 
-        services.AddHttpClient<ShoperOAuth>(c => c.Timeout = TimeSpan.FromSeconds(30));
-        services.AddHttpClient<ShoperClient>(c => c.Timeout = TimeSpan.FromSeconds(60));
+        // A shop's bucket is small (10 calls, 2 a second by default): a 429 or a 5xx is waited out and
+        // retried up to 5 times, 250 ms apart and growing, and a Retry-After of up to a minute is honoured.
+        services.AddOutboundHttpOptions(HttpSection, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromSeconds(60);
+            o.MaxRetryAttempts = 5;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(250);
+            o.MaxRetryAfter = TimeSpan.FromMinutes(1);
+        });
+        services.AddTransient<ShoperTokenHandler>();
+        services.AddTransient<ShoperBucketHandler>();
+        var refit = OutboundHttp.RefitSettings(ShoperClient.Json);
+        services.AddRefitGeneratedClient<IShoperOAuthApi>(refit).AddOutboundChain(HttpSection);
+        services.AddRefitGeneratedClient<IShoperRestApi>(refit)
+            .AddOutboundChain(HttpSection)
+            .AddHttpMessageHandler<ShoperTokenHandler>()
+            .AddHttpMessageHandler<ShoperBucketHandler>();
+        services.AddTransient<ShoperOAuth>();
+        services.AddTransient<ShoperClient>();
         // Redirects are looked at, not followed: the point is to learn where the shop really lives.
         services.AddHttpClient<ShoperShopUrlResolver>(c => c.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });

@@ -7,7 +7,10 @@ using Relay.Storage;
 namespace Relay.Platforms.Shoper;
 
 /// <summary>A shop's API entry point and a usable access token for it.</summary>
-public sealed record ShoperAccess(string ShopKey, string ApiUrl, string AccessToken);
+public sealed record ShoperAccess(string ShopKey, string ApiUrl, string AccessToken)
+{
+    public override string ToString() => $"ShoperAccess {{ ShopKey = {ShopKey}, ApiUrl = {ApiUrl} }}";
+}
 
 /// <summary>The shop cannot be called until the merchant reinstalls the app (no tokens, or the refresh was refused).</summary>
 public sealed class ShoperReinstallRequiredException(string shopKey, string reason) : Exception($"Shop {shopKey} needs a reinstall: {reason}")

@@ -117,7 +117,7 @@ public sealed class ShoperClientTests
     [Fact]
     public async Task Server_errors_are_retried_a_bounded_number_of_times()
     {
-        await using var bed = await ShoperTestbed.StartAsync(settings: new() { ["Shoper:MaxRetries"] = "2" });
+        await using var bed = await ShoperTestbed.StartAsync(settings: new() { ["Shoper:Http:MaxRetryAttempts"] = "2" });
         await bed.InstallAsync();
         bed.Shop.FailNext(503);
         var client = bed.ShoperClient();

@@ -48,7 +48,10 @@ public sealed class ShoperTestbed : IAsyncDisposable
         var options = new ShoperSimulatorOptions { Time = relayTime ?? TimeProvider.System, BucketTime = clock };
         shop?.Invoke(options);
         var simulator = await ShoperShopSimulator.StartAsync(options);
-        var relay = new RelayApplication(Settings(options, settings), relayTime).WithWebHostBuilder(b =>
+        var all = Settings(options, settings);
+        // A timer on a clock that jumps over every wait would fire at once: no attempt timeout there.
+        if (clock is not null) all.TryAdd("Shoper:Http:AttemptTimeout", Timeout.InfiniteTimeSpan.ToString());
+        var relay = new RelayApplication(all, relayTime).WithWebHostBuilder(b =>
         {
             if (sharedStore is not null)
                 b.ConfigureTestServices(s => s.AddSingleton(sharedStore));
