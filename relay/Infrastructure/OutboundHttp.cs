@@ -16,7 +16,10 @@ namespace Relay.Infrastructure;
 /// its kind, and each has its own API root, so clients are registered against
 /// <see cref="OutboundHttp.Unresolved"/> and the chain puts <see cref="BaseUri"/> in its place.
 /// </summary>
-/// <param name="Partner">The target account id or the shop key: it picks the resilience pipeline, so one partner's failures open only its own circuit.</param>
+/// <param name="Partner">
+/// The target account id or the shop key (a shop's URL while it has none, at install): it picks the resilience
+/// pipeline, so one partner's failures open only its own circuit.
+/// </param>
 /// <param name="NotIdempotent">The call creates without a key (or spends a one-time grant): an attempt whose answer was lost must not be repeated.</param>
 public sealed record OutboundCall(string Partner, Uri BaseUri, bool NotIdempotent = false);
 

@@ -88,7 +88,7 @@ internal static class ShoperRateBenchmark
         var theoretical = (limit + bandwidth * seconds) / seconds;
         var achieved = ok / seconds;
         var steady = Math.Max(0, ok - limit) / seconds;
-        Console.WriteLine($"  {seconds:N1} s: {requests.Count:N0} requests at the shop, {ok:N0} answered 2xx, {tooMany:N0} answered 429 (absorbed by the client's retries unless counted below)");
+        Console.WriteLine($"  {seconds:N1} s: {requests.Count:N0} requests at the shop, {ok:N0} answered 2xx, {tooMany:N0} answered 429 (absorbed by the outbound chain's retries unless counted below)");
         // The most any client can get: the shop's bucket starts empty (drained above) and ends at most full.
         Console.WriteLine($"  calls answered 2xx    {ok,8:N0}    of at most {limit + bandwidth * seconds:N1}");
         Console.WriteLine($"  achieved              {achieved,8:N2}/s   theoretical {theoretical:N2}/s (burst {limit} + {bandwidth}/s)   {achieved / theoretical,6:P0}   (target >= 90 %)   {Verdict(achieved >= 0.9 * theoretical)}");

@@ -4,7 +4,7 @@ using Relay.Infrastructure;
 
 namespace Relay.Platforms.Shoper;
 
-/// <summary>A Shoper REST call failed after the client's own retries. The message carries no tokens or personal data.</summary>
+/// <summary>A Shoper REST call failed after the outbound chain's retries. The message carries no tokens or personal data.</summary>
 public sealed class ShoperApiException(string message, int statusCode, string? error) : Exception(message)
 {
     public int StatusCode { get; } = statusCode;
