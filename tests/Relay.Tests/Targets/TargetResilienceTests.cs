@@ -41,6 +41,26 @@ public sealed class TargetResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_of_429s_does_not_open_the_circuit()
+    {
+        using var host = new TargetTestHost(http: o =>
+        {
+            o.MaxRetryAttempts = 0;
+            o.BreakerMinimumThroughput = 4;
+            o.BreakerFailureRatio = 0.5;
+        });
+        _sim.Faults.FailNext(6, 429, retryAfter: TimeSpan.Zero);
+        var target = Target(host);
+
+        for (var i = 0; i < 6; i++)
+            Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, (await Assert.ThrowsAsync<TargetTransientException>(() => target.TestConnectionAsync())).Status);
+        // A busy target asks for patience; it is not failing, so calls still go through.
+        await target.TestConnectionAsync();
+
+        Assert.Equal(7, _sim.Requests.Count);
+    }
+
+    [Fact]
     public async Task Circuit_closes_again_after_the_break_when_the_probe_succeeds()
     {
         var time = new ManualTimeProvider();

@@ -210,6 +210,21 @@ public sealed class MiniCrmClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_spent_budget_gives_the_worker_back_at_once_with_the_wait_as_retry_after()
+    {
+        // Other callers already hold the next three minutes of a 1-a-minute system.
+        var now = _host.Time.GetUtcNow();
+        for (var i = 0; i < 4; i++)
+            await _host.Store.ReserveSlotAsync("relay:rate:minicrm:12345", 1 / 60.0, 1, now);
+
+        var error = await Assert.ThrowsAsync<TargetTransientException>(() => Target(new() { ["requestsPerMinute"] = "1" }).TestConnectionAsync());
+
+        Assert.Equal("RATE_BUDGET", error.Code);
+        Assert.InRange(error.RetryAfter!.Value, TimeSpan.FromMinutes(3.9), TimeSpan.FromMinutes(4));
+        Assert.Empty(_sim.Requests);
+    }
+
+    [Fact]
     public async Task A_create_refused_with_503_is_retried()
     {
         _sim.Faults.FailNext(1, 503, method: "PUT", path: "/Api/R3/Contact");
