@@ -29,6 +29,8 @@ public static class ShoperServices
             .Validate(o => o.DefaultApiLimit >= 1 && o.DefaultApiBandwidth > 0,
                 "Shoper:DefaultApiLimit must be at least 1 and Shoper:DefaultApiBandwidth above 0.")
             .Validate(o => o.MaxRetries is >= 0 and <= 10, "Shoper:MaxRetries must be between 0 and 10.")
+            .Validate(o => ZonelessTime.IsKnown(o.TimeZone),
+                "Shoper:TimeZone must be an IANA time zone this machine knows (default Europe/Warsaw; is tzdata installed?).")
             .ValidateOnStart();
 
         services.AddSingleton<ShoperShops>();

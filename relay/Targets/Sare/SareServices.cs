@@ -18,6 +18,7 @@ public sealed class SareTargetProvider(IHttpClientFactory httpClients, TimeProvi
     public string DisplayName => "SARE";
     public IReadOnlyList<string> CredentialNames { get; } = ["uid", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["groupIds", "sendConfirmation", "batchSize"];
+    public PartnerClock Clock => SareSettings.Clock;
 
     public ITarget Create(TargetAccount account) =>
         new SareClient(httpClients.CreateClient(SareServices.HttpClientName), account.AccountId, SareSettings.From(account), time);
@@ -29,6 +30,11 @@ public sealed class SareTargetProvider(IHttpClientFactory httpClients, TimeProvi
 public sealed record SareSettings(Uri BaseUri, string ApiKey, IReadOnlyList<int> GroupIds, bool SendConfirmation, int BatchSize)
 {
     public const string ProductionBaseUrl = "https://s.enewsletter.pl/api/v1";
+    /// <summary>
+    /// SARE reports no time with a status: the relay stamps a read with its own clock, which is never
+    /// before the change it reveals. Its own times (none read today) are Polish wall-clock time.
+    /// </summary>
+    public static readonly PartnerClock Clock = PartnerClock.LocalTime("Europe/Warsaw", PartnerClock.Skew);
 
     public static SareSettings From(TargetAccount account)
     {

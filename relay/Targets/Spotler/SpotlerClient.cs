@@ -313,7 +313,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         return null;
     }
 
-    private static string IsoDate(DateTimeOffset t) => Uri.EscapeDataString(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture));
+    private static string IsoDate(DateTimeOffset t) => Uri.EscapeDataString(ZonelessTime.Write(t, SpotlerSettings.Zone));
 
     /// <summary>Epoch numbers of undocumented unit: above 1e11 they can only be milliseconds (1e11 s is the year 5138).</summary>
     internal static DateTimeOffset? Time(JsonElement obj, string name)
@@ -321,7 +321,7 @@ public sealed class SpotlerClient(HttpClient http, string accountId, SpotlerSett
         if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var value)) return null;
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var epoch))
             return epoch > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(epoch) : DateTimeOffset.FromUnixTimeSeconds(epoch);
-        if (value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        if (value.ValueKind == JsonValueKind.String && ZonelessTime.Read(value.GetString(), SpotlerSettings.Zone) is { } parsed)
             return parsed;
         return null;
     }

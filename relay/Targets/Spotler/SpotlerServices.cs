@@ -19,6 +19,7 @@ public sealed class SpotlerTargetProvider(IHttpClientFactory httpClients, TimePr
     public string DisplayName => "Spotler Mail+";
     public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
     public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];
+    public PartnerClock Clock => SpotlerSettings.Clock;
 
     public ITarget Create(TargetAccount account) =>
         new SpotlerClient(httpClients.CreateClient(SpotlerServices.HttpClientName), account.AccountId, SpotlerSettings.From(account), time);

@@ -592,6 +592,10 @@ function renderStatus(status) {
     [t('status.target'), status.targetConfigured ? t('status.targetSet') : t('status.targetMissing')],
     [t('status.sync'), status.syncEnabled ? t('status.on') : t('status.off')],
     [t('status.deadLetters'), format.number(status.deadLetters)],
+    ...(status.problems?.length
+      ? status.problems.map((p) => [t(has(`status.problem.${p.job}`) ? `status.problem.${p.job}` : 'status.problems'),
+        t('status.problemSince', { reason: p.reason, since: format.dateTime(p.since) })])
+      : [[t('status.problems'), t('status.problemsNone')]]),
   ];
   $('status-facts').replaceChildren(...facts.flatMap(([term, value]) => [h('dt', { text: term }), h('dd', { text: value })]));
   $('shop-line').textContent = status.shopUrl;
