@@ -125,8 +125,12 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
     }
 
     /// <summary>Field search; MiniCRM may match loosely, so the value is compared again.</summary>
-    private async Task<int?> FindAsync(string type, string field, string value, CancellationToken ct)
+    private async Task<int?> FindAsync(string type, string field, string value, CancellationToken ct) =>
+        (await FindAllAsync(type, field, value, ct)).Cast<int?>().FirstOrDefault();
+
+    private async Task<List<int>> FindAllAsync(string type, string field, string value, CancellationToken ct)
     {
+        var found = new List<int>();
         var result = await SendAsync(HttpMethod.Get, $"Api/R3/Contact?{field}={Uri.EscapeDataString(value)}&Type={type}", null, ct);
         var results = result?["Results"] switch
         {
@@ -138,9 +142,9 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         {
             if (r?["Type"]?.ToString() is { } t && t != type) continue;
             if (r?[field]?.ToString() is { } v && !string.Equals(v.Trim(), value.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
-            if (IdOf(r) is { } id) return id;
+            if (IdOf(r) is { } id) found.Add(id);
         }
-        return null;
+        return found;
     }
 
     private static int? IdOf(JsonNode? node) =>
@@ -153,7 +157,10 @@ public sealed class MiniCrmClient(HttpClient http, string accountId, MiniCrmSett
         var id = await FindPersonAsync(email, ct)
             ?? throw new TargetPermanentException("MiniCRM has no person with this e-mail yet; upsert the contact first.", HttpStatusCode.NotFound, "CONTACT_NOT_FOUND");
         var value = change.State == ConsentState.Subscribed ? settings.ConsentSubscribed : settings.ConsentUnsubscribed;
-        await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{id}", new JsonObject { [settings.ConsentField] = value }, ct);
+        // Without a key, two events of one person handled at once can each create a Person: an opt-out reaches all of them.
+        var ids = change.State == ConsentState.Unsubscribed ? await FindAllAsync("Person", "Email", email, ct) : [id];
+        foreach (var person in ids.DefaultIfEmpty(id))
+            await SendAsync(HttpMethod.Put, $"Api/R3/Contact/{person}", new JsonObject { [settings.ConsentField] = value }, ct);
     }
 
     public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)

@@ -74,15 +74,18 @@ public abstract class ShoperUnsubscribeWinsTests(string? redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_SARE_unsubscribe_forty_minutes_after_a_Shoper_subscription_wins_and_a_group_change_does_not_re_subscribe()
+    public async Task A_SARE_unsubscribe_twenty_minutes_after_a_Shoper_subscription_wins_and_a_group_change_does_not_re_subscribe()
     {
         await StartAsync();
         // 09:00 UTC is 10:00 in Warsaw (November): dateadd says "10:00:00", which read as UTC would be an hour too late.
+        var subscribedAt = _bed.Time!.GetUtcNow();
         var id = _bed.Shop.SeedSubscriber("ola@example.pl");
         await DeliverAsync("subscriber.create", id, "ola@example.pl", true);
         Assert.Equal(8, _sare.Subscribers["ola@example.pl"].Status);
+        var (ctx, _) = await _bed.Get<SyncContexts>().ForShopAsync(_bed.ShopKey);
+        Assert.Equal(subscribedAt, (await _bed.Get<ContactLedger>().FindByEmailAsync(ctx!.Ledger, "ola@example.pl"))!.Shop!.At);
 
-        _bed.Time!.Advance(TimeSpan.FromMinutes(40));
+        _bed.Time.Advance(TimeSpan.FromMinutes(20));
         _sare.Unsubscribe("ola@example.pl");
         // Her groups change in the shop before the pull-back ran: an edit of an existing subscription, no new opt-in.
         _bed.Time.Advance(TimeSpan.FromMinutes(5));
