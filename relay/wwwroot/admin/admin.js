@@ -138,6 +138,7 @@ function markInvalid(errors) {
       'target.kind': 'target-kind',
       'target.baseUrl': 'target-base-url',
       pullIntervalMinutes: 'pull-interval',
+      timeZone: 'time-zone',
       uniqueKey: 'unique-key',
       syncEnabled: 'sync-enabled',
       lists: 'lists-manual',
@@ -400,6 +401,7 @@ function renderOptions() {
   $('unique-key').value = s.uniqueKey;
   $('erase-on-delete').checked = s.eraseInTargetOnDelete;
   $('pull-interval').value = s.pullIntervalMinutes;
+  $('time-zone').value = s.timeZone ?? '';
   $('sync-enabled').checked = s.syncEnabled;
   renderLists();
 }
@@ -436,6 +438,7 @@ function settingsInput() {
     lists: chosenLists(),
     eraseInTargetOnDelete: $('erase-on-delete').checked,
     pullIntervalMinutes: Number.parseInt($('pull-interval').value, 10) || 0,
+    timeZone: $('time-zone').value.trim(),
     syncEnabled: $('sync-enabled').checked,
   };
 }

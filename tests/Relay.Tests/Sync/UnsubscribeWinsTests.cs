@@ -34,7 +34,7 @@ public abstract class ShoperUnsubscribeWinsTests(string? redis) : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    private async Task StartAsync(bool ignoresEmailFilter = false)
+    private async Task StartAsync(bool ignoresEmailFilter = false, string shopZone = "Europe/Warsaw")
     {
         var settings = new Dictionary<string, string?> { ["Sync:BackgroundEnabled"] = "false" };
         if (redis is not null) settings["Storage:Redis"] = redis;
@@ -43,6 +43,7 @@ public abstract class ShoperUnsubscribeWinsTests(string? redis) : IAsyncLifetime
             // Each test its own shop: on Redis they share one store.
             o.ShopLicense = "consent" + Guid.NewGuid().ToString("N");
             o.IgnoresSubscriberEmailFilter = ignoresEmailFilter;
+            o.TimeZone = shopZone;
         });
         await _bed.InstallAsync();
         _sare = await SareSimulator.StartAsync();
@@ -99,6 +100,22 @@ public abstract class ShoperUnsubscribeWinsTests(string? redis) : IAsyncLifetime
         Assert.False(_bed.Shop.Read(shop => shop.Subscribers[id].Active));
         await DeliverAsync("subscriber.edit", id, "ola@example.pl", false, ",\"groups\":[\"2\"]");
         Assert.Equal(4, _sare.Subscribers["ola@example.pl"].Status);
+    }
+
+    [Fact]
+    public async Task A_shop_set_to_another_zone_has_its_times_read_in_that_zone()
+    {
+        await StartAsync(shopZone: "America/New_York");
+        var store = _bed.Get<ShopSettingsStore>();
+        var (outcome, _) = await store.SaveAsync(_bed.ShopKey, (await store.GetAsync(_bed.ShopKey)) with { TimeZone = "America/New_York" }, 1);
+        Assert.Equal(SaveOutcome.Saved, outcome);
+        var subscribedAt = _bed.Time!.GetUtcNow();
+        var id = _bed.Shop.SeedSubscriber("john@example.com");
+
+        await DeliverAsync("subscriber.create", id, "john@example.com", true);
+
+        var (ctx, _) = await _bed.Get<SyncContexts>().ForShopAsync(_bed.ShopKey);
+        Assert.Equal(subscribedAt, (await _bed.Get<ContactLedger>().FindByEmailAsync(ctx!.Ledger, "john@example.com"))!.Shop!.At);
     }
 
     [Fact]
@@ -235,6 +252,20 @@ public abstract class ShopwareUnsubscribeWinsTests(string? redis) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.OK, status.StatusCode);
         var admin = JsonNode.Parse(await status.Content.ReadAsStringAsync())!;
         Assert.Contains(admin["problems"]!.AsArray(), p => p!["job"]!.GetValue<string>() == SyncProblems.PullBack);
+    }
+
+    [Fact]
+    public async Task A_full_sync_of_a_shop_whose_settings_cannot_be_decrypted_waits_with_the_reason_in_its_status()
+    {
+        var broken = await BrokenShopAsync();
+        await _bed.Get<FullSync>().StartAsync(broken);
+
+        Assert.Equal(FullSyncRunOutcome.Retrying, await _bed.Get<FullSyncRunner>().RunAsync(broken, "instance-a"));
+
+        var progress = await _bed.Get<FullSync>().GetAsync(broken);
+        Assert.Equal(SyncState.Running, progress.State);
+        Assert.Contains("cannot be decrypted", progress.Error, StringComparison.Ordinal);
+        Assert.Contains(await _bed.Get<SyncProblems>().ListAsync(broken), p => p.Job == SyncProblems.FullSync);
     }
 
     /// <summary>A second, active shop whose stored Spotler credentials carry the id of a key this relay no longer has.</summary>
