@@ -73,7 +73,10 @@ public static class ConsentPolicy
             return facts.KnownInTarget
                 // SARE's seed rule: an existing contact keeps its status, only fields and groups are filled.
                 ? ConsentDecision.Keep("Existing target contact keeps its status during a resync.")
-                : new(shop.State, "New contact takes the shop's status.");
+                : facts.Target?.State == shop.State
+                    // Written before: writing it again would overwrite an unsubscribe the relay has not pulled yet.
+                    ? ConsentDecision.Keep("The target already has this status.")
+                    : new(shop.State, "New contact takes the shop's status.");
 
         if (facts.Target?.State == shop.State)
             return ConsentDecision.Keep("The target already has this status.");

@@ -203,11 +203,13 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
     /// <see cref="ConsentPolicy"/> then keeps. (2) A contact about to be subscribed: the ledger knows
     /// the target only as of the last pull, and an unsubscribe there since then (a delayed webhook of an
     /// older opt-in, a confirmation arriving after a mailing's unsubscribe link) must not be overwritten.
-    /// An opt-out the ledger did not know joins it with the target's time.
+    /// An opt-out the ledger did not know joins it with the target's time. Not asked again: a contact a
+    /// resync gives its first status (the customer phase of a full sync just created it, and no consent
+    /// was ever written), so a full-sync page costs no extra reads.
     /// </summary>
     private static async Task LearnTargetConsentAsync(SyncContext ctx, List<Work> work, SyncMode mode, CancellationToken ct)
     {
-        var subscribing = work.Where(w => !w.FirstContact && w.Record.Consent is { } consent
+        var subscribing = work.Where(w => !w.FirstContact && (mode == SyncMode.Live || w.Entry.Target is not null) && w.Record.Consent is { } consent
             && Decide(ctx, ConsentPolicy.SinceKnown(w.Entry.Shop, consent), w.Entry, w.KnownBefore, mode).Write == ConsentState.Subscribed).ToList();
         var asked = work.Where(w => w.FirstContact).Concat(subscribing).Select(w => w.Contact).DistinctBy(c => c.Key).ToList();
         if (asked.Count == 0) return;

@@ -61,6 +61,14 @@ public sealed class ConsentPolicyTests
         Assert.Equal(state, Decide(state, Before, false, known: false, target: null, SyncMode.Resync).Write);
 
     [Fact]
+    public void A_resync_does_not_write_again_what_the_relay_already_wrote_to_a_contact_it_created()
+    {
+        // Written again, it would overwrite an unsubscribe in the target that pull-back has not brought yet.
+        Assert.Null(Decide(ConsentState.Subscribed, After, true, known: false, new ConsentSide(ConsentState.Subscribed, T0), SyncMode.Resync).Write);
+        Assert.Equal(ConsentState.Subscribed, Decide(ConsentState.Subscribed, After, true, known: false, new ConsentSide(ConsentState.Unconfirmed, T0), SyncMode.Resync).Write);
+    }
+
+    [Fact]
     public void An_existing_target_contact_keeps_its_status_in_a_resync()
     {
         Assert.Null(Decide(ConsentState.Subscribed, After, true, known: true, new ConsentSide(ConsentState.Unconfirmed, T0), SyncMode.Resync).Write);
