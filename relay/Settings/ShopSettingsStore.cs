@@ -9,7 +9,7 @@ public enum SaveOutcome { Saved, VersionConflict }
 
 /// <summary>
 /// A shop's stored target credentials cannot be decrypted: a master key changed without the previous
-/// one listed in Secrets:Keys. That shop cannot sync until the operator lists the key again or the
+/// one listed under Secrets:PreviousKeys. That shop cannot sync until the operator lists the key again or the
 /// merchant re-enters the credentials; every other shop carries on.
 /// </summary>
 public sealed class ShopSettingsUnreadableException(string message, Exception inner) : Exception(message, inner);
@@ -31,7 +31,7 @@ public sealed class ShopSettingsStore(IRelayStore store, SecretProtector secrets
         catch (Exception e) when (e is CryptographicException or FormatException)
         {
             throw new ShopSettingsUnreadableException(
-                $"The shop's stored {target.Kind} credentials cannot be decrypted ({e.Message}). List the previous master key in Secrets:Keys, or enter the credentials again.", e);
+                $"The shop's stored {target.Kind} credentials cannot be decrypted ({e.Message}). List the previous master key under Secrets:PreviousKeys, or enter the credentials again.", e);
         }
     }
 

@@ -240,7 +240,7 @@ public abstract class ShopwareUnsubscribeWinsTests(string? redis) : IAsyncLifeti
         Assert.Equal("optOut", jan.Status);
         var problems = await _bed.Get<SyncProblems>().ListAsync(broken);
         Assert.Contains(problems, p => p.Job == SyncProblems.StoredSettings && p.Reason.Contains("cannot be decrypted", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.Job == SyncProblems.PullBack && p.Reason.Contains("Secrets:Keys", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Job == SyncProblems.PullBack && p.Reason.Contains("Secrets:PreviousKeys", StringComparison.Ordinal));
         Assert.Empty(await _bed.Get<SyncProblems>().ListAsync(_bed.ShopKey));
 
         using var client = _bed.Shopware.Relay.CreateClient();
