@@ -8,6 +8,9 @@ COPY relay/ relay/
 RUN dotnet publish relay/Relay.csproj -c Release -o /app --no-restore /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# Partners write zone-less local times (Shoper Warsaw, MiniCRM Budapest, Spotler Amsterdam): their zones
+# come from the tz database, which InvariantGlobalization does not replace. The relay refuses to start without them.
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tzdata && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
 # Socket completions on the runtime's event threads instead of a hop through the thread pool: on a few

@@ -124,6 +124,7 @@ public static class AdminApi
             EraseInTargetOnDelete = input.EraseInTargetOnDelete ?? current.EraseInTargetOnDelete,
             PullInterval = TimeSpan.FromMinutes(pullMinutes),
             SyncEnabled = syncEnabled,
+            TimeZone = input.TimeZone is { } zone ? (string.IsNullOrWhiteSpace(zone) ? null : zone.Trim()) : current.TimeZone,
         };
         // The sync engine's own checks (option values the target's parser refuses, custom field names…).
         foreach (var (field, messages) in validator.Validate(next))
@@ -155,7 +156,8 @@ public static class AdminApi
         s.Lists,
         s.EraseInTargetOnDelete,
         (int)s.PullInterval.TotalMinutes,
-        s.SyncEnabled);
+        s.SyncEnabled,
+        s.TimeZone);
 
     /// <summary>
     /// Entered target settings over the saved ones: a credential the page left blank keeps the stored
@@ -373,11 +375,11 @@ public static class AdminApi
     // ---- Status -------------------------------------------------------------------------------
 
     internal static async Task<Ok<AdminStatus>> StatusAsync(
-        ClaimsPrincipal user, ShopDirectory shops, ShopSettingsStore settings, IRelayStore store, TimeProvider time, IOptions<AdminOptions> options)
+        ClaimsPrincipal user, ShopDirectory shops, ShopSettingsStore settings, IRelayStore store, SyncProblems problems, TimeProvider time, IOptions<AdminOptions> options)
     {
         var shopKey = ShopOf(user);
         var shop = (await shops.GetAsync(shopKey))!;
-        var saved = await settings.GetAsync(shopKey);
+        var saved = await settings.GetWithoutCredentialsAsync(shopKey);
         var now = time.GetUtcNow();
         var quiet = options.Value.QuietAfter;
         var deadLetters = (await store.ListDeadLettersAsync(shopKey, 1000)).Count;
@@ -390,7 +392,8 @@ public static class AdminApi
         return TypedResults.Ok(new AdminStatus(
             shop.Key, shop.Platform, shop.Url, Camel(shop.Status.ToString()), shop.StatusReason, shop.LastEventAt,
             shop.LastEventAt is { } last && now - last <= quiet, (int)Math.Round(quiet.TotalHours),
-            tokenHealth, shop.Status == ShopStatus.NeedsReinstall, saved.Target is not null, saved.SyncEnabled, deadLetters, now));
+            tokenHealth, shop.Status == ShopStatus.NeedsReinstall, saved.Target is not null, saved.SyncEnabled, deadLetters, now,
+            await problems.ListAsync(shopKey)));
     }
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];

@@ -16,7 +16,8 @@ public sealed record AdminSettingsView(
     IReadOnlyList<string> Lists,
     bool EraseInTargetOnDelete,
     int PullIntervalMinutes,
-    bool SyncEnabled);
+    bool SyncEnabled,
+    string? TimeZone = null);
 
 /// <param name="CredentialsSet">Names of the stored credentials; their values never leave the relay.</param>
 public sealed record AdminTargetView(
@@ -41,6 +42,8 @@ public sealed record AdminSettingsInput
     public bool? EraseInTargetOnDelete { get; init; }
     public int? PullIntervalMinutes { get; init; }
     public bool? SyncEnabled { get; init; }
+    /// <summary>The IANA zone the shop writes zone-less times in, when not its platform's usual one; "" goes back to the platform's.</summary>
+    public string? TimeZone { get; init; }
 }
 
 /// <param name="Credentials">Write-only. A name left out (or blank) keeps the stored value of the same target kind.</param>
@@ -104,4 +107,5 @@ public sealed record AdminStatus(
     bool TargetConfigured,
     bool SyncEnabled,
     int DeadLetters,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    IReadOnlyList<Relay.Sync.SyncProblem>? Problems = null);

@@ -68,6 +68,17 @@ public static class OperatorApi
             TypedResults.Ok(new PurgeResult(await store.PurgeShopAsync(shopKey, options.Value.Partitions))))
             .WithName("PurgeShopQueue");
 
+        // Why a shop is not syncing: the schedulers carry on with the other shops and leave the reason here.
+        group.MapGet("/shops/{shopKey}/sync-status", async Task<Results<Ok<ShopSyncStatusView>, NotFound>> (
+            string shopKey, ShopDirectory shops, PullBackRunner pullBack, FullSync fullSync, SyncProblems problems) =>
+        {
+            if (await shops.GetAsync(shopKey) is null) return TypedResults.NotFound();
+            var pulled = await pullBack.GetStateAsync(shopKey);
+            var sync = await fullSync.GetAsync(shopKey);
+            return TypedResults.Ok(new ShopSyncStatusView(pulled.LastRunAt, sync.State.ToString().ToLowerInvariant(), sync.Error, await problems.ListAsync(shopKey)));
+        })
+        .WithName("ShopSyncStatus");
+
         // Support's "has the unsubscribe arrived yet?": the shop's pull-back now instead of at its interval
         // (10 minutes by default). It takes the same per-shop lock as the scheduler, so it never runs twice at once.
         group.MapPost("/shops/{shopKey}/pull-back", async Task<Results<Ok<PullBackView>, NotFound>> (
@@ -102,7 +113,12 @@ public sealed record PartitionDepth(int Partition, long Waiting, long Pending, l
 public sealed record ReplayResult(int Replayed);
 public sealed record PurgeResult(int Removed);
 
-/// <param name="Outcome">done; skipped (not syncing, or the target refused the credentials: see Reason); busy (another instance is pulling).</param>
+/// <param name="LastPullAt">When the last pull-back that got through ran (null: never).</param>
+/// <param name="FullSync">idle, running, completed, cancelled or failed.</param>
+/// <param name="Problems">The jobs failing for this shop, with the reason and since when (empty: all well).</param>
+public sealed record ShopSyncStatusView(DateTimeOffset? LastPullAt, string FullSync, string? FullSyncError, IReadOnlyList<SyncProblem> Problems);
+
+/// <param name="Outcome">done; skipped (not syncing: see Reason); failed (settings, credentials, shop or target: see Reason); busy (another instance is pulling).</param>
 /// <param name="OptedOut">Target unsubscribes written to the shop as opt-outs.</param>
 /// <param name="Bounced">Hard bounces written to the shop as opt-outs.</param>
 public sealed record PullBackView(string Outcome, int OptedOut, int Bounced, string? Reason);

@@ -42,7 +42,7 @@ public sealed class SecretProtector
         if (parts.Length != 3 || parts[0] != "v1")
             throw new CryptographicException("Not a protected value.");
         if (!_keys.TryGetValue(parts[1], out var key))
-            throw new CryptographicException($"Secret was encrypted with key id '{parts[1]}', which is not configured (Secrets:Keys).");
+            throw new CryptographicException($"Secret was encrypted with key id '{parts[1]}', which is not configured (Secrets:PreviousKeys:{parts[1]}).");
         var blob = Convert.FromBase64String(parts[2]);
         var plain = new byte[blob.Length - NonceSize - TagSize];
         using var aes = new AesGcm(key, TagSize);

@@ -29,6 +29,13 @@ public sealed record ShopSettings
 
     public TimeSpan PullInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// The IANA zone the shop writes its zone-less times in, when it is not its platform's usual one
+    /// (Shoper: <c>Shoper:TimeZone</c>, Europe/Warsaw). Null: the platform's. Platforms that write
+    /// instants (Shopware) ignore it.
+    /// </summary>
+    public string? TimeZone { get; init; }
+
     /// <summary>Off while the merchant is still setting up: nothing is forwarded or pulled back.</summary>
     public bool SyncEnabled { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Relay.Secrets;
 using Relay.Storage;
@@ -5,6 +6,13 @@ using Relay.Storage;
 namespace Relay.Settings;
 
 public enum SaveOutcome { Saved, VersionConflict }
+
+/// <summary>
+/// A shop's stored target credentials cannot be decrypted: a master key changed without the previous
+/// one listed under Secrets:PreviousKeys. That shop cannot sync until the operator lists the key again or the
+/// merchant re-enters the credentials; every other shop carries on.
+/// </summary>
+public sealed class ShopSettingsUnreadableException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Reads and writes a shop's settings; target credentials are encrypted on the way in.</summary>
 public sealed class ShopSettingsStore(IRelayStore store, SecretProtector secrets, TimeProvider time)
@@ -14,12 +22,30 @@ public sealed class ShopSettingsStore(IRelayStore store, SecretProtector secrets
     /// <summary>The saved settings, or unsaved defaults (version 0).</summary>
     public async Task<ShopSettings> GetAsync(string shopKey)
     {
+        var settings = await GetWithoutCredentialsAsync(shopKey, keepCiphertexts: true);
+        if (settings.Target is not { } target) return settings;
+        try
+        {
+            return settings with { Target = target with { Credentials = target.Credentials.ToDictionary(c => c.Key, c => secrets.Unprotect(c.Value)) } };
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            throw new ShopSettingsUnreadableException(
+                $"The shop's stored {target.Kind} credentials cannot be decrypted ({e.Message}). List the previous master key under Secrets:PreviousKeys, or enter the credentials again.", e);
+        }
+    }
+
+    /// <summary>The saved settings without the target's credential values: what schedulers and status views need, readable whatever the keys.</summary>
+    public Task<ShopSettings> GetWithoutCredentialsAsync(string shopKey) => GetWithoutCredentialsAsync(shopKey, keepCiphertexts: false);
+
+    private async Task<ShopSettings> GetWithoutCredentialsAsync(string shopKey, bool keepCiphertexts)
+    {
         var json = await store.GetAsync(Key(shopKey));
         if (json is null) return new ShopSettings();
         var settings = JsonSerializer.Deserialize<ShopSettings>(json, JsonDefaults.Options)!;
-        return settings.Target is { } target
-            ? settings with { Target = target with { Credentials = target.Credentials.ToDictionary(c => c.Key, c => secrets.Unprotect(c.Value)) } }
-            : settings;
+        return keepCiphertexts || settings.Target is not { } target
+            ? settings
+            : settings with { Target = target with { Credentials = new Dictionary<string, string>() } };
     }
 
     /// <summary>

@@ -52,6 +52,8 @@ public sealed class ShopSettingsValidator(TargetFactory targets)
 
         if (settings.PullInterval < MinPullInterval || settings.PullInterval > MaxPullInterval)
             Add("pullInterval", $"Must be between {MinPullInterval} and {MaxPullInterval}.");
+        if (settings.TimeZone is { } zone && !ZonelessTime.IsKnown(zone))
+            Add("timeZone", $"'{zone}' is not a known IANA time zone (e.g. Europe/Warsaw).");
         if (!Enum.IsDefined(settings.UniqueKey))
             Add("uniqueKey", "Must be email, customerNumber or shopId.");
         for (var i = 0; i < settings.Lists.Count; i++)

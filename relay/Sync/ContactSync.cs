@@ -70,7 +70,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         }
         if (work.Count == 0) return new PushResult(0, skipped, failed, errors);
 
-        await LearnTargetConsentAsync(ctx, work, ct);
+        await LearnTargetConsentAsync(ctx, work, mode, ct);
 
         var outcomes = await ctx.Target.UpsertContactsAsync(work.Select(w => w.Contact).ToList(), ct);
         var ok = 0;
@@ -96,9 +96,10 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
 
                 entry = entry with { KnownInTarget = true, CreatedByRelay = entry.CreatedByRelay || !knownBefore, Email = contact.Email ?? entry.Email };
                 var message = $"{(knownBefore ? "Updated" : "Created")} in {ctx.TargetKind}.";
-                if (record.Consent is { } consent)
+                if (record.Consent is { } shopConsent)
                 {
-                    var decision = ConsentPolicy.Decide(new ConsentFacts(consent, knownBefore && !entry.CreatedByRelay, entry.Target, mode));
+                    var consent = ConsentPolicy.SinceKnown(entry.Shop, shopConsent);
+                    var decision = Decide(ctx, consent, entry, knownBefore, mode);
                     if (decision.Write is { } state)
                     {
                         try
@@ -123,7 +124,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                         }
                     }
                     else message += $" Newsletter unchanged: {decision.Reason}";
-                    if (decision.Write is null && TargetOptOutStandsAgainst(consent, entry) && record.Email is { } shopEmail)
+                    if (decision.Write is null && TargetOptOutStandsAgainst(consent, entry, ctx.OrderWindow) && record.Email is { } shopEmail)
                     {
                         // Learned at first contact: the opt-out the pull-back would have brought, had its window reached back far enough.
                         try
@@ -189,27 +190,45 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         }).ToList();
     }
 
+    private static ConsentDecision Decide(SyncContext ctx, ShopConsent consent, ContactEntry entry, bool knownBefore, SyncMode mode) =>
+        ConsentPolicy.Decide(new ConsentFacts(consent, knownBefore && !entry.CreatedByRelay, entry.Target, mode, ctx.OrderWindow));
+
     /// <summary>
-    /// The first meeting with contacts (no ledger entry): ask the target, in one batched read, what it
-    /// holds. Customers too, although they carry no consent: a contact the customer phase of a full sync
-    /// wrote would otherwise count as created by the relay, and the subscriber phase would give it the
-    /// shop's status over an opt-out it had in the target. A contact the target has is an existing one
-    /// (it keeps its status in a resync; its create-only fields are not written); an opt-out or hard
-    /// bounce there is the target's known state, which <see cref="ConsentPolicy"/> then keeps.
+    /// Asks the target, in one batched read before anything is written, what it holds for two kinds of
+    /// contact. (1) The first meeting (no ledger entry). Customers too, although they carry no consent:
+    /// a contact the customer phase of a full sync wrote would otherwise count as created by the relay,
+    /// and the subscriber phase would give it the shop's status over an opt-out it had in the target. A
+    /// contact the target has is an existing one (it keeps its status in a resync; its create-only
+    /// fields are not written); an opt-out or hard bounce there is the target's known state, which
+    /// <see cref="ConsentPolicy"/> then keeps. (2) A contact about to be subscribed: the ledger knows
+    /// the target only as of the last pull, and an unsubscribe there since then (a delayed webhook of an
+    /// older opt-in, a confirmation arriving after a mailing's unsubscribe link) must not be overwritten.
+    /// An opt-out the ledger did not know joins it with the target's time. Not asked again: a contact a
+    /// resync gives its first status (the customer phase of a full sync just created it, and no consent
+    /// was ever written), so a full-sync page costs no extra reads.
     /// </summary>
-    private static async Task LearnTargetConsentAsync(SyncContext ctx, List<Work> work, CancellationToken ct)
+    private static async Task LearnTargetConsentAsync(SyncContext ctx, List<Work> work, SyncMode mode, CancellationToken ct)
     {
-        var first = work.Where(w => w.FirstContact).Select(w => w.Contact).DistinctBy(c => c.Key).ToList();
-        if (first.Count == 0) return;
-        var held = await ctx.Target.ReadConsentAsync(first, ct);
+        var subscribing = work.Where(w => !w.FirstContact && (mode == SyncMode.Live || w.Entry.Target is not null) && w.Record.Consent is { } consent
+            && Decide(ctx, ConsentPolicy.SinceKnown(w.Entry.Shop, consent), w.Entry, w.KnownBefore, mode).Write == ConsentState.Subscribed).ToList();
+        var asked = work.Where(w => w.FirstContact).Concat(subscribing).Select(w => w.Contact).DistinctBy(c => c.Key).ToList();
+        if (asked.Count == 0) return;
+        var held = await ctx.Target.ReadConsentAsync(asked, ct);
         if (held.Count == 0) return;
         for (var i = 0; i < work.Count; i++)
         {
             var w = work[i];
-            if (!w.FirstContact || !held.TryGetValue(w.Contact.Key, out var consent)) continue;
+            if (!held.TryGetValue(w.Contact.Key, out var consent)) continue;
             var target = consent.HardBouncedAt is { } bounced
                 ? new ConsentSide(ConsentState.Unsubscribed, bounced > consent.At ? bounced : consent.At)
                 : new ConsentSide(consent.State, consent.At);
+            if (!w.FirstContact)
+            {
+                // An opt-out the ledger already knew keeps its time (SARE stamps every read "now").
+                if (target.State == ConsentState.Unsubscribed && w.Entry.Target?.State != ConsentState.Unsubscribed)
+                    work[i] = w with { Entry = w.Entry with { Target = target, HardBouncedAt = consent.HardBouncedAt ?? w.Entry.HardBouncedAt } };
+                continue;
+            }
             var mapping = w.Record.Kind == ShopRecordKind.Customer ? ctx.Settings.Customers : ctx.Settings.Subscribers;
             work[i] = w with
             {
@@ -223,14 +242,14 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
     /// <summary>
     /// Whether the target's opt-out, learned at first contact, goes into the shop as pull-back would
     /// write it: the relay has not seen this contact's shop consent before (after that, pull-back owns
-    /// it), the shop still mails the address, and the shop's opt-in is not newer than the opt-out (a
-    /// hard bounce ends mailing whenever it happened).
+    /// it), the shop still mails the address, and the shop's opt-in is not clearly newer than the opt-out
+    /// (<see cref="ConsentPolicy.OptInIsClearlyNewer"/>; a hard bounce ends mailing whenever it happened).
     /// </summary>
-    private static bool TargetOptOutStandsAgainst(ShopConsent shop, ContactEntry entry) =>
+    private static bool TargetOptOutStandsAgainst(ShopConsent shop, ContactEntry entry, TimeSpan window) =>
         entry.Shop is null
         && shop.State != ConsentState.Unsubscribed
         && entry.Target is { State: ConsentState.Unsubscribed } optOut
-        && (entry.HardBouncedAt is not null || shop.At <= optOut.At);
+        && (entry.HardBouncedAt is not null || !ConsentPolicy.OptInIsClearlyNewer(shop.At, optOut.At, window));
 
     /// <summary>
     /// Target → shop: the one write the relay makes into a shop. Marked for <see cref="EchoSuppression"/>

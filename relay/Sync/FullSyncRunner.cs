@@ -16,7 +16,7 @@ public enum FullSyncRunOutcome { NotRunning, Busy, Paused, Finished, Retrying }
 /// again idempotently.
 /// </summary>
 public sealed class FullSyncRunner(
-    FullSync jobs, SyncContexts contexts, ContactSync sync, IRelayStore store,
+    FullSync jobs, SyncContexts contexts, ContactSync sync, IRelayStore store, SyncProblems problems,
     IOptions<SyncOptions> options, ILogger<FullSyncRunner> logger)
 {
     private static string LeaseKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:lease");
@@ -36,10 +36,13 @@ public sealed class FullSyncRunner(
                 await jobs.FinishAsync(shopKey, (await jobs.GetAsync(shopKey)) with { State = SyncState.Failed, Error = skip });
                 return FullSyncRunOutcome.Finished;
             }
-            return await RunPagesAsync(ctx, owner, maxPages, ct);
+            var outcome = await RunPagesAsync(ctx, owner, maxPages, ct);
+            await problems.ClearAsync(shopKey, SyncProblems.FullSync);
+            return outcome;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            await problems.ReportAsync(shopKey, SyncProblems.FullSync, SyncFailures.Describe(e));
             var progress = await jobs.GetAsync(shopKey);
             if (SyncFailures.IsPermanent(e))
             {
@@ -169,7 +172,16 @@ public sealed class FullSyncWorker(
                 foreach (var shop in await directory.ListAsync())
                 {
                     if (_running.TryGetValue(shop.Key, out var task) && !task.IsCompleted) continue;
-                    if ((await jobs.GetAsync(shop.Key)).State != SyncState.Running) continue;
+                    try
+                    {
+                        if ((await jobs.GetAsync(shop.Key)).State != SyncState.Running) continue;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // One shop's unreadable job must not keep the others' from starting.
+                        logger.LogWarning("The full sync of {ShopKey} could not be read: {Error}", shop.Key, e.Message);
+                        continue;
+                    }
                     _running[shop.Key] = Task.Run(() => runner.RunAsync(shop.Key, Owner, ct: stoppingToken), stoppingToken);
                 }
             }

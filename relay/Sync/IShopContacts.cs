@@ -19,6 +19,9 @@ public interface IShopContacts
     /// <summary>The largest page the shop's API serves (Shopware: api.max_limit, 500 by default; Shoper: 50). The target client splits it into its own batches.</summary>
     int PageSize { get; }
 
+    /// <summary>How the platform stamps its times: the zone of zone-less ones and how far they may be off (<see cref="ConsentPolicy.OptInIsClearlyNewer"/>).</summary>
+    PartnerClock Clock { get; }
+
     Task<IReadOnlyList<ShopRecord>> GetAsync(string shopKey, ShopRecordKind kind, IReadOnlyList<string> ids, CancellationToken ct);
 
     /// <summary>One page (1-based) in a stable order, so a stored page number resumes where it stopped.</summary>
@@ -30,7 +33,11 @@ public interface IShopContacts
     /// <summary>Addresses subscribed or waiting for confirmation: what SARE is asked about, having no change feed.</summary>
     IAsyncEnumerable<string> SubscribedEmailsAsync(string shopKey, CancellationToken ct);
 
-    /// <summary>Opts the address out of the shop's newsletter. Returns how many subscriptions changed (0: none was active).</summary>
+    /// <summary>
+    /// Opts the address out of the shop's newsletter. Returns how many subscriptions changed (0: none
+    /// was active). Only records whose own address is this one are touched (<see cref="WriteBackGuard"/>),
+    /// whatever the shop's search returned.
+    /// </summary>
     Task<int> OptOutAsync(string shopKey, string email, CancellationToken ct);
 }
 
@@ -44,4 +51,6 @@ public sealed class ShopPlatforms(IEnumerable<IShopContacts> platforms)
     public static string ShopIdOf(string shopKey) => shopKey[(shopKey.IndexOf(':') + 1)..];
 
     public IShopContacts? For(string shopKey) => _byPlatform.GetValueOrDefault(PlatformOf(shopKey));
+
+    public IEnumerable<IShopContacts> All => _byPlatform.Values;
 }

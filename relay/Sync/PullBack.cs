@@ -7,7 +7,8 @@ using Relay.Targets;
 
 namespace Relay.Sync;
 
-public enum PullBackOutcome { Done, Skipped, Busy }
+/// <summary>Failed: the shop's settings, credentials, shop API or target failed; the reason is in its status (<see cref="SyncProblems"/>).</summary>
+public enum PullBackOutcome { Done, Skipped, Busy, Failed }
 
 public sealed record PullBackResult(PullBackOutcome Outcome, int OptedOut = 0, int Bounced = 0, string? Reason = null)
 {
@@ -26,7 +27,7 @@ public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, st
 /// <see cref="EchoSuppression"/>, so the shop's resulting webhook does not travel back.
 /// </summary>
 public sealed class PullBackRunner(
-    IRelayStore store, SyncContexts contexts, ContactLedger ledger, ContactSync sync,
+    IRelayStore store, SyncContexts contexts, ContactLedger ledger, ContactSync sync, SyncProblems problems,
     Platforms.ShopwareReconciliation shopware, IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
 {
     private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback");
@@ -43,14 +44,24 @@ public sealed class PullBackRunner(
         try
         {
             var (ctx, skip) = await contexts.ForShopAsync(shopKey);
-            if (ctx is null) return new PullBackResult(PullBackOutcome.Skipped, Reason: skip);
-            return await PullAsync(ctx, ct);
+            if (ctx is null)
+            {
+                await problems.ClearAsync(shopKey, SyncProblems.PullBack);
+                return new PullBackResult(PullBackOutcome.Skipped, Reason: skip);
+            }
+            var result = await PullAsync(ctx, ct);
+            await problems.ClearAsync(shopKey, SyncProblems.PullBack);
+            return result;
         }
-        catch (Exception e) when (e is TargetAuthException or TargetConfigurationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Shown to the merchant; the next run tries again after they fixed the credentials.
-            await sync.LogAsync(shopKey, "pullback", ActivityOutcome.Failed, SyncFailures.Describe(e), null, null);
-            return new PullBackResult(PullBackOutcome.Skipped, Reason: SyncFailures.Describe(e));
+            // This shop's settings, credentials, shop or target: shown in its status and activity log; the
+            // next run tries again, and no other shop waits for it.
+            var reason = SyncFailures.Describe(e);
+            logger.LogWarning("Pull-back for {ShopKey} failed: {Error}", shopKey, reason);
+            await sync.LogAsync(shopKey, "pullback", ActivityOutcome.Failed, reason, null, null);
+            await problems.ReportAsync(shopKey, SyncProblems.PullBack, reason);
+            return new PullBackResult(PullBackOutcome.Failed, Reason: reason);
         }
         finally
         {
@@ -101,12 +112,15 @@ public sealed class PullBackRunner(
         if (ctx.Shop.Platform != Relay.Platforms.Shopware.ShopwareShops.Platform) return null;
         try
         {
-            return await shopware.RunAsync(ctx, ct);
+            var result = await shopware.RunAsync(ctx, ct);
+            await problems.ClearAsync(ctx.ShopKey, SyncProblems.Reconcile);
+            return result;
         }
         catch (Exception e) when (e is not OperationCanceledException && (SyncFailures.IsPermanent(e) || e is Relay.Platforms.Shopware.ShopwareApiException or HttpRequestException or ShopNotReachableException or TargetTransientException))
         {
             logger.LogWarning("Reconciliation of {ShopKey} failed: {Error}", ctx.ShopKey, SyncFailures.Describe(e));
             await sync.LogAsync(ctx, "reconcile", ActivityOutcome.Failed, $"Reconciliation with the shop failed: {SyncFailures.Describe(e)}", null, null);
+            await problems.ReportAsync(ctx.ShopKey, SyncProblems.Reconcile, SyncFailures.Describe(e));
             return null;
         }
     }
@@ -134,9 +148,10 @@ public sealed class PullBackRunner(
                 // Spotler reports a permission nobody set as disabled, which is no unsubscribe. Without this, the
                 // first pull after a full sync searched the shop once for every customer.
                 continue;
-            if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && shopSide.At > change.At)
+            if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && ConsentPolicy.OptInIsClearlyNewer(shopSide.At, change.At, ctx.OrderWindow))
             {
-                // The shop's opt-in is newer; the forwarder decides whether it wins (a confirmed one does).
+                // The shop's opt-in is clearly newer; the forwarder decides whether it wins (a confirmed one does).
+                // Closer than the window, the order is in doubt and the opt-out is written.
                 await ledger.SaveAsync(ctx.Ledger, entry with { KnownInTarget = true, Target = new ConsentSide(change.State, change.At) });
                 continue;
             }
@@ -182,7 +197,7 @@ public sealed class PullBackRunner(
 /// this loop; the runner's lock makes sure only one of them pulls a given shop at a time.
 /// </summary>
 public sealed class PullBackScheduler(
-    ShopDirectory directory, Settings.ShopSettingsStore settings, PullBackRunner runner,
+    ShopDirectory directory, Settings.ShopSettingsStore settings, PullBackRunner runner, SyncProblems problems,
     IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackScheduler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -203,25 +218,35 @@ public sealed class PullBackScheduler(
         }
     }
 
-    /// <summary>One pass: every active, syncing shop whose interval has passed pulls once.</summary>
+    /// <summary>
+    /// One pass: every active, syncing shop whose interval has passed pulls once. Whatever fails for one
+    /// shop (its settings, credentials, shop API, target, even its records in the store) is that shop's:
+    /// noted in its status, and the pass goes on with the next shop.
+    /// </summary>
     public async Task<int> RunDueAsync(CancellationToken ct = default)
     {
         var ran = 0;
         foreach (var shop in await directory.ListAsync())
         {
-            if (shop.Status != ShopStatus.Active) continue;
-            var s = await settings.GetAsync(shop.Key);
-            if (!s.SyncEnabled || s.Target is null) continue;
-            var state = await runner.GetStateAsync(shop.Key);
-            if (state.LastRunAt is { } last && time.GetUtcNow() - last < s.PullInterval) continue;
+            ct.ThrowIfCancellationRequested();
             try
             {
+                if (shop.Status != ShopStatus.Active) continue;
+                // Without credentials: deciding whether a shop is due must not depend on decrypting them.
+                var s = await settings.GetWithoutCredentialsAsync(shop.Key);
+                if (!s.SyncEnabled || s.Target is null) continue;
+                var state = await runner.GetStateAsync(shop.Key);
+                if (state.LastRunAt is { } last && time.GetUtcNow() - last < s.PullInterval) continue;
                 if ((await runner.RunOnceAsync(shop.Key, ct)).Outcome == PullBackOutcome.Done) ran++;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // One shop's outage must not hold up the others; the next tick tries again.
                 logger.LogWarning("Pull-back for {ShopKey} failed: {Error}", shop.Key, SyncFailures.Describe(e));
+                try { await problems.ReportAsync(shop.Key, SyncProblems.PullBack, SyncFailures.Describe(e)); }
+                catch (Exception again) when (again is not OperationCanceledException)
+                {
+                    logger.LogWarning("The failure of {ShopKey}'s pull-back could not be recorded: {Error}", shop.Key, again.Message);
+                }
             }
         }
         return ran;

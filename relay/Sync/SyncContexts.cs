@@ -4,9 +4,13 @@ using Relay.Targets;
 namespace Relay.Sync;
 
 /// <summary>Everything one unit of sync work for one shop needs: its settings (defaults filled in) and a live target.</summary>
-public sealed record SyncContext(string ShopKey, ShopSettings Settings, ITarget Target, IShopContacts Shop, LedgerScope Ledger)
+/// <param name="TargetClock">How the target stamps its times (declared by its provider).</param>
+public sealed record SyncContext(string ShopKey, ShopSettings Settings, ITarget Target, IShopContacts Shop, LedgerScope Ledger, PartnerClock TargetClock)
 {
     public string TargetKind => Settings.Target!.Kind.ToLowerInvariant();
+
+    /// <summary>How far apart this shop's and this target's times must be to be ordered for sure.</summary>
+    public TimeSpan OrderWindow => ConsentPolicy.OrderWindow(Shop.Clock, TargetClock);
 }
 
 /// <summary>Builds a <see cref="SyncContext"/>, or says why the shop is not syncing (a skip, not a failure).</summary>
@@ -21,9 +25,10 @@ public sealed class SyncContexts(ShopSettingsStore settings, TargetFactory targe
         if (platforms.For(shopKey) is not { } shop) return (null, $"The relay cannot sync shops of platform '{ShopPlatforms.PlatformOf(shopKey)}'.");
         var effective = DefaultMappings.ApplyTo(stored, shop.Platform);
         var account = effective.TargetAccount(shopKey)!;
-        var provider = targets.Providers.FirstOrDefault(p => string.Equals(p.Kind, account.Kind, StringComparison.OrdinalIgnoreCase));
-        var identifier = provider?.CredentialNames.FirstOrDefault() is { } name ? account.Credentials.GetValueOrDefault(name) : null;
         // TargetConfigurationException escapes on purpose: incomplete settings are a dead letter with a reason.
-        return (new SyncContext(shopKey, effective, targets.Create(account), shop, LedgerScope.For(shopKey, account, identifier)), null);
+        var target = targets.Create(account);
+        var provider = targets.Providers.First(p => string.Equals(p.Kind, account.Kind, StringComparison.OrdinalIgnoreCase));
+        var identifier = provider.CredentialNames.FirstOrDefault() is { } name ? account.Credentials.GetValueOrDefault(name) : null;
+        return (new SyncContext(shopKey, effective, target, shop, LedgerScope.For(shopKey, account, identifier), provider.Clock), null);
     }
 }

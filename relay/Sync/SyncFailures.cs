@@ -33,6 +33,7 @@ public static class SyncFailures
         TargetPermanentException => $"The marketing system refused the change: {e.Message}",
         ShopwareApiException { Status: System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden } =>
             $"The shop refused the relay's API access: {e.Message}",
+        System.Security.Cryptography.CryptographicException => $"A stored secret of this shop cannot be decrypted: {e.Message}",
         _ => e.Message,
     };
 

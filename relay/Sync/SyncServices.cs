@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Relay.Pipeline;
 using Relay.Settings;
 using Relay.Sync.Platforms;
@@ -17,10 +18,12 @@ public static class SyncServices
             .Validate(o => o.FullSyncLease >= TimeSpan.FromSeconds(30), "Sync:FullSyncLease must be at least 00:00:30.")
             .Validate(o => o.PullAddressChunk is >= 1 and <= 100_000, "Sync:PullAddressChunk must be between 1 and 100000.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SyncOptions>, PartnerZonesResolve>();
 
         services.TryAddSingleton<ShopSettingsStore>();
         services.AddSingleton<ShopSettingsValidator>();
         services.AddSingleton<ActivityLog>();
+        services.AddSingleton<SyncProblems>();
         services.AddSingleton<FullSync>();
 
         services.AddSingleton<ContactLedger>();
@@ -48,5 +51,22 @@ public static class SyncServices
         services.AddSingleton<FullSyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<FullSyncWorker>());
         return services;
+    }
+}
+
+/// <summary>
+/// Every zone a platform or target declares must resolve on this machine, or the relay would compare
+/// zone-less times wrongly (or fail on the first one): checked at start, naming the zone.
+/// </summary>
+internal sealed class PartnerZonesResolve(ShopPlatforms platforms, Targets.TargetFactory targets) : IValidateOptions<SyncOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SyncOptions options)
+    {
+        var clocks = platforms.All.Select(p => (p.Platform, p.Clock)).Concat(targets.Providers.Select(t => (t.Kind, t.Clock)));
+        var unknown = clocks.Where(c => c.Clock.Zone is { } zone && !ZonelessTime.IsKnown(zone))
+            .Select(c => $"{c.Item1}: '{c.Clock.Zone}'").ToList();
+        return unknown.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Time zones not known on this machine (install tzdata): {string.Join(", ", unknown)}.");
     }
 }

@@ -9,6 +9,8 @@ public interface ITargetProvider
     /// <summary>Names of the credentials and options the admin page asks for.</summary>
     IReadOnlyList<string> CredentialNames { get; }
     IReadOnlyList<string> OptionNames { get; }
+    /// <summary>How the target stamps its times: their zone and how far they may be off (<see cref="Sync.ConsentPolicy.OptInIsClearlyNewer"/>).</summary>
+    PartnerClock Clock { get; }
     ITarget Create(TargetAccount account);
 }
 

@@ -33,8 +33,6 @@ public sealed class ShoperAppstoreNotifications(
     TimeProvider time,
     ILogger<ShoperAppstoreNotifications> logger)
 {
-    private static readonly TimeZoneInfo ShoperTime = FindWarsaw();
-
     public async Task<ShoperNotificationOutcome> HandleAsync(IReadOnlyDictionary<string, string> fields, CancellationToken ct)
     {
         if (!fields.TryGetValue("action", out var action) || string.IsNullOrEmpty(action))
@@ -175,30 +173,15 @@ public sealed class ShoperAppstoreNotifications(
         return new ShoperNotificationOutcome.Done(action, shopKey);
     }
 
-    /// <summary>Shoper's zone-less "yyyy-MM-dd HH:mm:ss", in Polish time.</summary>
-    public static DateTimeOffset? ParseShoperTime(string value)
-    {
-        if (!DateTime.TryParseExact(value, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-            return null;
-        return new DateTimeOffset(local, ShoperTime.GetUtcOffset(local));
-    }
+    /// <summary>The Appstore's zone-less "yyyy-MM-dd HH:mm:ss", in Polish time (<see cref="ShoperOptions.PlatformZone"/>).</summary>
+    public static DateTimeOffset? ParseShoperTime(string value) =>
+        DateTime.TryParseExact(value, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+            ? ZonelessTime.Read(value, ZonelessTime.Zone(ShoperOptions.PlatformZone))
+            : null;
 
     internal static bool IsShopId(string? value) =>
         !string.IsNullOrEmpty(value) && value.Length <= 128 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     private static int? IntOf(IReadOnlyDictionary<string, string> fields, string name) =>
         fields.TryGetValue(name, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
-
-    private static TimeZoneInfo FindWarsaw()
-    {
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById("Europe/Warsaw");
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            // Without tzdata: Central European Time without summer time is at most an hour off.
-            return TimeZoneInfo.CreateCustomTimeZone("CET", TimeSpan.FromHours(1), "CET", "CET");
-        }
-    }
 }

@@ -40,6 +40,19 @@ public sealed class ShoperOptions
     public int DefaultApiLimit { get; set; } = 10;
     public double DefaultApiBandwidth { get; set; } = 2;
 
+    /// <summary>
+    /// The zone of the wall-clock times Shoper writes without a zone (subscribers' dateadd, users'
+    /// date_add): a Polish platform, so Europe/Warsaw. A shop set to another zone says so in its
+    /// settings (<c>ShopSettings.TimeZone</c>).
+    /// </summary>
+    public string TimeZone { get; set; } = PlatformZone;
+
+    /// <summary>Shoper's own zone: the Appstore's times (subscription ends, iframe timestamps) and the default of every shop's.</summary>
+    public const string PlatformZone = "Europe/Warsaw";
+
+    /// <summary>Shoper writes zone-less local times: an ordering window of hours.</summary>
+    public PartnerClock Clock => PartnerClock.LocalTime(TimeZone, PartnerClock.ZonelessDoubt);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(AppId) || !string.IsNullOrWhiteSpace(AppSecret) || !string.IsNullOrWhiteSpace(AppstoreSecret);
 
     internal string WebhookUrl => PublicBaseUrl!.TrimEnd('/') + ShoperEndpoints.WebhookPath;

@@ -33,6 +33,8 @@ public static class ShoperServices
                 "Shoper:MaxWebhookBodyBytes must be between 1024 and 16777216.")
             .Validate(o => o.DefaultApiLimit >= 1 && o.DefaultApiBandwidth > 0,
                 "Shoper:DefaultApiLimit must be at least 1 and Shoper:DefaultApiBandwidth above 0.")
+            .Validate(o => ZonelessTime.IsKnown(o.TimeZone),
+                "Shoper:TimeZone must be an IANA time zone this machine knows (default Europe/Warsaw; is tzdata installed?).")
             .ValidateOnStart();
 
         services.AddSingleton<ShoperShops>();

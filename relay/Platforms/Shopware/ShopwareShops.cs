@@ -47,6 +47,9 @@ public sealed partial class ShopwareShops(IRelayStore store, SecretProtector pro
 
     public const string Platform = "shopware";
 
+    /// <summary>The Admin API writes ISO 8601 times with their offset (UTC): instants, so only the shop server's clock can be off.</summary>
+    public static readonly PartnerClock Clock = PartnerClock.Instants(PartnerClock.Skew);
+
     public static string KeyOf(string shopId) => ShopKeys.Of(Platform, shopId);
 
     private static string CredentialsKey(string shopKey) => StoreKeys.ShopItem(shopKey, "shopware:credentials");

@@ -12,10 +12,11 @@ namespace Relay.Sync.Platforms;
 /// newsletter_recipient, matched by address). Rows are read as raw JSON so every field the shop
 /// returns, custom fields included, can be a mapping source.
 /// </summary>
-public sealed class ShopwareContacts(IServiceProvider services, IOptions<ShopwareOptions> options) : IShopContacts
+public sealed class ShopwareContacts(IServiceProvider services, IOptions<ShopwareOptions> options, ILogger<ShopwareContacts> logger) : IShopContacts
 {
     public string Platform => ShopwareShops.Platform;
     public int PageSize => options.Value.SearchPageSize;
+    public PartnerClock Clock => ShopwareShops.Clock;
 
     // A typed HttpClient: transient, so taken per use rather than held by this singleton.
     private ShopwareAdminClient Client => services.GetRequiredService<ShopwareAdminClient>();
@@ -89,7 +90,7 @@ public sealed class ShopwareContacts(IServiceProvider services, IOptions<Shopwar
         var result = await client.SearchAsync<JsonElement>(access, "newsletter-recipient",
             new ShopwareCriteria { Limit = 100, Filter = [ShopwareFilter.EqualTo("email", email.Trim())] }, ct);
         var changed = 0;
-        foreach (var row in result.Data)
+        foreach (var row in WriteBackGuard.OnlyAddress(result.Data, r => Str(r, "email"), email, shopKey, logger))
         {
             if (Str(row, "status") == ShopwareNewsletterStatus.OptOut || Str(row, "id") is not { } id) continue;
             await client.SetNewsletterStatusAsync(access, id, ShopwareNewsletterStatus.OptOut, ct);

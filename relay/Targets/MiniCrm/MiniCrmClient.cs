@@ -126,8 +126,12 @@ public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSett
     }
 
     /// <summary>Field search; MiniCRM may match loosely, so the value is compared again.</summary>
-    private async Task<int?> FindAsync(string type, string field, string value, CancellationToken ct)
+    private async Task<int?> FindAsync(string type, string field, string value, CancellationToken ct) =>
+        (await FindAllAsync(type, field, value, ct)).Cast<int?>().FirstOrDefault();
+
+    private async Task<List<int>> FindAllAsync(string type, string field, string value, CancellationToken ct)
     {
+        var found = new List<int>();
         var filter = new Dictionary<string, string> { [field] = value, ["Type"] = type };
         var result = await SendAsync(() => api.SearchContactsAsync(filter, settings.BasicAuthorization, _call, _pace, ct), ct);
         var results = result?["Results"] switch
@@ -140,9 +144,9 @@ public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSett
         {
             if (r?["Type"]?.ToString() is { } t && t != type) continue;
             if (r?[field]?.ToString() is { } v && !string.Equals(v.Trim(), value.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
-            if (IdOf(r) is { } id) return id;
+            if (IdOf(r) is { } id) found.Add(id);
         }
-        return null;
+        return found;
     }
 
     private static int? IdOf(JsonNode? node) =>
@@ -155,8 +159,11 @@ public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSett
         var id = await FindPersonAsync(email, ct)
             ?? throw new TargetPermanentException("MiniCRM has no person with this e-mail yet; upsert the contact first.", HttpStatusCode.NotFound, "CONTACT_NOT_FOUND");
         var value = change.State == ConsentState.Subscribed ? settings.ConsentSubscribed : settings.ConsentUnsubscribed;
+        // Without a key, two events of one person handled at once can each create a Person: an opt-out reaches all of them.
+        var ids = change.State == ConsentState.Unsubscribed ? await FindAllAsync("Person", "Email", email, ct) : [id];
         var consent = new JsonObject { [settings.ConsentField] = value };
-        await SendAsync(() => api.UpdateContactAsync(id, consent, settings.BasicAuthorization, _call, _pace, ct), ct);
+        foreach (var person in ids.DefaultIfEmpty(id))
+            await SendAsync(() => api.UpdateContactAsync(person, consent, settings.BasicAuthorization, _call, _pace, ct), ct);
     }
 
     public async Task EraseContactAsync(string key, string? email, CancellationToken ct = default)

@@ -24,6 +24,7 @@ public sealed class MiniCrmTargetProvider(IServiceProvider services, TimeProvide
     public string DisplayName => "MiniCRM";
     public IReadOnlyList<string> CredentialNames { get; } = ["systemId", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["requestsPerMinute", "consentField", "consentSubscribed", "consentUnsubscribed"];
+    public PartnerClock Clock => MiniCrmSettings.Clock;
 
     // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>
@@ -40,6 +41,12 @@ public sealed record MiniCrmSettings(
     string? ConsentField, string ConsentSubscribed, string ConsentUnsubscribed)
 {
     public const string ProductionBaseUrl = "https://r3.minicrm.hu";
+    /// <summary>
+    /// MiniCRM writes zone-less Hungarian wall-clock times ("Y-m-d H:i:s", e.g. UpdatedSince, an order's
+    /// Performance). The relay reads none today (the consent field has no time and counts from the
+    /// read); any it reads later goes through <see cref="ZonelessTime.Read"/> in this zone.
+    /// </summary>
+    public static readonly PartnerClock Clock = PartnerClock.LocalTime("Europe/Budapest", PartnerClock.ZonelessDoubt);
 
     public string BasicAuthorization => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{SystemId}:{ApiKey}"));
 

@@ -20,6 +20,7 @@ public sealed class SareTargetProvider(IServiceProvider services, TimeProvider t
     public string DisplayName => "SARE";
     public IReadOnlyList<string> CredentialNames { get; } = ["uid", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["groupIds", "sendConfirmation", "batchSize"];
+    public PartnerClock Clock => SareSettings.Clock;
 
     // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>
@@ -32,6 +33,11 @@ public sealed class SareTargetProvider(IServiceProvider services, TimeProvider t
 public sealed record SareSettings(Uri BaseUri, string ApiKey, IReadOnlyList<int> GroupIds, bool SendConfirmation, int BatchSize)
 {
     public const string ProductionBaseUrl = "https://s.enewsletter.pl/api/v1";
+    /// <summary>
+    /// SARE reports no time with a status: the relay stamps a read with its own clock, which is never
+    /// before the change it reveals. Its own times (none read today) are Polish wall-clock time.
+    /// </summary>
+    public static readonly PartnerClock Clock = PartnerClock.LocalTime("Europe/Warsaw", PartnerClock.Skew);
 
     public static SareSettings From(TargetAccount account)
     {

@@ -318,7 +318,8 @@ public sealed class SpotlerClient(ISpotlerApi api, string accountId, SpotlerSett
 
     private delegate Task<HttpResponseMessage> WindowList(string fromDate, string toDate, int after, int pageSize, OutboundCall call, SpotlerCredentials credentials, CancellationToken ct);
 
-    private static string IsoDate(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+    // Refit escapes query values itself.
+    private static string IsoDate(DateTimeOffset t) => ZonelessTime.Write(t, SpotlerSettings.Zone);
 
     /// <summary>Epoch numbers of undocumented unit: above 1e11 they can only be milliseconds (1e11 s is the year 5138).</summary>
     internal static DateTimeOffset? Time(JsonElement obj, string name)
@@ -326,7 +327,7 @@ public sealed class SpotlerClient(ISpotlerApi api, string accountId, SpotlerSett
         if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var value)) return null;
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var epoch))
             return epoch > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(epoch) : DateTimeOffset.FromUnixTimeSeconds(epoch);
-        if (value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        if (value.ValueKind == JsonValueKind.String && ZonelessTime.Read(value.GetString(), SpotlerSettings.Zone) is { } parsed)
             return parsed;
         return null;
     }

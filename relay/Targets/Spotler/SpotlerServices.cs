@@ -22,6 +22,7 @@ public sealed class SpotlerTargetProvider(IServiceProvider services, TimeProvide
     public string DisplayName => "Spotler Mail+";
     public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
     public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];
+    public PartnerClock Clock => SpotlerSettings.Clock;
 
     // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>

@@ -14,6 +14,13 @@ public sealed record SpotlerSettings(
     int PageSize)
 {
     public const string ProductionBaseUrl = "https://restapi.mailplus.nl/integrationservice";
+    /// <summary>
+    /// The feeds' fromDate/toDate are zone-less and their zone undocumented: sent as Amsterdam time, the
+    /// zone Spotler's own connector configures (targets.md §1.3), with <see cref="PullOverlap"/> covering
+    /// the offset should Mail+ read UTC. The times it reports are epoch numbers, so only clock skew.
+    /// </summary>
+    public static readonly PartnerClock Clock = PartnerClock.LocalTime("Europe/Amsterdam", PartnerClock.Skew);
+    internal static TimeZoneInfo Zone => ZonelessTime.Zone(Clock.Zone!);
     /// <summary>Spotler's own limit for POST contact/list (Swagger: "Too many contacts provided (max is 100)").</summary>
     public const int MaxBatch = 100;
     /// <summary>The most the feeds serve per call (restdoc: "Default is 1000 (max is 10000)"): the consent snapshot reads whole accounts.</summary>

@@ -138,6 +138,7 @@ function markInvalid(errors) {
       'target.kind': 'target-kind',
       'target.baseUrl': 'target-base-url',
       pullIntervalMinutes: 'pull-interval',
+      timeZone: 'time-zone',
       uniqueKey: 'unique-key',
       syncEnabled: 'sync-enabled',
       lists: 'lists-manual',
@@ -400,6 +401,7 @@ function renderOptions() {
   $('unique-key').value = s.uniqueKey;
   $('erase-on-delete').checked = s.eraseInTargetOnDelete;
   $('pull-interval').value = s.pullIntervalMinutes;
+  $('time-zone').value = s.timeZone ?? '';
   $('sync-enabled').checked = s.syncEnabled;
   renderLists();
 }
@@ -436,6 +438,7 @@ function settingsInput() {
     lists: chosenLists(),
     eraseInTargetOnDelete: $('erase-on-delete').checked,
     pullIntervalMinutes: Number.parseInt($('pull-interval').value, 10) || 0,
+    timeZone: $('time-zone').value.trim(),
     syncEnabled: $('sync-enabled').checked,
   };
 }
@@ -592,6 +595,10 @@ function renderStatus(status) {
     [t('status.target'), status.targetConfigured ? t('status.targetSet') : t('status.targetMissing')],
     [t('status.sync'), status.syncEnabled ? t('status.on') : t('status.off')],
     [t('status.deadLetters'), format.number(status.deadLetters)],
+    ...(status.problems?.length
+      ? status.problems.map((p) => [t(has(`status.problem.${p.job}`) ? `status.problem.${p.job}` : 'status.problems'),
+        t('status.problemSince', { reason: p.reason, since: format.dateTime(p.since) })])
+      : [[t('status.problems'), t('status.problemsNone')]]),
   ];
   $('status-facts').replaceChildren(...facts.flatMap(([term, value]) => [h('dt', { text: term }), h('dd', { text: value })]));
   $('shop-line').textContent = status.shopUrl;

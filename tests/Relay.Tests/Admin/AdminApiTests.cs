@@ -263,6 +263,22 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_shops_time_zone_must_be_a_known_IANA_zone_and_an_empty_one_goes_back_to_the_platforms()
+    {
+        var (bad, problem, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new { expectedVersion = 0, timeZone = "Europe/Atlantis" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad);
+        Assert.Contains("timeZone", problem!["errors"]!.AsObject().Select(e => e.Key));
+
+        var (ok, saved, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new { expectedVersion = 0, timeZone = "Europe/Budapest" });
+        Assert.Equal(HttpStatusCode.OK, ok);
+        Assert.Equal("Europe/Budapest", saved!["timeZone"]!.GetValue<string>());
+
+        var (cleared, view, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new { expectedVersion = 1, timeZone = "" });
+        Assert.Equal(HttpStatusCode.OK, cleared);
+        Assert.Null(view!["timeZone"]?.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Option_values_the_target_refuses_are_a_validation_problem()
     {
         var (status, problem, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new

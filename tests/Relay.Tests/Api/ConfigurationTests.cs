@@ -31,6 +31,14 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void A_Shoper_time_zone_this_machine_does_not_know_stops_start_up_naming_it()
+    {
+        var error = Assert.IsType<OptionsValidationException>(StartupValidation.Run(new() { ["Shoper:TimeZone"] = "Europe/Atlantis" }, services => services.AddShoper()));
+        Assert.Contains("Shoper:TimeZone", string.Join(" ", error.Failures));
+        Assert.Null(StartupValidation.Run(new() { ["Shoper:TimeZone"] = "Europe/Warsaw" }, services => services.AddShoper()));
+    }
+
+    [Fact]
     public void Valid_settings_pass()
     {
         Assert.Null(Validate(new() { ["Pipeline:Partitions"] = "8", ["Pipeline:RetrySchedule:0"] = "00:00:10" }));

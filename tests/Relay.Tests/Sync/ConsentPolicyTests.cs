@@ -1,4 +1,5 @@
 using Relay.Mapping;
+using Relay.Platforms.Shoper;
 using Relay.Sync;
 
 namespace Relay.Tests.Sync;
@@ -60,6 +61,14 @@ public sealed class ConsentPolicyTests
         Assert.Equal(state, Decide(state, Before, false, known: false, target: null, SyncMode.Resync).Write);
 
     [Fact]
+    public void A_resync_does_not_write_again_what_the_relay_already_wrote_to_a_contact_it_created()
+    {
+        // Written again, it would overwrite an unsubscribe in the target that pull-back has not brought yet.
+        Assert.Null(Decide(ConsentState.Subscribed, After, true, known: false, new ConsentSide(ConsentState.Subscribed, T0), SyncMode.Resync).Write);
+        Assert.Equal(ConsentState.Subscribed, Decide(ConsentState.Subscribed, After, true, known: false, new ConsentSide(ConsentState.Unconfirmed, T0), SyncMode.Resync).Write);
+    }
+
+    [Fact]
     public void An_existing_target_contact_keeps_its_status_in_a_resync()
     {
         Assert.Null(Decide(ConsentState.Subscribed, After, true, known: true, new ConsentSide(ConsentState.Unconfirmed, T0), SyncMode.Resync).Write);
@@ -73,5 +82,47 @@ public sealed class ConsentPolicyTests
         Assert.Equal(ConsentState.Subscribed, Decide(ConsentState.Subscribed, After, true, true, new ConsentSide(ConsentState.Unconfirmed, T0), SyncMode.Live).Write);
         Assert.Equal(ConsentState.Subscribed, Decide(ConsentState.Subscribed, After, false, false, null, SyncMode.Live).Write);
         Assert.Null(Decide(ConsentState.Subscribed, After, true, true, new ConsentSide(ConsentState.Subscribed, T0), SyncMode.Live).Write);
+    }
+
+    // ---- Uncertain order: the window ------------------------------------------------------------
+
+    private static readonly TimeSpan ShoperAndSare = ConsentPolicy.OrderWindow(new ShoperOptions().Clock, Relay.Targets.Sare.SareSettings.Clock);
+
+    [Theory]
+    [InlineData(30)]   // minutes after the opt-out: zone doubt alone is one or two hours
+    [InlineData(120)]
+    [InlineData(190)]
+    public void A_confirmed_opt_in_within_the_window_after_an_opt_out_does_not_re_subscribe(int minutes)
+    {
+        var decision = ConsentPolicy.Decide(new ConsentFacts(new ShopConsent(ConsentState.Subscribed, T0.AddMinutes(minutes), Confirmed: true),
+            true, OptedOutInTarget, SyncMode.Live, ShoperAndSare));
+        Assert.Null(decision.Write);
+    }
+
+    [Fact]
+    public void A_confirmed_opt_in_clearly_after_the_window_re_subscribes()
+    {
+        var decision = ConsentPolicy.Decide(new ConsentFacts(new ShopConsent(ConsentState.Subscribed, T0 + ShoperAndSare + TimeSpan.FromMinutes(1), Confirmed: true),
+            true, OptedOutInTarget, SyncMode.Live, ShoperAndSare));
+        Assert.Equal(ConsentState.Subscribed, decision.Write);
+    }
+
+    [Fact]
+    public void The_window_adds_what_the_platform_and_the_target_declare_hours_for_zone_less_times()
+    {
+        Assert.Equal(PartnerClock.ZonelessDoubt + PartnerClock.Skew, ShoperAndSare);
+        Assert.Equal(PartnerClock.Skew * 2, ConsentPolicy.OrderWindow(Relay.Platforms.Shopware.ShopwareShops.Clock, Relay.Targets.Spotler.SpotlerSettings.Clock));
+        Assert.True(ConsentPolicy.OrderWindow(Relay.Platforms.Shopware.ShopwareShops.Clock, Relay.Targets.MiniCrm.MiniCrmSettings.Clock) >= TimeSpan.FromHours(2));
+    }
+
+    [Fact]
+    public void A_confirmation_or_an_edit_of_a_subscription_the_relay_already_knew_keeps_the_time_it_began()
+    {
+        var known = new ConsentSide(ConsentState.Subscribed, Before);
+        Assert.Equal(Before, ConsentPolicy.SinceKnown(known, new ShopConsent(ConsentState.Subscribed, After, Confirmed: true)).At);
+        // After an opt-out in the shop, a subscription is new again.
+        Assert.Equal(After, ConsentPolicy.SinceKnown(new ConsentSide(ConsentState.Unsubscribed, Before), new ShopConsent(ConsentState.Subscribed, After, true)).At);
+        Assert.Equal(After, ConsentPolicy.SinceKnown(new ConsentSide(ConsentState.Unconfirmed, Before), new ShopConsent(ConsentState.Subscribed, After, true)).At);
+        Assert.Equal(After, ConsentPolicy.SinceKnown(null, new ShopConsent(ConsentState.Subscribed, After, true)).At);
     }
 }

@@ -27,10 +27,15 @@ public sealed class ShoperSimulatorOptions
     /// time. A virtual clock shared with the relay lets minutes of paced calls run in seconds.
     /// </summary>
     public TimeProvider? BucketTime { get; set; }
+    /// <summary>The shop's zone: Shoper writes dateadd/date_add as zone-less wall-clock time of it (shoper.md §3).</summary>
+    public string TimeZone { get; set; } = "Europe/Warsaw";
+    /// <summary>A shop that ignores the subscribers' e-mail filter and answers with every subscriber (seen in the wild).</summary>
+    public bool IgnoresSubscriberEmailFilter { get; set; }
 }
 
 public sealed record SimUser(string UserId, string Email, string Firstname, string Lastname, bool Active, bool Newsletter);
-public sealed record SimSubscriber(string SubscriberId, string Email, bool Active);
+/// <param name="AddedAt">The subscription's dateadd as an instant; served as the shop's wall-clock time.</param>
+public sealed record SimSubscriber(string SubscriberId, string Email, bool Active, DateTimeOffset AddedAt = default);
 public sealed record SimWebhook(string WebhookId, string Url, string Secret, IReadOnlyList<string> Events, int Format, bool Active);
 public sealed record SimRequest(string Method, string Path, string Query, int Status);
 
@@ -130,12 +135,12 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
         }
     }
 
-    public string SeedSubscriber(string email, bool active = true)
+    public string SeedSubscriber(string email, bool active = true, DateTimeOffset? addedAt = null)
     {
         lock (_gate)
         {
             var id = NextId();
-            Subscribers[id] = new SimSubscriber(id, email, active);
+            Subscribers[id] = new SimSubscriber(id, email, active, addedAt ?? Options.Time.GetUtcNow());
             return id;
         }
     }
@@ -425,8 +430,10 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
         lock (_gate) return Results.Json(Page(all(), page, limit, filters.Length == 0 ? null : JsonNode.Parse(filters)?.AsObject()));
     }
 
-    private static JsonObject Page(List<JsonObject> items, int page, int limit, JsonObject? filters)
+    private JsonObject Page(List<JsonObject> items, int page, int limit, JsonObject? filters)
     {
+        if (Options.IgnoresSubscriberEmailFilter && filters is not null && filters.ContainsKey("email") && items.FirstOrDefault()?["subscriber_id"] is not null)
+            filters = null;
         var matching = items.Where(i => filters is null || filters.All(f => Matches(i[f.Key], f.Value))).ToList();
         var pages = (int)Math.Ceiling(matching.Count / (double)limit);
         return new JsonObject
@@ -476,12 +483,12 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
         ["date_add"] = "2024-01-15 12:34:56",
     };
 
-    private static JsonObject SubscriberJson(SimSubscriber s) => new()
+    private JsonObject SubscriberJson(SimSubscriber s) => new()
     {
         ["subscriber_id"] = s.SubscriberId,
         ["email"] = s.Email,
         ["active"] = s.Active ? "1" : "0",
-        ["dateadd"] = "2024-01-15 12:34:56",
+        ["dateadd"] = TimeZoneInfo.ConvertTime(s.AddedAt, TimeZoneInfo.FindSystemTimeZoneById(Options.TimeZone)).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         ["lang_id"] = "1",
         ["groups"] = new JsonArray("1"),
     };

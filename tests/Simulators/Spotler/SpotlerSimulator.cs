@@ -342,11 +342,14 @@ public sealed class SpotlerSimulator : IAsyncDisposable
         await Json(new JsonObject { ["paging"] = new JsonObject { ["next"] = next, ["after"] = after }, [name] = page }).ExecuteAsync(context);
     }
 
+    /// <summary>Mail+ is a Dutch system: fromDate/toDate are read as Amsterdam wall-clock time (the zone its own connector configures; targets.md §1.3).</summary>
+    private static readonly TimeZoneInfo Amsterdam = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam");
+
     private static (DateTimeOffset From, DateTimeOffset To)? Window(HttpContext context)
     {
         static DateTimeOffset? Parse(string? s) =>
-            DateTime.TryParseExact(s, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
-                ? new DateTimeOffset(d, TimeSpan.Zero) : null;
+            DateTime.TryParseExact(s, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+                ? new DateTimeOffset(d, Amsterdam.GetUtcOffset(d)) : null;
         return Parse(context.Request.Query["fromDate"]) is { } from && Parse(context.Request.Query["toDate"]) is { } to ? (from, to) : null;
     }
 

@@ -239,8 +239,9 @@ public sealed class SpotlerClientTests : IAsyncLifetime
 
         Assert.Equal(DateTimeOffset.Parse(first.NextCursor!).AddHours(1), DateTimeOffset.Parse(second.NextCursor!));
         var window = _sim.Requests.Last(r => r.Path.EndsWith("updates/list")).Query;
-        Assert.Contains("fromDate=2026-11-22T07%3A00%3A00", window);
-        Assert.Contains("toDate=2026-11-22T10%3A00%3A00", window);
+        // 07:00 and 10:00 UTC as Amsterdam wall-clock time (CET in November): the zone Mail+'s own connector uses.
+        Assert.Contains("fromDate=2026-11-22T08%3A00%3A00", window);
+        Assert.Contains("toDate=2026-11-22T11%3A00%3A00", window);
         Assert.Equal("C9", Assert.Single(second.Consent).Key);
     }
 
@@ -330,7 +331,7 @@ public sealed class SpotlerClientTests : IAsyncLifetime
         Assert.False(first["C1"].OptedOut);
         // One call per feed for the whole account (up to 10,000 a call), whatever the number of pages asked about.
         Assert.Equal(["/integrationservice/contact/updates/list", "/integrationservice/contact/bounces/list"], _sim.Requests.Select(r => r.Path));
-        Assert.All(_sim.Requests, r => Assert.Contains("fromDate=2000-01-01T00%3A00%3A00", r.Query));
+        Assert.All(_sim.Requests, r => Assert.Contains("fromDate=2000-01-01T01%3A00%3A00", r.Query)); // in Amsterdam time
     }
 
     [Fact]
