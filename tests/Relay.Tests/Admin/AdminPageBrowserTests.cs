@@ -7,6 +7,7 @@ using Relay.Targets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Simulators;
+using Relay.Tests.Infrastructure;
 using Relay.Tests.Platforms.Shoper;
 using Simulators.Shoper;
 using Simulators.Shopware;
@@ -28,8 +29,8 @@ public sealed class AdminBrowserFixture : IAsyncLifetime
     public const string SpotlerKey = "spotler-key-for-admin-tests";
     public const string SpotlerSecret = "spotler-secret-for-admin-tests";
 
-    private IPlaywright _playwright = null!;
-    public IBrowser Browser { get; private set; } = null!;
+    private Chromium _chromium = null!;
+    public IBrowser Browser => _chromium.Browser;
     public RelayServer Relay { get; private set; } = null!;
     public SpotlerSimulator Spotler { get; private set; } = null!;
 
@@ -50,17 +51,7 @@ public sealed class AdminBrowserFixture : IAsyncLifetime
             if (key.StartsWith("Shoper:", StringComparison.Ordinal) && key != "Shoper:PublicBaseUrl") settings[key] = value;
         Relay = RelayServer.Start(settings);
         Spotler = await SpotlerSimulator.StartAsync(SpotlerKey, SpotlerSecret);
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        });
+        _chromium = await Chromium.LaunchAsync();
     }
 
     public async Task<ShopwareShopSimulator> InstallShopAsync()
@@ -121,8 +112,7 @@ public sealed class AdminBrowserFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Browser.DisposeAsync();
-        _playwright.Dispose();
+        await _chromium.DisposeAsync();
         await Spotler.DisposeAsync();
         await Relay.DisposeAsync();
     }
