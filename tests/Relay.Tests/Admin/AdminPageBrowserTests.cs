@@ -103,9 +103,7 @@ public sealed class AdminBrowserFixture : IAsyncLifetime
 
     private static string FindArtifactsDirectory()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RelayApi.sln"))) dir = dir.Parent;
-        var path = Path.Combine(dir?.FullName ?? Path.GetTempPath(), "tests", "artifacts");
+        var path = Repository.Path("tests", "artifacts");
         Directory.CreateDirectory(path);
         return path;
     }
