@@ -19,7 +19,7 @@ public sealed class ApiReferenceTests
     {
         await using var relay = RelayServer.Start();
         await using var chromium = await Chromium.LaunchAsync();
-        var context = await chromium.Browser.NewContextAsync();
+        var context = await chromium.NewContextAsync();
         var elsewhere = new ConcurrentQueue<string>();
         await context.RouteAsync("**/*", route =>
         {
@@ -35,8 +35,8 @@ public sealed class ApiReferenceTests
 
         // The operations are on the page, so the document was fetched and rendered; then every request
         // the page started has ended (network idle), so none is still to come.
-        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "post /shopware/webhook" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 60_000 });
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "post /shopware/webhook" })).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         Assert.Contains(relay.BaseUrl + "/openapi/v1.json", fromRelay);
         Assert.Empty(elsewhere);
     }

@@ -8,15 +8,23 @@ namespace Relay.Tests.Infrastructure;
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {
+    /// <summary>
+    /// How long any wait in a page (an action, an expectation, a response) may take before the test gives
+    /// up: <see cref="Eventually.HangGuard"/>. Tests wait on what the page shows, never on time; this only
+    /// stops a test that would hang (on the shared cores an answer has taken over ten seconds).
+    /// </summary>
+    public static readonly float HangGuardMilliseconds = (float)Eventually.HangGuard.TotalMilliseconds;
+
+    static Chromium() => Assertions.SetDefaultExpectTimeout(HangGuardMilliseconds);
+
     private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
 
     private Chromium(IPlaywright playwright, IBrowser browser)
     {
         _playwright = playwright;
-        Browser = browser;
+        _browser = browser;
     }
-
-    public IBrowser Browser { get; }
 
     public static async Task<Chromium> LaunchAsync()
     {
@@ -34,9 +42,18 @@ public sealed class Chromium : IAsyncDisposable
         return new Chromium(playwright, browser);
     }
 
+    /// <summary>A fresh context (own cookies and storage) whose waits give up only after <see cref="HangGuardMilliseconds"/>.</summary>
+    public async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null)
+    {
+        var context = await _browser.NewContextAsync(options);
+        context.SetDefaultTimeout(HangGuardMilliseconds);
+        context.SetDefaultNavigationTimeout(HangGuardMilliseconds);
+        return context;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await Browser.DisposeAsync();
+        await _browser.DisposeAsync();
         _playwright.Dispose();
     }
 }
