@@ -1,3 +1,5 @@
+using Scalar.AspNetCore;
+
 namespace Relay;
 
 /// <summary>OpenAPI document at /openapi/v1.json and a browsable reference at /docs.</summary>
@@ -23,13 +25,17 @@ public static class ApiReference
     {
         app.MapOpenApi(DocumentPath);
         app.MapOpenApi(YamlDocumentPath);
-        // Only requests under /docs meet the UI's middleware; webhooks skip its path matching.
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/docs"), docs => docs.UseSwaggerUI(o =>
-        {
-            o.RoutePrefix = "docs";
-            o.SwaggerEndpoint(DocumentPath, "Shop relay API v1");
-            o.DocumentTitle = "Shop relay API";
-        }));
+        // The page is served whole by the relay: no fonts from a CDN and no telemetry, so opening it
+        // sends nothing anywhere but here (an operator's network may not reach out at all). The AI chat
+        // and the developer toolbar (share, generate an SDK) would hand the relay's document to Scalar's
+        // service, so they are off too.
+        app.MapScalarApiReference("/docs", o => o
+            .WithTitle("Shop relay API")
+            .WithOpenApiRoutePattern(DocumentPath)
+            .DisableDefaultFonts()
+            .DisableTelemetry()
+            .DisableAgent()
+            .HideDeveloperTools());
         return app;
     }
 }

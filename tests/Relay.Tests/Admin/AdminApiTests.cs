@@ -492,7 +492,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [Fact]
     public void The_page_loads_nothing_from_third_parties_but_the_Shoper_SDK()
     {
-        var root = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "relay", "wwwroot", "admin");
+        var root = Repository.Path("relay", "wwwroot", "admin");
         var files = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !f.Contains("i18n")).ToList();
         Assert.NotEmpty(files);
         foreach (var file in files)

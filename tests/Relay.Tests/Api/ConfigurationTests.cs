@@ -68,7 +68,7 @@ public sealed class ConfigurationTests
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().WaitAsync(Eventually.HangGuard);
 
         Assert.Equal(1, process.ExitCode);
         Assert.Contains("Configuration error: Pipeline:Partitions must be between 1 and 256.", await stderr);

@@ -84,7 +84,7 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
         })
         {
             BaseAddress = new Uri($"http://localhost:{port}"),
-            Timeout = TimeSpan.FromSeconds(30),
+            Timeout = Eventually.HangGuard,
         };
         await using var shop = await ShopwareShopSimulator.StartAsync(client, new ShopwareShopSimulatorOptions
         {

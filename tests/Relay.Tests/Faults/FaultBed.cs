@@ -57,7 +57,7 @@ public sealed class FaultBed : IAsyncDisposable
             // One after another: two dotnet start-ups at once on two cores only make both slower.
             for (var i = 0; i < relays; i++) started.Add(await RelayProcess.StartAsync(all));
 
-            var shopClient = new HttpClient { BaseAddress = new Uri(started[0].BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
+            var shopClient = new HttpClient { BaseAddress = new Uri(started[0].BaseUrl), Timeout = Eventually.HangGuard };
             var shop = await ShopwareShopSimulator.StartAsync(shopClient, new ShopwareShopSimulatorOptions
             {
                 AppName = RelayProcess.AppName,

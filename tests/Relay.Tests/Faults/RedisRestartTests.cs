@@ -1,3 +1,4 @@
+using Relay.Tests.Infrastructure;
 using System.Net;
 using Xunit.Abstractions;
 
@@ -30,19 +31,18 @@ public sealed class RedisRestartTests(ITestOutputHelper output)
             return response.StatusCode;
         }
 
-        await Eventually.TrueAsync(() => Task.FromResult(load.Accepted.Count >= 300), TimeSpan.FromSeconds(30), "300 events accepted before the outage");
+        await Eventually.TrueAsync(() => Task.FromResult(load.Accepted.Count >= 300), "300 events accepted before the outage");
         Assert.Equal(HttpStatusCode.OK, await ReadyAsync());
 
         await bed.Redis.StopAsync();
-        await Eventually.TrueAsync(async () => await ReadyAsync() == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(30), "/health/ready to go red");
+        await Eventually.TrueAsync(async () => await ReadyAsync() == HttpStatusCode.ServiceUnavailable, "/health/ready to go red");
         var acceptedBeforeRestart = load.Accepted.Count;
 
         await bed.Redis.StartAsync();
-        await Eventually.TrueAsync(async () => await ReadyAsync() == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "/health/ready to go green again");
-        await Eventually.TrueAsync(() => Task.FromResult(load.Accepted.Count >= acceptedBeforeRestart + 300), TimeSpan.FromSeconds(30),
-            "the relay to accept events again after Redis came back");
+        await Eventually.TrueAsync(async () => await ReadyAsync() == HttpStatusCode.OK, "/health/ready to go green again");
+        await Eventually.TrueAsync(() => Task.FromResult(load.Accepted.Count >= acceptedBeforeRestart + 300), "the relay to accept events again after Redis came back");
         load.Stop();
-        await sending.WaitAsync(TimeSpan.FromSeconds(30));
+        await sending.WaitAsync(Eventually.HangGuard);
 
         var accepted = load.Accepted.Keys.ToHashSet();
         Dictionary<string, int> dead = [];
@@ -57,7 +57,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output)
             {
                 return false; // the test's own observer connection is still reconnecting after the restart
             }
-        }, TimeSpan.FromSeconds(45), "the queue to drain with every accepted event handled");
+        }, "the queue to drain with every accepted event handled");
 
         output.WriteLine($"{load.Describe()}; {acceptedBeforeRestart} accepted before Redis was back; {dead.Count} dead-lettered, {dead.Values.Count(n => n > 1)} more than once");
         var lost = accepted.Where(id => !dead.ContainsKey(id)).ToList();

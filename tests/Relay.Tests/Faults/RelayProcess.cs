@@ -34,7 +34,7 @@ public sealed class RelayProcess : IAsyncDisposable
     {
         _process = process;
         Port = port;
-        Client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
+        Client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = Eventually.HangGuard };
     }
 
     public int Port { get; }
@@ -90,7 +90,7 @@ public sealed class RelayProcess : IAsyncDisposable
                 if (process.HasExited) throw new InvalidOperationException($"Relay.dll exited with {process.ExitCode}: {string.Join('\n', relay._output)}");
                 try { return (await relay.Client.GetAsync("/health/live")).IsSuccessStatusCode; }
                 catch (HttpRequestException) { return false; }
-            }, TimeSpan.FromSeconds(60), "the relay process to answer /health/live");
+            }, "the relay process to answer /health/live");
         }
         catch
         {
@@ -138,20 +138,5 @@ public sealed class RelayProcess : IAsyncDisposable
         catch (Exception e) when (e is InvalidOperationException or TimeoutException) { }
         Running.TryRemove(_process.Id, out _);
         _process.Dispose();
-    }
-}
-
-/// <summary>Bounded polling: waits for a condition, never asserts on how long it took.</summary>
-public static class Eventually
-{
-    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan limit, string what)
-    {
-        using var giveUp = new CancellationTokenSource(limit);
-        while (!await condition())
-        {
-            if (giveUp.IsCancellationRequested)
-                throw new TimeoutException($"Gave up waiting for {what} after {limit}.");
-            await Task.Delay(100);
-        }
     }
 }

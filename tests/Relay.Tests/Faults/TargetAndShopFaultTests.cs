@@ -67,12 +67,14 @@ public sealed class TargetAndShopFaultTests
     [Fact]
     public async Task A_target_call_that_times_out_is_retried_and_delivered_and_nothing_is_lost()
     {
-        await using var bed = await SyncTestbed.StartAsync(new(PipelineRetriesOnly) { ["Targets:Http:AttemptTimeout"] = "00:00:00.300" });
+        // The attempt timeout runs in real time here, so it is long enough for the other event's call and
+        // for the held one to reach Spotler on a busy machine (300 ms was not).
+        await using var bed = await SyncTestbed.StartAsync(new(PipelineRetriesOnly) { ["Targets:Http:AttemptTimeout"] = "00:00:05" });
         await bed.ConfigureAsync(bed.SpotlerTarget());
         var first = bed.AddCustomer("traag@example.nl", number: "K1");
         var second = bed.AddCustomer("vlot@example.nl", number: "K2");
-        // The next Spotler call hangs far beyond the client's 300 ms attempt timeout.
-        bed.Spotler.Faults.DelayNext(1, TimeSpan.FromSeconds(30));
+        // Spotler holds the next call and never answers it: the client's attempt times out.
+        bed.Spotler.Faults.HoldNext();
 
         await bed.SendCustomerWrittenAsync(first.Id);
         await bed.SendCustomerWrittenAsync(second.Id);

@@ -46,20 +46,21 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        for (var i = 0; i < 100; i++)
+        var process = _process;
+        await Eventually.TrueAsync(async () =>
         {
+            if (process.HasExited) throw new InvalidOperationException($"redis-server exited with {process.ExitCode} before it listened on port {Port}.");
             try
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, Port);
-                return;
+                return true;
             }
             catch (SocketException)
             {
-                await Task.Delay(50);
+                return false;
             }
-        }
-        throw new InvalidOperationException($"redis-server did not listen on port {Port}.");
+        }, $"redis-server to listen on port {Port}");
     }
 
     /// <summary>Each test starts from an empty Redis; tests of one class run one after another.</summary>

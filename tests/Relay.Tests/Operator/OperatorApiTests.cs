@@ -65,27 +65,18 @@ public sealed class OperatorApiTests
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
 
         await app.Get<Inbox>().AcceptAsync("shopware:s1", "evt-1", "test", "{}");
-        var dead = await Eventually(async () => (await client.GetFromJsonAsync<DeadLetterView[]>("/operator/shops/shopware:s1/dead-letters"))!.SingleOrDefault());
+        var dead = await Eventually.ValueAsync(async () => (await client.GetFromJsonAsync<DeadLetterView[]>("/operator/shops/shopware:s1/dead-letters"))!.SingleOrDefault(),
+            "the dead letter");
         Assert.Equal("SARE: invalid email", dead.Error);
         Assert.Equal("evt-1", dead.EventId);
 
         failFirst = false;
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/operator/shops/shopware:s1/dead-letters/{dead.Id}/replay", null)).StatusCode);
-        await Eventually(() => Task.FromResult(handler.Calls.TryGetValue("evt-1", out var n) && n == 2 ? (object)n : null));
+        await Eventually.TrueAsync(() => Task.FromResult(handler.Calls.TryGetValue("evt-1", out var n) && n == 2), "the replayed event to be handled");
         Assert.Empty((await client.GetFromJsonAsync<DeadLetterView[]>("/operator/shops/shopware:s1/dead-letters"))!);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync($"/operator/shops/shopware:s1/dead-letters/{dead.Id}/replay", null)).StatusCode);
 
         var depth = await client.GetFromJsonAsync<PartitionDepth[]>("/operator/queue");
         Assert.Equal(4, depth!.Length);
-    }
-
-    private static async Task<T> Eventually<T>(Func<Task<T?>> probe) where T : class
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await probe() is { } value) return value;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("condition not met within 10 s");
     }
 }

@@ -43,7 +43,9 @@ public abstract class QueueWorkerContract
     protected static readonly PipelineOptions Options = new()
     {
         Partitions = 2,
-        VisibilityTimeout = TimeSpan.FromMilliseconds(400),
+        // Longer than any test runs: an entry goes stale only when a test lets that much time pass
+        // (LetTimePassAsync), never because a busy machine was slow between two steps.
+        VisibilityTimeout = TimeSpan.FromMinutes(1),
         RetryJitter = 0.2,
         BatchSize = 50,
     };
@@ -205,23 +207,44 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
     private readonly RedisServer _redis;
     private readonly RedisRelayStore _store;
 
+    private readonly StackExchange.Redis.ConnectionMultiplexer _observer;
+
     public RedisQueueWorkerTests(RedisServer redis)
     {
         _redis = redis;
         redis.FlushAll();
         _store = new RedisRelayStore(redis.ConnectionString, Options.Partitions, NullLogger.Instance);
+        _observer = StackExchange.Redis.ConnectionMultiplexer.Connect(redis.ConnectionString);
     }
 
     protected override IRelayStore Store => _store;
 
-    // Redis measures consumer idle time on its own clock; the worker's claim pacing follows ours.
+    /// <summary>
+    /// Redis measures how long an entry has been pending on its own clock. Instead of waiting that long,
+    /// the test ages every pending entry by the span (XCLAIM … IDLE to the consumer that holds it, which
+    /// keeps its owner and delivery count); the worker's claim pacing follows the test's clock.
+    /// </summary>
     protected override async Task LetTimePassAsync(TimeSpan span)
     {
-        await Task.Delay(span);
         Time.Advance(span);
+        var db = _observer.GetDatabase();
+        for (var p = 0; p < Options.Partitions; p++)
+        {
+            var stream = StoreKeys.Stream(p);
+            if (!await db.KeyExistsAsync(stream)) continue;
+            foreach (StackExchange.Redis.RedisResult[] entry in (StackExchange.Redis.RedisResult[])(await db.ExecuteAsync("XPENDING", stream, StoreKeys.ConsumerGroup, "-", "+", 1000))!)
+            {
+                var (id, consumer, idle) = ((string)entry[0]!, (string)entry[1]!, (long)entry[2]);
+                await db.ExecuteAsync("XCLAIM", stream, StoreKeys.ConsumerGroup, consumer, 0, id, "IDLE", idle + (long)span.TotalMilliseconds, "JUSTID");
+            }
+        }
     }
 
-    public void Dispose() => _store.Dispose();
+    public void Dispose()
+    {
+        _observer.Dispose();
+        _store.Dispose();
+    }
 
     [Fact]
     public async Task An_accepted_event_survives_a_redis_restart_with_aof_and_is_then_processed()
@@ -234,12 +257,12 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
 
         var handler = new ScriptedHandler();
         var worker = Worker(handler);
-        await Eventually(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             try { await worker.ProcessOnceAsync(); }
             catch (StackExchange.Redis.RedisConnectionException) { }
             return handler.Calls.ContainsKey("e1");
-        });
+        }, "the event to be processed after the restart");
         Assert.True(await _store.PingAsync());
         Assert.False(await _store.AcceptAsync(new InboxEvent("shopware:s1", "e1", "test", "{}", Time.GetUtcNow()), TimeSpan.FromDays(7)));
     }
@@ -249,23 +272,33 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
     {
         for (var i = 0; i < 1000; i++) await Accept($"e{i}", shop: $"shopware:s{i % 7}");
 
-        var handler = new ScriptedHandler { Behaviour = _ => Task.Delay(1) };
+        var handler = new ScriptedHandler();
+        var (seenByA, seenByB) = (new ScriptedHandler(), new ScriptedHandler());
+        // Each process holds its first items until the other has one too: both take a share however
+        // the two are scheduled.
+        var bothHaveWork = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        seenByA.Behaviour = seenByB.Behaviour = _ =>
+        {
+            if (!seenByA.Calls.IsEmpty && !seenByB.Calls.IsEmpty) bothHaveWork.TrySetResult();
+            return bothHaveWork.Task;
+        };
         using var storeA = new RedisRelayStore(_redis.ConnectionString, Options.Partitions, NullLogger.Instance);
         using var storeB = new RedisRelayStore(_redis.ConnectionString, Options.Partitions, NullLogger.Instance);
-        var seenByA = new ScriptedHandler();
-        var a = Worker(new Fanout(handler, seenByA), storeA, TimeProvider.System);
-        var b = Worker(handler, storeB, TimeProvider.System);
+        var a = Worker(new Fanout(seenByA, handler), storeA, TimeProvider.System);
+        var b = Worker(new Fanout(seenByB, handler), storeB, TimeProvider.System);
 
         await a.StartAsync(CancellationToken.None);
         await b.StartAsync(CancellationToken.None);
-        await Eventually(() => Task.FromResult(handler.Calls.Count == 1000));
-        await Task.Delay(Options.VisibilityTimeout * 2); // a late double would show up by now
+        await Eventually.TrueAsync(() => Task.FromResult(handler.Calls.Count == 1000), "all 1000 events to be handled");
+        // Stopping finishes what each holds, so a double handling would be counted by now.
         await a.StopAsync(CancellationToken.None);
         await b.StopAsync(CancellationToken.None);
 
         Assert.Equal(1000, handler.Calls.Count);
         Assert.All(handler.Calls.Values, n => Assert.Equal(1, n));
-        Assert.InRange(seenByA.Calls.Count, 1, 999); // both processes took a share
+        Assert.Equal(1000, seenByA.Calls.Count + seenByB.Calls.Count);
+        Assert.NotEmpty(seenByA.Calls);
+        Assert.NotEmpty(seenByB.Calls);
     }
 
     private sealed class Fanout(params IQueueHandler[] handlers) : IQueueHandler
@@ -276,15 +309,5 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         {
             foreach (var h in handlers) await h.HandleAsync(item, ct);
         }
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            if (await condition()) return;
-            await Task.Delay(100);
-        }
-        Assert.Fail("condition not met within 60 s");
     }
 }

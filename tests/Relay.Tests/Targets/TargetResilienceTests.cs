@@ -1,5 +1,6 @@
 using Relay.Targets;
 using Relay.Tests.Infrastructure;
+using Simulators;
 using Simulators.Sare;
 
 namespace Relay.Tests.Targets;
@@ -158,18 +159,31 @@ public sealed class TargetResilienceTests : IAsyncLifetime
         Assert.Equal([status], _sim.Requests.Select(r => r.Status));
     }
 
+    /// <summary>
+    /// The target holds every attempt, and each attempt's timeout elapses on a clock the test moves only once
+    /// the attempt has reached the target: on a busy machine a real 200 ms timeout fired before the request
+    /// got there.
+    /// </summary>
     [Fact]
     public async Task A_timeout_on_every_attempt_ends_as_a_transient_TIMEOUT_after_the_retries()
     {
-        using var host = new TargetTestHost(http: o =>
+        var time = new SteppedTimeProvider();
+        var attemptTimeout = TimeSpan.FromSeconds(30);
+        using var host = new TargetTestHost(time, http: o =>
         {
-            o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+            o.AttemptTimeout = attemptTimeout;
             o.MaxRetryAttempts = 1;
         });
-        _sim.Faults.DelayNext(2, TimeSpan.FromSeconds(3));
+        HeldRequest[] attempts = [_sim.Faults.HoldNext(), _sim.Faults.HoldNext()];
 
-        var error = await Assert.ThrowsAsync<TargetTransientException>(() => Target(host).TestConnectionAsync());
+        var call = Target(host).TestConnectionAsync();
+        foreach (var attempt in attempts)
+        {
+            await time.StepUntilAsync(() => attempt.Arrived.IsCompleted, "the attempt to reach the target");
+            time.Advance(attemptTimeout);
+        }
 
+        var error = await Assert.ThrowsAsync<TargetTransientException>(() => call);
         Assert.Equal("TIMEOUT", error.Code);
         Assert.Equal(2, _sim.Faults.Served);
     }
@@ -200,11 +214,17 @@ public sealed class TargetResilienceTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_answer_times_out_and_is_retried()
     {
-        using var host = new TargetTestHost(http: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(200));
-        _sim.Faults.DelayNext(1, TimeSpan.FromSeconds(3));
+        var time = new SteppedTimeProvider();
+        var attemptTimeout = TimeSpan.FromSeconds(30);
+        using var host = new TargetTestHost(time, http: o => o.AttemptTimeout = attemptTimeout);
+        var slow = _sim.Faults.HoldNext();
 
-        await Target(host).TestConnectionAsync();
+        var call = Target(host).TestConnectionAsync();
+        await time.StepUntilAsync(() => slow.Arrived.IsCompleted, "the first attempt to reach the target");
+        time.Advance(attemptTimeout);
+        await time.StepUntilAsync(() => call.IsCompleted, "the retry to get its answer");
 
+        await call;
         Assert.Equal(1, _sim.Faults.Served);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Relay.Tests.Faults;
+using Relay.Tests.Infrastructure;
 using Simulators.Shopware;
 
 namespace Relay.Tests.Telemetry;
@@ -36,7 +37,7 @@ public sealed class JsonLogTests(Xunit.Abstractions.ITestOutputHelper output)
                 return Task.FromResult(true);
             }
             return Task.FromResult(false);
-        }, TimeSpan.FromSeconds(30), "a JSON log line about the event");
+        }, "a JSON log line about the event");
 
         output.WriteLine(line.ToString());
         Assert.Equal("Relay.Sync.ContactSync", line.GetProperty("Category").GetString());

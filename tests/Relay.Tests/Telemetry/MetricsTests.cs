@@ -6,6 +6,8 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Relay.Pipeline;
 using Relay.Telemetry;
 using Relay.Tests.Infrastructure;
@@ -118,10 +120,10 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task Metrics_are_exported_over_otlp_when_an_endpoint_is_set()
+    public async Task Metrics_and_traces_are_exported_over_otlp_when_an_endpoint_is_set()
     {
         var received = new ConcurrentQueue<(string Path, string? ContentType, byte[] Body)>();
-        await using var collector = await SimulatorHost.StartAsync(app => app.MapPost("/v1/metrics", async (HttpRequest request) =>
+        await using var collector = await SimulatorHost.StartAsync(app => app.MapPost("/v1/{signal}", async (HttpRequest request) =>
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
@@ -134,19 +136,24 @@ public sealed class MetricsTests
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["Pipeline:WorkersEnabled"] = "false",
         });
-        var export = relay.Get<OtlpMetricsExport>();
-        Assert.True(export.Enabled);
         await relay.Get<Inbox>().AcceptAsync("shopware:s1", "evt-1", "k", "{}");
+        (await relay.CreateClient().GetAsync("/health/live")).EnsureSuccessStatusCode();
 
-        Assert.True(export.ForceFlush(TimeSpan.FromSeconds(30)), "the OTLP export did not complete");
-        var sent = Assert.Single(received, r => Encoding.UTF8.GetString(r.Body).Contains("relay.events.received"));
-        Assert.Equal("application/x-protobuf", sent.ContentType);
+        Assert.True(relay.Get<MeterProvider>().ForceFlush(30_000), "the OTLP metrics export did not complete");
+        Assert.True(relay.Get<TracerProvider>().ForceFlush(30_000), "the OTLP trace export did not complete");
+        var metrics = Assert.Single(received, r => r.Path == "/v1/metrics" && Contains(r.Body, "relay.events.received"));
+        Assert.Equal("application/x-protobuf", metrics.ContentType);
+        Assert.Contains(received, r => r.Path == "/v1/metrics" && Contains(r.Body, "http.server.request.duration"));
+        Assert.Contains(received, r => r.Path == "/v1/traces" && Contains(r.Body, "/health/live"));
     }
+
+    private static bool Contains(byte[] protobuf, string text) => Encoding.UTF8.GetString(protobuf).Contains(text, StringComparison.Ordinal);
 
     [Fact]
     public async Task Without_an_endpoint_nothing_is_exported()
     {
         await using var relay = new RelayApplication();
-        Assert.False(relay.Get<OtlpMetricsExport>().Enabled);
+        Assert.Null(relay.Services.GetService<MeterProvider>());
+        Assert.Null(relay.Services.GetService<TracerProvider>());
     }
 }

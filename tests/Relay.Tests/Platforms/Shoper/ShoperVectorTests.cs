@@ -116,29 +116,29 @@ public sealed class ShoperVectorTests
             signature.Verify("36", "x", "e2e-test-webhook-secret-at-least-32-characters-long", Encoding.UTF8.GetBytes("{}"), "fe2ca548b0a871c216b6512f5bd3971a67c3d398"));
     }
 
-    public static TheoryData<string> SharedFileVectors => SharedTestVectors.Names("shoper");
+    public static TheoryData<string> FileVectors => TestVectors.Names("shoper");
 
     /// <summary>
-    /// Read from shared/test-vectors.json itself, so a vector added there later is tested too. The
+    /// Read from tests/test-vectors.json itself, so a vector added there later is tested too. The
     /// vector's members say which scheme it is: notification fields (or a notification message),
     /// an iframe query, a webhook SHA1 with the registered secret, or one with the derived per-shop key.
     /// </summary>
     [Theory]
-    [MemberData(nameof(SharedFileVectors))]
-    public void Every_shoper_vector_of_the_shared_file_is_reproduced(string what)
+    [MemberData(nameof(FileVectors))]
+    public void Every_shoper_vector_of_the_vector_file_is_reproduced(string what)
     {
-        var v = SharedTestVectors.Vector("shoper", what);
-        var expected = SharedTestVectors.Text(v, "expected");
+        var v = TestVectors.Vector("shoper", what);
+        var expected = TestVectors.Text(v, "expected");
 
         if (v.ContainsKey("derived_key"))
         {
-            var appstoreSecret = SharedTestVectors.Text(v, "appstore_secret");
-            var webhookSecret = SharedTestVectors.Text(v, "webhook_secret");
-            var license = SharedTestVectors.Text(v, "shop_license");
-            var id = SharedTestVectors.Text(v, "webhook_id");
-            var body = Encoding.UTF8.GetBytes(SharedTestVectors.Text(v, "body"));
+            var appstoreSecret = TestVectors.Text(v, "appstore_secret");
+            var webhookSecret = TestVectors.Text(v, "webhook_secret");
+            var license = TestVectors.Text(v, "shop_license");
+            var id = TestVectors.Text(v, "webhook_id");
+            var body = Encoding.UTF8.GetBytes(TestVectors.Text(v, "body"));
             var derived = ShoperWebhookSignature.DeriveAppKey(appstoreSecret, license, webhookSecret);
-            Assert.Equal(SharedTestVectors.Text(v, "derived_key"), derived);
+            Assert.Equal(TestVectors.Text(v, "derived_key"), derived);
             Assert.Equal(derived, ShoperShopSimulator.HmacSha512Hex(appstoreSecret, license + ":" + webhookSecret));
             Assert.Equal(expected, ShoperWebhookSignature.Compute(id, derived, body));
             Assert.Equal(expected, ShoperShopSimulator.WebhookSha1(id, derived, body));
@@ -153,9 +153,9 @@ public sealed class ShoperVectorTests
         }
         else if (v.ContainsKey("webhook_id"))
         {
-            var id = SharedTestVectors.Text(v, "webhook_id");
-            var secret = SharedTestVectors.Text(v, "secret");
-            var body = Encoding.UTF8.GetBytes(SharedTestVectors.Text(v, "body"));
+            var id = TestVectors.Text(v, "webhook_id");
+            var secret = TestVectors.Text(v, "secret");
+            var body = Encoding.UTF8.GetBytes(TestVectors.Text(v, "body"));
             Assert.Equal(expected, ShoperWebhookSignature.Compute(id, secret, body));
             Assert.Equal(expected, ShoperShopSimulator.WebhookSha1(id, secret, body));
             var verifier = new ShoperWebhookSignature(Microsoft.Extensions.Options.Options.Create(new ShoperOptions { AppstoreSecret = "unrelated" }));
@@ -164,10 +164,10 @@ public sealed class ShoperVectorTests
         }
         else if (v.ContainsKey("query"))
         {
-            var key = SharedTestVectors.Text(v, "key");
-            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(SharedTestVectors.Text(v, "query"));
+            var key = TestVectors.Text(v, "key");
+            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(TestVectors.Text(v, "query"));
             string place = query["place"].ToString(), shop = query["shop"].ToString(), timestamp = query["timestamp"].ToString();
-            Assert.Equal(SharedTestVectors.Text(v, "message"), ShoperIframeSignature.Message(place, shop, timestamp));
+            Assert.Equal(TestVectors.Text(v, "message"), ShoperIframeSignature.Message(place, shop, timestamp));
             Assert.Equal(expected, ShoperIframeSignature.Compute(place, shop, timestamp, key));
             Assert.True(ShoperIframeSignature.IsValid(place, shop, timestamp, expected, key));
             Assert.False(ShoperIframeSignature.IsValid(place, shop, timestamp, expected, key + "x"));
@@ -175,8 +175,8 @@ public sealed class ShoperVectorTests
         else
         {
             // An Appstore notification: the fields as given, or read back from the signed message.
-            var key = SharedTestVectors.Text(v, "key");
-            var message = SharedTestVectors.Text(v, "message");
+            var key = TestVectors.Text(v, "key");
+            var message = TestVectors.Text(v, "message");
             var fields = v["fields"] is JsonObject given
                 ? given.ToDictionary(f => f.Key, f => (string)f.Value!)
                 : message.Split('&').Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);

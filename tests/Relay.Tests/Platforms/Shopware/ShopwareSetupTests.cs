@@ -60,12 +60,7 @@ public sealed class ShopwareSetupTests
         Assert.Equal("https://relay.example.com/shopware/register/confirm", app.Get<IOptions<ShopwareOptions>>().Value.ConfirmationUrl.ToString());
     }
 
-    private static XDocument Manifest()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RelayApi.sln"))) dir = dir.Parent;
-        return XDocument.Load(Path.Combine(dir!.FullName, "app-manifests", "shopware", "manifest.xml"));
-    }
+    private static XDocument Manifest() => XDocument.Load(Repository.Path("app-manifests", "shopware", "manifest.xml"));
 
     [Fact]
     public void Manifest_subscribes_lifecycle_and_contact_events_to_the_relay_routes()

@@ -3,7 +3,7 @@ using Relay.Platforms.Shopware;
 
 namespace Relay.Tests.Platforms.Shopware;
 
-/// <summary>Every "shopware" vector of shared/test-vectors.json, through the relay's own signing code.</summary>
+/// <summary>Every "shopware" vector of tests/test-vectors.json, through the relay's own signing code.</summary>
 public sealed class ShopwareSignatureVectorTests
 {
     public static TheoryData<string, string, string, string> Vectors => new()
@@ -34,17 +34,17 @@ public sealed class ShopwareSignatureVectorTests
         Assert.False(ShopwareSignature.Matches(key, Encoding.UTF8.GetBytes(message + " "), expected), what);
     }
 
-    public static TheoryData<string> SharedFileVectors => SharedTestVectors.Names("shopware");
+    public static TheoryData<string> FileVectors => TestVectors.Names("shopware");
 
-    /// <summary>Read from shared/test-vectors.json itself: a vector added there later is tested here without an edit.</summary>
+    /// <summary>Read from tests/test-vectors.json itself: a vector added there later is tested here without an edit.</summary>
     [Theory]
-    [MemberData(nameof(SharedFileVectors))]
-    public void Every_shopware_vector_of_the_shared_file_signs_and_verifies(string what)
+    [MemberData(nameof(FileVectors))]
+    public void Every_shopware_vector_of_the_vector_file_signs_and_verifies(string what)
     {
-        var vector = SharedTestVectors.Vector("shopware", what);
-        var key = SharedTestVectors.Text(vector, "key");
-        var message = SharedTestVectors.Text(vector, "message");
-        var expected = SharedTestVectors.Text(vector, "expected");
+        var vector = TestVectors.Vector("shopware", what);
+        var key = TestVectors.Text(vector, "key");
+        var message = TestVectors.Text(vector, "message");
+        var expected = TestVectors.Text(vector, "expected");
 
         Assert.Equal(expected, ShopwareSignature.Sign(key, message));
         Assert.Equal(expected, Simulators.Shopware.ShopwareShopSimulator.Sign(key, message));
@@ -54,12 +54,12 @@ public sealed class ShopwareSignatureVectorTests
     }
 
     [Fact]
-    public void The_inline_vectors_are_the_shared_files_value_for_value()
+    public void The_inline_vectors_are_the_vector_files_value_for_value()
     {
-        var file = SharedTestVectors.Section("shopware")
-            .Select(v => (SharedTestVectors.Text(v, "key"), SharedTestVectors.Text(v, "message"), SharedTestVectors.Text(v, "expected")))
+        var file = TestVectors.Section("shopware")
+            .Select(v => (TestVectors.Text(v, "key"), TestVectors.Text(v, "message"), TestVectors.Text(v, "expected")))
             .ToHashSet();
-        Assert.True(file.Count >= 14, $"{SharedTestVectors.Path} lost shopware vectors");
+        Assert.True(file.Count >= 14, $"{TestVectors.Path} lost shopware vectors");
         foreach (var row in Vectors)
             Assert.Contains(((string)row[1], (string)row[2], (string)row[3]), file);
     }

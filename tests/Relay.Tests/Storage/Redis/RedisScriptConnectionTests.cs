@@ -91,12 +91,11 @@ public sealed class RedisScriptConnectionTests(RedisServer redis) : IClassFixtur
         }
 
         // Right after a failed connect calls fail fast for a moment; then the next one connects again.
-        long[]? answer = null;
-        for (var attempt = 0; answer is null && attempt < 50; attempt++)
+        var answer = await Eventually.ValueAsync(async () =>
         {
-            try { answer = await EchoAsync(connection, "relay:test:a", "after", 4); }
-            catch (StoreUnavailableException) { await Task.Delay(100); }
-        }
+            try { return await EchoAsync(connection, "relay:test:a", "after", 4); }
+            catch (StoreUnavailableException) { return null; }
+        }, "the connection to reach Redis again");
         Assert.Equal(new long[] { 4 }, answer);
         Assert.Equal("after", Read("relay:test:a"));
     }

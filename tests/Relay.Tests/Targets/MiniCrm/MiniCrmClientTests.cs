@@ -2,6 +2,7 @@ using System.Net;
 using Relay.Mapping;
 using Relay.Storage.Embedded;
 using Relay.Targets;
+using Relay.Tests.Infrastructure;
 using Simulators.MiniCrm;
 
 namespace Relay.Tests.Targets.MiniCrm;
@@ -197,11 +198,17 @@ public sealed class MiniCrmClientTests : IAsyncLifetime
     [Fact]
     public async Task A_create_whose_answer_was_lost_is_not_repeated_blindly()
     {
-        using var host = new TargetTestHost(http: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(200));
+        // The create's timeout elapses on a clock the test moves once the create has reached MiniCRM.
+        var time = new SteppedTimeProvider();
+        var attemptTimeout = TimeSpan.FromSeconds(30);
+        using var host = new TargetTestHost(time, http: o => o.AttemptTimeout = attemptTimeout);
         var target = host.Create("minicrm", _sim.BaseUrl, Credentials(), new() { ["requestsPerMinute"] = "6000" });
-        _sim.Faults.DelayNext(1, TimeSpan.FromSeconds(3), "PUT", "/Api/R3/Contact");
+        var create = _sim.Faults.HoldNext("PUT", "/Api/R3/Contact");
 
-        var outcome = Assert.Single(await target.UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna" }]));
+        var upsert = target.UpsertContactsAsync([new Contact { Key = "K1", Email = "anna@example.hu", FirstName = "Anna" }]);
+        await time.StepUntilAsync(() => create.Arrived.IsCompleted, "the create to reach MiniCRM");
+        time.Advance(attemptTimeout);
+        var outcome = Assert.Single(await upsert);
 
         Assert.Equal(UpsertStatus.RetryLater, outcome.Status);
         Assert.Equal("TIMEOUT", outcome.Code);

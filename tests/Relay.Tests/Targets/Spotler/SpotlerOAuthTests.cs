@@ -9,7 +9,7 @@ namespace Relay.Tests.Targets.Spotler;
 /// <summary>OAuth 1.0a one-legged HMAC-SHA1 (RFC 5849 §3.4): query signed, JSON body not, key = pct(secret)&amp;.</summary>
 public sealed class SpotlerOAuthTests
 {
-    // shared/test-vectors.json, "spotler".
+    // tests/test-vectors.json, "spotler".
     private const string VectorUrl = "https://restapi.mailplus.nl/integrationservice-1.1.0/contact/updates/list?fromDate=2024-01-01T00:00:00&toDate=2024-01-02T00:00:00&pageSize=100";
     private const string VectorBaseString = "GET&https%3A%2F%2Frestapi.mailplus.nl%2Fintegrationservice-1.1.0%2Fcontact%2Fupdates%2Flist&fromDate%3D2024-01-01T00%253A00%253A00%26oauth_consumer_key%3Dck%26oauth_nonce%3Dabc123%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1700000000%26oauth_version%3D1.0%26pageSize%3D100%26toDate%3D2024-01-02T00%253A00%253A00";
 
@@ -22,15 +22,15 @@ public sealed class SpotlerOAuthTests
         Assert.Equal("l1syK1aN7hDHJPNbCmGb9AsNVfE=", SpotlerOAuthSigner.Sign(HttpMethod.Get, new Uri(VectorUrl), "cs", oauth));
     }
 
-    public static TheoryData<string> SharedFileVectors => Relay.Tests.Platforms.SharedTestVectors.Names("spotler");
+    public static TheoryData<string> FileVectors => Relay.Tests.Platforms.TestVectors.Names("spotler");
 
-    /// <summary>Every "spotler" vector of shared/test-vectors.json, read from the file itself.</summary>
+    /// <summary>Every "spotler" vector of tests/test-vectors.json, read from the file itself.</summary>
     [Theory]
-    [MemberData(nameof(SharedFileVectors))]
-    public void Every_spotler_vector_of_the_shared_file_is_reproduced(string what)
+    [MemberData(nameof(FileVectors))]
+    public void Every_spotler_vector_of_the_vector_file_is_reproduced(string what)
     {
-        var v = Relay.Tests.Platforms.SharedTestVectors.Vector("spotler", what);
-        string Text(string member) => Relay.Tests.Platforms.SharedTestVectors.Text(v, member);
+        var v = Relay.Tests.Platforms.TestVectors.Vector("spotler", what);
+        string Text(string member) => Relay.Tests.Platforms.TestVectors.Text(v, member);
         var method = new HttpMethod(Text("method"));
         var url = new Uri(Text("url"));
         var oauth = SpotlerOAuthSigner.OAuthParameters(Text("consumer_key"), Text("nonce"), long.Parse(Text("timestamp"), System.Globalization.CultureInfo.InvariantCulture));
