@@ -9,10 +9,10 @@ namespace Relay.Storage.Redis;
 /// the same partition stream that arrive while earlier ones are still on their way to Redis travel
 /// together in one script call. An idle relay sends each event at once (a batch of one); nothing waits
 /// for a batch to fill. Every event still gets its own answer only after Redis has run the script
-/// that stored it, so "2xx means stored" holds per event. The calls go over their own connection
-/// (<see cref="RedisScriptConnection"/>), not the multiplexer's.
+/// that stored it, so "2xx means stored" holds per event. A batch's keys (dedup keys and the stream)
+/// all carry the partition's hash tag, so on a cluster the call goes to the one master owning it.
 /// </summary>
-internal sealed class RedisAcceptBatches(ConfigurationOptions options, int partitions) : IDisposable
+internal sealed class RedisAcceptBatches(IDatabase db, int partitions)
 {
     /// <summary>Script calls in flight per partition; more events queue for the next call.</summary>
     private const int CallsInFlight = 2;
@@ -37,7 +37,6 @@ internal sealed class RedisAcceptBatches(ConfigurationOptions options, int parti
         return stored
         """;
 
-    private readonly RedisScriptConnection _connection = new(options, AcceptBatchScript);
     private readonly Partition[] _partitions = Enumerable.Range(0, partitions).Select(_ => new Partition()).ToArray();
 
     private sealed record Pending(InboxEvent Event, long TtlSeconds, TaskCompletionSource<bool> Stored);
@@ -79,28 +78,29 @@ internal sealed class RedisAcceptBatches(ConfigurationOptions options, int parti
         {
             try
             {
-                var keys = new string[batch.Count + 1];
-                for (var i = 0; i < batch.Count; i++) keys[i] = StoreKeys.Seen(index, batch[i].Event.ShopKey, batch[i].Event.EventId);
-                keys[batch.Count] = StoreKeys.Stream(index);
-                var events = batch;
-                var stored = await _connection.EvaluateAsync(keys, batch.Count * ArgsPerEvent, args =>
+                var keys = new RedisKey[batch.Count + 1];
+                var args = new RedisValue[batch.Count * ArgsPerEvent];
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    foreach (var (e, ttlSeconds, _) in events)
-                    {
-                        args.Bulk(ttlSeconds);
-                        args.Bulk(e.ShopKey);
-                        args.Bulk(e.EventId);
-                        args.Bulk(e.Kind);
-                        args.Bulk(e.AcceptedAt.ToUnixTimeMilliseconds());
-                        args.Bulk(e.Body);
-                    }
-                });
+                    var (e, ttlSeconds, _) = batch[i];
+                    keys[i] = StoreKeys.Seen(index, e.ShopKey, e.EventId);
+                    var a = i * ArgsPerEvent;
+                    args[a] = ttlSeconds;
+                    args[a + 1] = e.ShopKey;
+                    args[a + 2] = e.EventId;
+                    args[a + 3] = e.Kind;
+                    args[a + 4] = e.AcceptedAt.ToUnixTimeMilliseconds();
+                    args[a + 5] = e.Body;
+                }
+                keys[batch.Count] = StoreKeys.Stream(index);
+                var stored = (long[])(await db.ScriptEvaluateAsync(AcceptBatchScript, keys, args))!;
                 for (var i = 0; i < batch.Count; i++) batch[i].Stored.TrySetResult(stored[i] == 1);
             }
             catch (Exception e)
             {
                 // Nothing in this call is known to be stored: every event in it is refused (the sender retries).
-                foreach (var pending in batch) pending.Stored.TrySetException(e);
+                var failure = RedisOutages.IsOutage(e) ? RedisOutages.Unavailable(e) : e;
+                foreach (var pending in batch) pending.Stored.TrySetException(failure);
             }
             lock (partition)
             {
@@ -109,6 +109,4 @@ internal sealed class RedisAcceptBatches(ConfigurationOptions options, int parti
             }
         }
     }
-
-    public void Dispose() => _connection.Dispose();
 }

@@ -42,7 +42,7 @@ public abstract class QueueWorkerContract
 
     protected static readonly PipelineOptions Options = new()
     {
-        Partitions = 2,
+        Partitions = 3, // on the test cluster, a queue stream on each master
         VisibilityTimeout = TimeSpan.FromMilliseconds(400),
         RetryJitter = 0.2,
         BatchSize = 50,
@@ -200,19 +200,27 @@ public sealed class EmbeddedQueueWorkerTests : QueueWorkerContract
     }
 }
 
-public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<RedisServer>, IDisposable
+/// <summary>The worker on Redis, run on one redis-server and on the cluster.</summary>
+public abstract class RedisQueueWorkerContract : QueueWorkerContract, IAsyncLifetime
 {
-    private readonly RedisServer _redis;
-    private readonly RedisRelayStore _store;
+    private readonly ITestRedis _redis;
+    private RedisRelayStore? _store;
 
-    public RedisQueueWorkerTests(RedisServer redis)
+    protected RedisQueueWorkerContract(ITestRedis redis) => _redis = redis;
+
+    public async Task InitializeAsync()
     {
-        _redis = redis;
-        redis.FlushAll();
-        _store = new RedisRelayStore(redis.ConnectionString, Options.Partitions, NullLogger.Instance);
+        await _redis.FlushAllAsync();
+        _store = new RedisRelayStore(_redis.ConnectionString, Options.Partitions, NullLogger.Instance);
     }
 
-    protected override IRelayStore Store => _store;
+    public Task DisposeAsync()
+    {
+        _store?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    protected override IRelayStore Store => _store!;
 
     // Redis measures consumer idle time on its own clock; the worker's claim pacing follows ours.
     protected override async Task LetTimePassAsync(TimeSpan span)
@@ -221,15 +229,13 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         Time.Advance(span);
     }
 
-    public void Dispose() => _store.Dispose();
-
     [Fact]
     public async Task An_accepted_event_survives_a_redis_restart_with_aof_and_is_then_processed()
     {
         await Accept("e1");
 
         await _redis.StopAsync();
-        Assert.False(await _store.PingAsync());
+        Assert.False(await Store.PingAsync());
         await _redis.StartAsync();
 
         var handler = new ScriptedHandler();
@@ -237,11 +243,11 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         await Eventually(async () =>
         {
             try { await worker.ProcessOnceAsync(); }
-            catch (StackExchange.Redis.RedisConnectionException) { }
+            catch (StoreUnavailableException) { }
             return handler.Calls.ContainsKey("e1");
         });
-        Assert.True(await _store.PingAsync());
-        Assert.False(await _store.AcceptAsync(new InboxEvent("shopware:s1", "e1", "test", "{}", Time.GetUtcNow()), TimeSpan.FromDays(7)));
+        Assert.True(await Store.PingAsync());
+        Assert.False(await Store.AcceptAsync(new InboxEvent("shopware:s1", "e1", "test", "{}", Time.GetUtcNow()), TimeSpan.FromDays(7)));
     }
 
     [Fact]
@@ -288,3 +294,8 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         Assert.Fail("condition not met within 60 s");
     }
 }
+
+public sealed class RedisQueueWorkerTests(RedisServer redis) : RedisQueueWorkerContract(redis), IClassFixture<RedisServer>;
+
+[Collection(RedisCluster.Collection)]
+public sealed class RedisClusterQueueWorkerTests(RedisCluster cluster) : RedisQueueWorkerContract(cluster);

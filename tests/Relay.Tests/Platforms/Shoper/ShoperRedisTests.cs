@@ -4,9 +4,8 @@ using Simulators.Shoper;
 
 namespace Relay.Tests.Platforms.Shoper;
 
-/// <summary>The production shape: several relay processes on one Redis, one Shoper shop between them.</summary>
-[Collection(ShoperTestbed.Collection)]
-public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisServer>
+/// <summary>The production shape: several relay processes on one Redis (or one cluster), one Shoper shop between them.</summary>
+public abstract class ShoperRedisContract(ITestRedis redis)
 {
     private Dictionary<string, string?> OnRedis => new() { ["Storage:Redis"] = redis.ConnectionString };
 
@@ -88,3 +87,9 @@ public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisSer
             await client.ListSubscribersAsync(bed.ShopKey);
     }
 }
+
+[Collection(ShoperTestbed.Collection)]
+public sealed class ShoperRedisTests(RedisServer redis) : ShoperRedisContract(redis), IClassFixture<RedisServer>;
+
+[Collection(RedisCluster.Collection)]
+public sealed class ShoperRedisClusterTests(RedisCluster cluster) : ShoperRedisContract(cluster);
