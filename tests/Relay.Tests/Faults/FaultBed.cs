@@ -41,15 +41,16 @@ public sealed class FaultBed : IAsyncDisposable
     public string ShopKey => ShopwareShops.KeyOf(Shop.ShopId);
     public int Partition => StoreKeys.PartitionOf(ShopKey, Partitions);
 
-    /// <param name="redis">Started and disposed by the bed; one redis-server when not given.</param>
+    /// <param name="redis">Already started, disposed with the bed; when not given, a redis-server of the bed's own.</param>
     /// <param name="shopId">The shop's id (where its keys land on a cluster); a random one when not given.</param>
     public static async Task<FaultBed> StartAsync(int relays, IDictionary<string, string?>? settings = null, ITestRedis? redis = null, string? shopId = null)
     {
+        var ownRedis = redis is null;
         redis ??= new RedisServer();
         var started = new List<RelayProcess>();
         try
         {
-            await redis.InitializeAsync();
+            if (ownRedis) await redis.InitializeAsync();
             var all = new Dictionary<string, string?>
             {
                 ["Storage__Redis"] = redis.ConnectionString,

@@ -31,7 +31,7 @@ public sealed class RedisClusterTests(RedisCluster cluster)
             var customer = bed.AddCustomer($"node{node}@example.nl", "Node", $"Master {node}");
 
             await bed.SendCustomerWrittenAsync(customer.Id);
-            Assert.Equal(1, await bed.ProcessQueueAsync());
+            await bed.ProcessQueueAsync();
             Assert.Equal($"Master {node}", bed.Spotler.Contacts[customer.Email!].Properties["lastName"]);
 
             using var deleted = await bed.Shopware.Shop.SendLifecycleAsync("app.deleted", new JsonObject { ["keepUserData"] = false });
