@@ -57,6 +57,8 @@ public sealed class RedisServer : ITestRedis, IAsyncLifetime, IAsyncDisposable
 
     public async Task StartAsync()
     {
+        // A second process on the port would exit at once and leave the first one running, untracked.
+        if (IsRunning) throw new InvalidOperationException($"redis-server on port {Port} is already running.");
         var info = new ProcessStartInfo("redis-server")
         {
             ArgumentList =
