@@ -96,6 +96,28 @@ public sealed class FaultBed : IAsyncDisposable
     public async Task<Dictionary<string, int>> DeadLetteredAsync() =>
         (await Store.ListDeadLettersAsync(ShopKey, 1_000_000)).GroupBy(d => d.Event.EventId).ToDictionary(g => g.Key, g => g.Count());
 
+    /// <summary>
+    /// Waits until the queue is empty and every event in <paramref name="accepted"/> is in the shop's dead
+    /// letters (so handled); returns the dead-lettered event ids with how often each is there.
+    /// </summary>
+    public async Task<Dictionary<string, int>> WaitUntilHandledAsync(IReadOnlyCollection<string> accepted, TimeSpan limit)
+    {
+        Dictionary<string, int> dead = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                dead = await DeadLetteredAsync();
+                return await QueuedAsync() == 0 && accepted.All(dead.ContainsKey);
+            }
+            catch (StoreUnavailableException)
+            {
+                return false; // the bed's own connection is still reconnecting after an outage
+            }
+        }, limit, "the queue to drain with every accepted event handled");
+        return dead;
+    }
+
     /// <summary>Pending entries per consumer in the shop's partition (XPENDING summary).</summary>
     public async Task<Dictionary<string, long>> PendingByConsumerAsync()
     {

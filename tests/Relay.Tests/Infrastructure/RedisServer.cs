@@ -19,6 +19,16 @@ public interface ITestRedis : IAsyncLifetime
     Task StartAsync();
 }
 
+public static class TestRedisExtensions
+{
+    /// <summary>A store on an emptied Redis, for tests that count whole queues.</summary>
+    public static async Task<Relay.Storage.Redis.RedisRelayStore> EmptyStoreAsync(this ITestRedis redis, int partitions)
+    {
+        await redis.FlushAllAsync();
+        return new Relay.Storage.Redis.RedisRelayStore(redis.ConnectionString, partitions, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+}
+
 /// <summary>
 /// A real redis-server on a free loopback port, in its own temp directory, with AOF on
 /// (as production runs it) so a restart keeps what was written.

@@ -208,11 +208,7 @@ public abstract class RedisQueueWorkerContract : QueueWorkerContract, IAsyncLife
 
     protected RedisQueueWorkerContract(ITestRedis redis) => _redis = redis;
 
-    public async Task InitializeAsync()
-    {
-        await _redis.FlushAllAsync();
-        _store = new RedisRelayStore(_redis.ConnectionString, Options.Partitions, NullLogger.Instance);
-    }
+    public async Task InitializeAsync() => _store = await _redis.EmptyStoreAsync(Options.Partitions);
 
     public Task DisposeAsync()
     {

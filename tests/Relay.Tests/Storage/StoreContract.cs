@@ -414,11 +414,7 @@ public abstract class RedisStoreContract : StoreContract, IAsyncLifetime
 
     protected RedisStoreContract(ITestRedis redis) => _redis = redis;
 
-    public async Task InitializeAsync()
-    {
-        await _redis.FlushAllAsync();
-        _store = new RedisRelayStore(_redis.ConnectionString, Partitions, NullLogger.Instance);
-    }
+    public async Task InitializeAsync() => _store = await _redis.EmptyStoreAsync(Partitions);
 
     public Task DisposeAsync()
     {
