@@ -15,8 +15,20 @@ namespace Relay.Storage.Redis;
 public sealed class RedisRelayStore : IRelayStore, IDisposable
 {
     // Stream entry fields: s shop key, e event id, k kind, t accepted-at (Unix ms), b raw body,
-    // a attempt. The body goes in as it came, so the hot path encodes nothing. Accepts are grouped per
-    // partition by RedisAcceptBatches.
+    // a attempt. The body goes in as it came, so the hot path encodes nothing.
+
+    // The inbox: dedup and enqueue in one step, on the master of the partition (the dedup key and the
+    // stream share its hash tag). 1 = stored, 0 = a duplicate within the TTL. Each event is its own call:
+    // the client pipelines concurrent calls on one connection, and grouping them into one script call per
+    // partition (as the relay did on StackExchange.Redis 1.x) no longer changed the relay's or Redis's CPU
+    // per event measurably (README › Benchmarks).
+    private const string AcceptScript = """
+        if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+          redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'e', ARGV[3], 'k', ARGV[4], 't', ARGV[5], 'b', ARGV[6], 'a', '0')
+          return 1
+        end
+        return 0
+        """;
     private const string AckScript = """
         redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
         return redis.call('XDEL', KEYS[1], ARGV[2])
@@ -95,7 +107,6 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     private readonly IDatabase _db;
     private readonly int _partitions;
     private readonly HashSet<int> _groupsReady = [];
-    private readonly RedisAcceptBatches _accepts;
 
     public RedisRelayStore(string configuration, int partitions, ILogger logger)
     {
@@ -104,7 +115,6 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         _redis.ConnectionRestored += (_, e) => logger.LogInformation("Redis connection to {Endpoint} restored", e.EndPoint);
         _db = _redis.GetDatabase();
         _partitions = partitions;
-        _accepts = new RedisAcceptBatches(_db, partitions);
     }
 
     internal static ConfigurationOptions ConnectionOptions(string configuration)
@@ -136,7 +146,14 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 
     // ---- Inbox and queue ------------------------------------------------------------
 
-    public Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl) => _accepts.AcceptAsync(evt, dedupTtl);
+    public Task<bool> AcceptAsync(InboxEvent evt, TimeSpan dedupTtl) => RedisOutages.Guard(async () =>
+    {
+        var partition = StoreKeys.PartitionOf(evt.ShopKey, _partitions);
+        var stored = await _db.ScriptEvaluateAsync(AcceptScript,
+            [StoreKeys.Seen(partition, evt.ShopKey, evt.EventId), StoreKeys.Stream(partition)],
+            [(long)dedupTtl.TotalSeconds, evt.ShopKey, evt.EventId, evt.Kind, evt.AcceptedAt.ToUnixTimeMilliseconds(), evt.Body]);
+        return (long)stored == 1;
+    });
 
     public Task<IReadOnlyList<QueueItem>> ReadAsync(int partition, string consumer, int count) => RedisOutages.Guard(async () =>
     {
