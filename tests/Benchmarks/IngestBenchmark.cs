@@ -195,7 +195,8 @@ internal static class IngestBenchmark
             for i = from, from + n - 1 do redis.call('SET', KEYS[1] .. i, '1', 'EX', ttl) end
             return n
             """;
-        using var mux = await ConnectionMultiplexer.ConnectAsync(connection + ",allowAdmin=true");
+        // DEBUG HTSTATS walks the key table: on a busy machine it can take longer than the default 5 s timeout.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(connection + ",allowAdmin=true,asyncTimeout=60000");
         var db = mux.GetDatabase();
         var ttl = (long)new Relay.Pipeline.PipelineOptions().DedupTtl.TotalSeconds;
         const int perCall = 10_000;
