@@ -117,7 +117,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         _partitions = partitions;
     }
 
-    internal static ConfigurationOptions ConnectionOptions(string configuration)
+    private static ConfigurationOptions ConnectionOptions(string configuration)
     {
         var options = ConfigurationOptions.Parse(configuration);
         // Start even when Redis is down: readiness reports it and the multiplexer reconnects by itself.

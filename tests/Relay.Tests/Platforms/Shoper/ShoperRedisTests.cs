@@ -80,6 +80,22 @@ public abstract class ShoperRedisContract(ITestRedis redis)
         Assert.True(clock.GetUtcNow() - started >= TimeSpan.FromSeconds(45), $"only {clock.GetUtcNow() - started} of bucket time passed");
     }
 
+    [Fact]
+    public async Task An_uninstall_forgets_every_key_of_the_shop_so_its_webhooks_are_refused()
+    {
+        await using var bed = await ShoperTestbed.StartAsync(shop: Bucket, settings: OnRedis);
+        await bed.InstallAsync();
+        // Signed while the shop's webhook still exists; delivered after the uninstall.
+        using var late = bed.Shop.BuildWebhookDelivery("client.create", "{\"user_id\":\"1001\",\"email\":\"anna@example.com\"}");
+
+        using var uninstall = await bed.Shop.SendNotificationAsync(bed.Client, "uninstall");
+
+        Assert.Equal(HttpStatusCode.OK, uninstall.StatusCode);
+        Assert.Empty(await bed.Get<Relay.Storage.IRelayStore>().ListKeysAsync(Relay.Storage.StoreKeys.Shop(bed.ShopKey)));
+        using var refused = await bed.Client.SendAsync(late);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
     private static async Task Sequence(ShoperTestbed bed, int count)
     {
         var client = bed.ShoperClient();
