@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian machine with the .NET SDK: installs what the tests
-# need (redis-server for the real-Redis tests, chromium for the admin page tests) and then runs
-# `dotnet test`. Ends with the line "N passed, N failed".
+# Runs the whole test suite on a fresh Debian machine with the .NET SDK: installs what the tests need
+# (redis-server and redis-cli for the Redis and Redis Cluster tests, chromium for the admin page tests) and
+# then runs `dotnet test`. Ends with the line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# redis-cli joins the test cluster's nodes; Debian's redis-server pulls it in (redis-tools), other installs may not.
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

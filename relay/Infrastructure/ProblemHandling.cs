@@ -27,11 +27,13 @@ public static class ProblemHandling
         return app;
     }
 
-    /// <summary>Redis down, restarting or still loading its AOF: temporary, and the request changed nothing that was promised.</summary>
+    /// <summary>
+    /// The store down, restarting, loading its AOF or its cluster reorganising (the store says so with
+    /// <see cref="Storage.StoreUnavailableException"/>): temporary, and the request changed nothing that was promised.
+    /// </summary>
     private static bool IsStoreOutage(Exception e) => e switch
     {
-        StackExchange.Redis.RedisConnectionException or Storage.Redis.StoreUnavailableException or TimeoutException => true,
-        StackExchange.Redis.RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal),
+        Storage.StoreUnavailableException or TimeoutException => true,
         AggregateException { InnerExceptions: [var inner] } => IsStoreOutage(inner),
         _ => false,
     };

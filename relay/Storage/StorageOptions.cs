@@ -5,9 +5,9 @@ public sealed class StorageOptions
     public const string Section = "Storage";
 
     /// <summary>
-    /// Redis connection: "host:port[,options]" (StackExchange.Redis syntax) or a
-    /// redis://[:password@]host:port[/db] URL. Empty: the embedded in-process store, which
-    /// keeps nothing across a restart.
+    /// Redis connection: "host:port[,host:port…][,options]" (StackExchange.Redis syntax; for a cluster any
+    /// of its nodes, the rest are discovered) or a redis[s]://[[user]:password@]host:port[/db] URL. Empty:
+    /// the embedded in-process store, which keeps nothing across a restart.
     /// </summary>
     public string? Redis { get; set; }
 
@@ -26,8 +26,10 @@ public sealed class StorageOptions
         var parts = new List<string> { $"{uri.Host}:{port}", "abortConnect=false" };
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
+            // user:password (an ACL user, as managed services hand out), :password, or a bare password.
             var info = Uri.UnescapeDataString(uri.UserInfo);
             var colon = info.IndexOf(':');
+            if (colon > 0) parts.Add("user=" + info[..colon]);
             parts.Add("password=" + (colon >= 0 ? info[(colon + 1)..] : info));
         }
         var db = uri.AbsolutePath.Trim('/');

@@ -12,7 +12,7 @@ public static class StorageServices
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.Section)
             .Validate(o => !o.UsesRedis || StorageOptions.ToConfiguration(o.Redis) is not null,
-                "Storage:Redis is not a valid Redis connection (use host:port or redis://[:password@]host:port[/db]).")
+                "Storage:Redis is not a valid Redis connection (use host:port[,host:port...][,options] or redis[s]://[[user]:password@]host:port[/db]).")
             .ValidateOnStart();
 
         services.AddSingleton<IRelayStore>(sp =>

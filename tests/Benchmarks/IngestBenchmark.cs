@@ -182,13 +182,9 @@ internal static class IngestBenchmark
         using var mux = await ConnectionMultiplexer.ConnectAsync(connection);
         var db = mux.GetDatabase();
         long total = 0;
+        // XINFO STREAM's entries-added counts trimmed entries too.
         for (var p = 0; p < partitions; p++)
-        {
-            // XINFO STREAM answers a flat list of field, value pairs; entries-added counts trimmed entries too.
-            var info = (RedisResult[])(await db.ExecuteAsync("XINFO", "STREAM", Relay.Storage.StoreKeys.Stream(p)))!;
-            for (var i = 0; i + 1 < info.Length; i += 2)
-                if ((string)info[i]! == "entries-added") total += (long)info[i + 1];
-        }
+            total += (await db.StreamInfoAsync(Relay.Storage.StoreKeys.Stream(p))).EntriesAdded;
         return total;
     }
 
@@ -199,7 +195,8 @@ internal static class IngestBenchmark
             for i = from, from + n - 1 do redis.call('SET', KEYS[1] .. i, '1', 'EX', ttl) end
             return n
             """;
-        using var mux = await ConnectionMultiplexer.ConnectAsync(connection + ",allowAdmin=true");
+        // DEBUG HTSTATS walks the key table: on a busy machine it can take longer than the default 5 s timeout.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(connection + ",allowAdmin=true,asyncTimeout=60000");
         var db = mux.GetDatabase();
         var ttl = (long)new Relay.Pipeline.PipelineOptions().DedupTtl.TotalSeconds;
         const int perCall = 10_000;
@@ -225,7 +222,7 @@ internal static class IngestBenchmark
         while (!stop.IsCancellationRequested)
         {
             for (var p = 0; p < partitions; p++)
-                await db.ExecuteAsync("XTRIM", Relay.Storage.StoreKeys.Stream(p), "MAXLEN", "~", 10_000);
+                await db.StreamTrimAsync(Relay.Storage.StoreKeys.Stream(p), 10_000, useApproximateMaxLength: true);
             try { await Task.Delay(500, stop); } catch (OperationCanceledException) { }
         }
     }

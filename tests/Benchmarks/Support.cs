@@ -66,10 +66,9 @@ internal sealed class BenchRedis : IAsyncDisposable
 
     public async Task<long> UsedMemoryMbAsync()
     {
-        using var mux = await ConnectionMultiplexer.ConnectAsync(ConnectionString);
-        var info = (string)(await mux.GetDatabase().ExecuteAsync("INFO", "memory"))!;
-        var line = info.Split('\n').First(l => l.StartsWith("used_memory:"));
-        return long.Parse(line["used_memory:".Length..].Trim()) / 1024 / 1024;
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",allowAdmin=true");
+        var memory = await mux.GetServers()[0].InfoAsync("memory");
+        return long.Parse(memory.SelectMany(g => g).First(kv => kv.Key == "used_memory").Value) / 1024 / 1024;
     }
 
     public async ValueTask DisposeAsync()

@@ -78,6 +78,7 @@ public sealed class ConfigurationTests
     [Theory]
     [InlineData("redis://localhost:6380/2", "localhost:6380,abortConnect=false,defaultDatabase=2")]
     [InlineData("redis://:s3cret@redis:6379", "redis:6379,abortConnect=false,password=s3cret")]
+    [InlineData("rediss://relay:s3cret@cluster.example:6380", "cluster.example:6380,abortConnect=false,user=relay,password=s3cret,ssl=true")]
     [InlineData("localhost:6379,password=x", "localhost:6379,password=x")]
     public void Redis_urls_become_connection_options(string url, string expected)
     {

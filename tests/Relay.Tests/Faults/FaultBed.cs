@@ -17,14 +17,14 @@ public sealed class FaultCollection
 }
 
 /// <summary>
-/// A real redis-server (AOF, fsync always), one or more relay processes on it, and one Shopware shop
-/// installed through the first of them. The test looks at the queue through its own store client.
+/// A real redis-server (AOF, fsync always) or a given cluster, one or more relay processes on it, and one
+/// Shopware shop installed through the first of them. The test looks at the queue through its own store client.
 /// </summary>
 public sealed class FaultBed : IAsyncDisposable
 {
     public const int Partitions = 4;
 
-    private FaultBed(RedisServer redis, List<RelayProcess> relays, ShopwareShopSimulator shop, HttpClient shopClient, RedisRelayStore store)
+    private FaultBed(ITestRedis redis, List<RelayProcess> relays, ShopwareShopSimulator shop, HttpClient shopClient, RedisRelayStore store)
     {
         Redis = redis;
         Relays = relays;
@@ -34,20 +34,23 @@ public sealed class FaultBed : IAsyncDisposable
     }
 
     private readonly HttpClient _shopClient;
-    public RedisServer Redis { get; }
+    public ITestRedis Redis { get; }
     public List<RelayProcess> Relays { get; }
     public ShopwareShopSimulator Shop { get; }
     public RedisRelayStore Store { get; }
     public string ShopKey => ShopwareShops.KeyOf(Shop.ShopId);
     public int Partition => StoreKeys.PartitionOf(ShopKey, Partitions);
 
-    public static async Task<FaultBed> StartAsync(int relays, IDictionary<string, string?>? settings = null)
+    /// <param name="redis">Already started, disposed with the bed; when not given, a redis-server of the bed's own.</param>
+    /// <param name="shopId">The shop's id (where its keys land on a cluster); a random one when not given.</param>
+    public static async Task<FaultBed> StartAsync(int relays, IDictionary<string, string?>? settings = null, ITestRedis? redis = null, string? shopId = null)
     {
-        var redis = new RedisServer();
+        var ownRedis = redis is null;
+        redis ??= new RedisServer();
         var started = new List<RelayProcess>();
         try
         {
-            await redis.InitializeAsync();
+            if (ownRedis) await redis.InitializeAsync();
             var all = new Dictionary<string, string?>
             {
                 ["Storage__Redis"] = redis.ConnectionString,
@@ -58,11 +61,8 @@ public sealed class FaultBed : IAsyncDisposable
             for (var i = 0; i < relays; i++) started.Add(await RelayProcess.StartAsync(all));
 
             var shopClient = new HttpClient { BaseAddress = new Uri(started[0].BaseUrl), Timeout = Eventually.HangGuard };
-            var shop = await ShopwareShopSimulator.StartAsync(shopClient, new ShopwareShopSimulatorOptions
-            {
-                AppName = RelayProcess.AppName,
-                AppSecret = RelayProcess.AppSecret,
-            });
+            var options = new ShopwareShopSimulatorOptions { AppName = RelayProcess.AppName, AppSecret = RelayProcess.AppSecret };
+            var shop = await ShopwareShopSimulator.StartAsync(shopClient, shopId is null ? options : options with { ShopId = shopId });
             var outcome = await shop.InstallAsync();
             if (!outcome.Succeeded) throw new InvalidOperationException($"install failed: {outcome}");
             var store = new RedisRelayStore(redis.ConnectionString, Partitions, NullLogger.Instance);
@@ -96,19 +96,34 @@ public sealed class FaultBed : IAsyncDisposable
     public async Task<Dictionary<string, int>> DeadLetteredAsync() =>
         (await Store.ListDeadLettersAsync(ShopKey, 1_000_000)).GroupBy(d => d.Event.EventId).ToDictionary(g => g.Key, g => g.Count());
 
+    /// <summary>
+    /// Waits until the queue is empty and every event in <paramref name="accepted"/> is in the shop's dead
+    /// letters (so handled); returns the dead-lettered event ids with how often each is there.
+    /// </summary>
+    public async Task<Dictionary<string, int>> WaitUntilHandledAsync(IReadOnlyCollection<string> accepted)
+    {
+        Dictionary<string, int> dead = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                dead = await DeadLetteredAsync();
+                return await QueuedAsync() == 0 && accepted.All(dead.ContainsKey);
+            }
+            catch (StoreUnavailableException)
+            {
+                return false; // the bed's own connection is still reconnecting after an outage
+            }
+        }, "the queue to drain with every accepted event handled");
+        return dead;
+    }
+
     /// <summary>Pending entries per consumer in the shop's partition (XPENDING summary).</summary>
     public async Task<Dictionary<string, long>> PendingByConsumerAsync()
     {
-        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
-        var summary = (RedisResult[])(await redis.GetDatabase().ExecuteAsync("XPENDING", StoreKeys.Stream(Partition), StoreKeys.ConsumerGroup))!;
-        var consumers = new Dictionary<string, long>();
-        if (summary.Length < 4 || summary[3].IsNull) return consumers;
-        foreach (var row in (RedisResult[])summary[3]!)
-        {
-            var pair = (RedisResult[])row!;
-            consumers[(string)pair[0]!] = long.Parse((string)pair[1]!);
-        }
-        return consumers;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
+        var summary = await redis.GetDatabase().StreamPendingAsync(StoreKeys.Stream(Partition), StoreKeys.ConsumerGroup);
+        return summary.Consumers.ToDictionary(c => (string)c.Name!, c => (long)c.PendingMessageCount);
     }
 
     public async ValueTask DisposeAsync()

@@ -52,12 +52,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         var accepted = load.Accepted.Keys.ToHashSet();
         Assert.True(accepted.Count > events / 2, load.Describe());
 
-        Dictionary<string, int> dead = [];
-        await Eventually.TrueAsync(async () =>
-        {
-            dead = await bed.DeadLetteredAsync();
-            return await bed.QueuedAsync() == 0 && accepted.All(dead.ContainsKey);
-        }, "the queue to drain with every accepted event handled");
+        var dead = await bed.WaitUntilHandledAsync(accepted);
 
         output.WriteLine($"{load.Describe()}; victim held {heldByVictim} unacked entries when killed; " +
             $"{dead.Count} events dead-lettered, {dead.Values.Count(n => n > 1)} of them more than once");

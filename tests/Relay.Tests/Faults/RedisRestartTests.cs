@@ -45,19 +45,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output)
         await sending.WaitAsync(Eventually.HangGuard);
 
         var accepted = load.Accepted.Keys.ToHashSet();
-        Dictionary<string, int> dead = [];
-        await Eventually.TrueAsync(async () =>
-        {
-            try
-            {
-                dead = await bed.DeadLetteredAsync();
-                return await bed.QueuedAsync() == 0 && accepted.All(dead.ContainsKey);
-            }
-            catch (StackExchange.Redis.RedisConnectionException)
-            {
-                return false; // the test's own observer connection is still reconnecting after the restart
-            }
-        }, "the queue to drain with every accepted event handled");
+        var dead = await bed.WaitUntilHandledAsync(accepted);
 
         output.WriteLine($"{load.Describe()}; {acceptedBeforeRestart} accepted before Redis was back; {dead.Count} dead-lettered, {dead.Values.Count(n => n > 1)} more than once");
         var lost = accepted.Where(id => !dead.ContainsKey(id)).ToList();

@@ -19,7 +19,10 @@ public sealed class WebhookLoad(ShopwareShopSimulator shop, Func<int, string> pi
     public ConcurrentDictionary<string, string> Accepted { get; } = new();
     public ConcurrentDictionary<int, int> Statuses { get; } = new();
     public int Failures => _failures;
+    /// <summary>503 answers that did not say when to come back.</summary>
+    public int UnavailableWithoutRetryAfter => _unavailableWithoutRetryAfter;
     private int _failures;
+    private int _unavailableWithoutRetryAfter;
 
     private int _count;
     public int Sent => Math.Clamp(Volatile.Read(ref _next) + 1, 0, _count);
@@ -42,6 +45,8 @@ public sealed class WebhookLoad(ShopwareShopSimulator shop, Func<int, string> pi
                     using var response = await shop.SendSignedAsync(target + "/shopware/webhook",
                         shop.WebhookBody("customer.written", Payload(i), eventId));
                     Statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null)
+                        Interlocked.Increment(ref _unavailableWithoutRetryAfter);
                     if (response.IsSuccessStatusCode) Accepted[eventId] = target;
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -42,7 +42,7 @@ public abstract class QueueWorkerContract
 
     protected static readonly PipelineOptions Options = new()
     {
-        Partitions = 2,
+        Partitions = 3, // on the test cluster, a queue stream on each master
         // Longer than any test runs: an entry goes stale only when a test lets that much time pass
         // (LetTimePassAsync), never because a busy machine was slow between two steps.
         VisibilityTimeout = TimeSpan.FromMinutes(1),
@@ -202,22 +202,30 @@ public sealed class EmbeddedQueueWorkerTests : QueueWorkerContract
     }
 }
 
-public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<RedisServer>, IDisposable
+/// <summary>The worker on Redis, run on one redis-server and on the cluster.</summary>
+public abstract class RedisQueueWorkerContract : QueueWorkerContract, IAsyncLifetime
 {
-    private readonly RedisServer _redis;
-    private readonly RedisRelayStore _store;
+    private readonly ITestRedis _redis;
+    private RedisRelayStore? _store;
 
-    private readonly StackExchange.Redis.ConnectionMultiplexer _observer;
+    private StackExchange.Redis.ConnectionMultiplexer? _observer;
 
-    public RedisQueueWorkerTests(RedisServer redis)
+    protected RedisQueueWorkerContract(ITestRedis redis) => _redis = redis;
+
+    public async Task InitializeAsync()
     {
-        _redis = redis;
-        redis.FlushAll();
-        _store = new RedisRelayStore(redis.ConnectionString, Options.Partitions, NullLogger.Instance);
-        _observer = StackExchange.Redis.ConnectionMultiplexer.Connect(redis.ConnectionString);
+        _store = await _redis.EmptyStoreAsync(Options.Partitions);
+        _observer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
     }
 
-    protected override IRelayStore Store => _store;
+    public Task DisposeAsync()
+    {
+        _observer?.Dispose();
+        _store?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    protected override IRelayStore Store => _store!;
 
     /// <summary>
     /// Redis measures how long an entry has been pending on its own clock. Instead of waiting that long,
@@ -227,23 +235,16 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
     protected override async Task LetTimePassAsync(TimeSpan span)
     {
         Time.Advance(span);
-        var db = _observer.GetDatabase();
+        var db = _observer!.GetDatabase();
         for (var p = 0; p < Options.Partitions; p++)
         {
-            var stream = StoreKeys.Stream(p);
+            StackExchange.Redis.RedisKey stream = StoreKeys.Stream(p);
             if (!await db.KeyExistsAsync(stream)) continue;
-            foreach (StackExchange.Redis.RedisResult[] entry in (StackExchange.Redis.RedisResult[])(await db.ExecuteAsync("XPENDING", stream, StoreKeys.ConsumerGroup, "-", "+", 1000))!)
-            {
-                var (id, consumer, idle) = ((string)entry[0]!, (string)entry[1]!, (long)entry[2]);
-                await db.ExecuteAsync("XCLAIM", stream, StoreKeys.ConsumerGroup, consumer, 0, id, "IDLE", idle + (long)span.TotalMilliseconds, "JUSTID");
-            }
+            foreach (var entry in await db.StreamPendingMessagesAsync(stream, StoreKeys.ConsumerGroup, 1000, StackExchange.Redis.RedisValue.Null))
+                // A key argument typed as RedisKey routes the command to the stream's master on a cluster.
+                await db.ExecuteAsync("XCLAIM", stream, StoreKeys.ConsumerGroup, (string)entry.ConsumerName!, 0, (string)entry.MessageId!,
+                    "IDLE", entry.IdleTimeInMilliseconds + (long)span.TotalMilliseconds, "JUSTID");
         }
-    }
-
-    public void Dispose()
-    {
-        _observer.Dispose();
-        _store.Dispose();
     }
 
     [Fact]
@@ -252,7 +253,7 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         await Accept("e1");
 
         await _redis.StopAsync();
-        Assert.False(await _store.PingAsync());
+        Assert.False(await Store.PingAsync());
         await _redis.StartAsync();
 
         var handler = new ScriptedHandler();
@@ -260,11 +261,11 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         await Eventually.TrueAsync(async () =>
         {
             try { await worker.ProcessOnceAsync(); }
-            catch (StackExchange.Redis.RedisConnectionException) { }
+            catch (StoreUnavailableException) { }
             return handler.Calls.ContainsKey("e1");
         }, "the event to be processed after the restart");
-        Assert.True(await _store.PingAsync());
-        Assert.False(await _store.AcceptAsync(new InboxEvent("shopware:s1", "e1", "test", "{}", Time.GetUtcNow()), TimeSpan.FromDays(7)));
+        Assert.True(await Store.PingAsync());
+        Assert.False(await Store.AcceptAsync(new InboxEvent("shopware:s1", "e1", "test", "{}", Time.GetUtcNow()), TimeSpan.FromDays(7)));
     }
 
     [Fact]
@@ -311,3 +312,8 @@ public sealed class RedisQueueWorkerTests : QueueWorkerContract, IClassFixture<R
         }
     }
 }
+
+public sealed class RedisQueueWorkerTests(RedisServer redis) : RedisQueueWorkerContract(redis), IClassFixture<RedisServer>;
+
+[Collection(RedisCluster.Collection)]
+public sealed class RedisClusterQueueWorkerTests(RedisCluster cluster) : RedisQueueWorkerContract(cluster);

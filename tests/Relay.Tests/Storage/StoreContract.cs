@@ -17,7 +17,8 @@ namespace Relay.Tests.Storage;
 /// </summary>
 public abstract class StoreContract
 {
-    protected const int Partitions = 2;
+    /// <summary>Three queue streams: on the test cluster their hash tags ({q0}, {q1}, {q2}) fall on all three masters.</summary>
+    protected const int Partitions = 3;
     protected readonly ManualTimeProvider Time = new();
     protected abstract IRelayStore Store { get; }
     protected abstract Task LetTimePassAsync(TimeSpan span);
@@ -410,20 +411,66 @@ public sealed class EmbeddedStoreContractTests : StoreContract
     }
 }
 
-public sealed class RedisStoreContractTests : StoreContract, IClassFixture<RedisServer>, IDisposable
+/// <summary>The contract on Redis, with what only a real Redis can show; run on one redis-server and on the cluster.</summary>
+public abstract class RedisStoreContract : StoreContract, IAsyncLifetime
 {
-    private readonly RedisRelayStore _store;
+    private readonly ITestRedis _redis;
+    private RedisRelayStore? _store;
 
-    public RedisStoreContractTests(RedisServer redis)
+    protected RedisStoreContract(ITestRedis redis) => _redis = redis;
+
+    public async Task InitializeAsync() => _store = await _redis.EmptyStoreAsync(Partitions);
+
+    public Task DisposeAsync()
     {
-        redis.FlushAll();
-        _store = new RedisRelayStore(redis.ConnectionString, Partitions, NullLogger.Instance);
+        _store?.Dispose();
+        return Task.CompletedTask;
     }
 
-    protected override IRelayStore Store => _store;
+    protected override IRelayStore Store => _store!;
 
     // Redis measures idle time on its own clock.
     protected override Task LetTimePassAsync(TimeSpan span) => Task.Delay(span);
 
-    public void Dispose() => _store.Dispose();
+    [Fact]
+    public async Task Keys_under_a_prefix_are_listed_from_every_master()
+    {
+        var shops = Enumerable.Range(0, 30).Select(i => $"shopware:many{i}").ToList();
+        await Task.WhenAll(shops.Select(shop => Store.SetAsync(StoreKeys.ShopItem(shop, "info"), "{}")));
+        await Store.SetAsync("relay:{other}:info", "{}");
+
+        Assert.Equal(shops.Select(shop => StoreKeys.ShopItem(shop, "info")).Order(StringComparer.Ordinal), await Store.ListKeysAsync("relay:{shopware:many"));
+    }
+
+    [Fact]
+    public async Task Accepts_go_on_after_redis_forgot_its_scripts()
+    {
+        Assert.True(await Store.AcceptAsync(Event(id: "before"), Ttl));
+        await using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true"))
+            foreach (var server in admin.GetServers())
+                await server.ScriptFlushAsync();
+
+        Assert.True(await Store.AcceptAsync(Event(id: "after"), Ttl));
+        Assert.Equal(["before", "after"], (await ReadAllAsync()).Select(i => i.Event.EventId));
+    }
 }
+
+public sealed class RedisStoreContractTests(RedisServer redis) : RedisStoreContract(redis), IClassFixture<RedisServer>
+{
+    [Fact]
+    public async Task A_redis_that_never_answers_is_unavailable_not_an_error()
+    {
+        // Accepts the connection and then says nothing, like a server stuck loading or a dead proxy.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        using var store = new RedisRelayStore($"127.0.0.1:{port},connectTimeout=300,syncTimeout=300,asyncTimeout=300", Partitions, NullLogger.Instance);
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AcceptAsync(Event(), Ttl));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.GetAsync("relay:{shopware:s1}:info"));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ListKeysAsync("relay:"));
+    }
+}
+
+[Collection(RedisCluster.Collection)]
+public sealed class RedisClusterStoreContractTests(RedisCluster cluster) : RedisStoreContract(cluster);

@@ -4,8 +4,11 @@ using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Sync;
 
-/// <summary>Two relay instances on one real Redis: one full sync and one pull-back per shop, whichever instance runs them.</summary>
-public sealed class SyncRedisTests(RedisServer redis) : IClassFixture<RedisServer>
+/// <summary>
+/// Two relay instances on one real Redis (one redis-server, or the cluster): one full sync and one
+/// pull-back per shop, whichever instance runs them.
+/// </summary>
+public abstract class SyncRedisContract(ITestRedis redis)
 {
     private Dictionary<string, string?> OnRedis() => new() { ["Storage:Redis"] = redis.ConnectionString };
 
@@ -50,4 +53,36 @@ public sealed class SyncRedisTests(RedisServer redis) : IClassFixture<RedisServe
         Assert.Equal(PullBackOutcome.Done, (await second.Get<PullBackRunner>().RunOnceAsync(bed.ShopKey)).Outcome);
         Assert.NotNull((await bed.Get<PullBackRunner>().GetStateAsync(bed.ShopKey)).LastRunAt);
     }
+
+    [Fact]
+    public async Task A_full_sync_whose_worker_dies_at_half_is_finished_by_a_new_instance_on_the_same_Redis()
+    {
+        var onRedis = ShopwareEndToEndTests.Unpaced(new() { ["Storage:Redis"] = redis.ConnectionString });
+        await using var bed = await SyncTestbed.StartAsync(onRedis);
+        const int count = 1_000;
+        for (var i = 0; i < count; i++) bed.AddCustomer($"half{i:D4}@example.nl", number: $"H{i:D4}");
+        await bed.SaveAsAdminAsync(s => s with { Target = bed.SpotlerTarget(), SyncEnabled = true });
+
+        // The first worker does half of the pages and dies holding its lease.
+        Assert.Equal(FullSyncRunOutcome.Paused, await bed.Get<FullSyncRunner>().RunAsync(bed.ShopKey, "worker-a", maxPages: 1));
+        await bed.Get<IRelayStore>().SetAsync(StoreKeys.ShopItem(bed.ShopKey, "fullsync:lease"), "worker-a", TimeSpan.FromMinutes(10));
+        Assert.Equal(500, (await bed.Get<FullSync>().GetAsync(bed.ShopKey)).Done);
+
+        // A new process on the same Redis waits for the lease to run out, then resumes from the cursor.
+        await using var second = bed.SecondInstance(onRedis);
+        Assert.Equal(FullSyncRunOutcome.Busy, await second.Get<FullSyncRunner>().RunAsync(bed.ShopKey, "worker-b"));
+        await bed.Get<IRelayStore>().DeleteAsync(StoreKeys.ShopItem(bed.ShopKey, "fullsync:lease"));
+        Assert.Equal(FullSyncRunOutcome.Finished, await second.Get<FullSyncRunner>().RunAsync(bed.ShopKey, "worker-b"));
+
+        var progress = await bed.Get<FullSync>().GetAsync(bed.ShopKey);
+        Assert.Equal(SyncState.Completed, progress.State);
+        Assert.Equal(count, bed.Spotler.Contacts.Count);
+        // Each contact at most once more than needed: here none, the cursor pointed at page 2.
+        Assert.InRange(bed.Spotler.ContactListBatches.Sum(), count, count + 500);
+    }
 }
+
+public sealed class SyncRedisTests(RedisServer redis) : SyncRedisContract(redis), IClassFixture<RedisServer>;
+
+[Collection(RedisCluster.Collection)]
+public sealed class SyncRedisClusterTests(RedisCluster cluster) : SyncRedisContract(cluster);

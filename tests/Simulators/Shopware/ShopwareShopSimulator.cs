@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 
 namespace Simulators.Shopware;
 
-public sealed class ShopwareShopSimulatorOptions
+public sealed record ShopwareShopSimulatorOptions
 {
     /// <summary>The relay's app name and app secret, as the manifest would carry them.</summary>
     public required string AppName { get; init; }

@@ -4,9 +4,8 @@ using Simulators.Shoper;
 
 namespace Relay.Tests.Platforms.Shoper;
 
-/// <summary>The production shape: several relay processes on one Redis, one Shoper shop between them.</summary>
-[Collection(ShoperTestbed.Collection)]
-public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisServer>
+/// <summary>The production shape: several relay processes on one Redis (or one cluster), one Shoper shop between them.</summary>
+public abstract class ShoperRedisContract(ITestRedis redis)
 {
     private Dictionary<string, string?> OnRedis => new() { ["Storage:Redis"] = redis.ConnectionString };
 
@@ -81,6 +80,22 @@ public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.True(clock.GetUtcNow() - started >= TimeSpan.FromSeconds(45), $"only {clock.GetUtcNow() - started} of bucket time passed");
     }
 
+    [Fact]
+    public async Task An_uninstall_forgets_every_key_of_the_shop_so_its_webhooks_are_refused()
+    {
+        await using var bed = await ShoperTestbed.StartAsync(shop: Bucket, settings: OnRedis);
+        await bed.InstallAsync();
+        // Signed while the shop's webhook still exists; delivered after the uninstall.
+        using var late = bed.Shop.BuildWebhookDelivery("client.create", "{\"user_id\":\"1001\",\"email\":\"anna@example.com\"}");
+
+        using var uninstall = await bed.Shop.SendNotificationAsync(bed.Client, "uninstall");
+
+        Assert.Equal(HttpStatusCode.OK, uninstall.StatusCode);
+        Assert.Empty(await bed.Get<Relay.Storage.IRelayStore>().ListKeysAsync(Relay.Storage.StoreKeys.Shop(bed.ShopKey)));
+        using var refused = await bed.Client.SendAsync(late);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
     private static async Task Sequence(ShoperTestbed bed, int count)
     {
         var client = bed.ShoperClient();
@@ -88,3 +103,9 @@ public sealed class ShoperRedisTests(RedisServer redis) : IClassFixture<RedisSer
             await client.ListSubscribersAsync(bed.ShopKey);
     }
 }
+
+[Collection(ShoperTestbed.Collection)]
+public sealed class ShoperRedisTests(RedisServer redis) : ShoperRedisContract(redis), IClassFixture<RedisServer>;
+
+[Collection(RedisCluster.Collection)]
+public sealed class ShoperRedisClusterTests(RedisCluster cluster) : ShoperRedisContract(cluster);

@@ -8,8 +8,8 @@ using Simulators.Shopware;
 
 namespace Relay.Tests.Platforms.Shopware;
 
-/// <summary>The same protocol on the production store: a real redis-server (each test uses its own shop id).</summary>
-public sealed class ShopwareRedisTests(RedisServer redis) : IClassFixture<RedisServer>
+/// <summary>The same protocol on the production store: a real redis-server or the cluster (each test uses its own shop id).</summary>
+public abstract class ShopwareRedisContract(ITestRedis redis)
 {
     private Task<ShopwareTestbed> StartAsync() =>
         ShopwareTestbed.StartAsync(settings: new() { ["Storage:Redis"] = redis.ConnectionString });
@@ -62,3 +62,8 @@ public sealed class ShopwareRedisTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Null(await bed.Relay.Get<ShopDirectory>().GetAsync(bed.ShopKey));
     }
 }
+
+public sealed class ShopwareRedisTests(RedisServer redis) : ShopwareRedisContract(redis), IClassFixture<RedisServer>;
+
+[Collection(RedisCluster.Collection)]
+public sealed class ShopwareRedisClusterTests(RedisCluster cluster) : ShopwareRedisContract(cluster);

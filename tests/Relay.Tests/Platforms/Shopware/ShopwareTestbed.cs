@@ -34,7 +34,7 @@ public sealed class ShopwareTestbed : IAsyncDisposable
 
     public static async Task<ShopwareTestbed> StartAsync(
         DateTimeOffset? now = null, string appSecret = AppSecret, string shopPath = "", bool sendsDualSignatures = true,
-        Dictionary<string, string?>? settings = null)
+        Dictionary<string, string?>? settings = null, string? shopId = null)
     {
         var time = now is { } start ? new ManualTimeProvider(start) : new ManualTimeProvider();
         var all = new Dictionary<string, string?>
@@ -49,14 +49,15 @@ public sealed class ShopwareTestbed : IAsyncDisposable
         foreach (var (key, value) in settings ?? []) all[key] = value;
         var relay = new RelayApplication(all, time);
         var client = relay.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        var shop = await ShopwareShopSimulator.StartAsync(client, new ShopwareShopSimulatorOptions
+        var options = new ShopwareShopSimulatorOptions
         {
             AppName = AppName,
             AppSecret = appSecret,
             ShopPath = shopPath,
             SendsDualSignatures = sendsDualSignatures,
             Time = time,
-        });
+        };
+        var shop = await ShopwareShopSimulator.StartAsync(client, shopId is null ? options : options with { ShopId = shopId });
         return new ShopwareTestbed(relay, client, shop, time);
     }
 
