@@ -1,56 +1,25 @@
-using Relay.Mapping;
-using Relay.Targets;
-
-namespace Relay.Settings;
+namespace Relay.Mapping;
 
 /// <summary>
-/// What a merchant gets without touching the mapping editor: the fields every account of the target
-/// has, nothing account-specific (a Spotler property or SARE prop that may not exist would make
-/// every upsert fail). Everything here is overwritten on update, because the shop is the source of
-/// these basics; enrichment is the merchant's own choice.
+/// What a platform's records carry where platforms differ, so that a target's default map names only
+/// fields the shop fills.
 /// </summary>
-public static class DefaultMappings
+/// <param name="SubscribersHaveAddress">Newsletter subscribers carry a postal address of their own.</param>
+public sealed record ShopRecordShape(bool SubscribersHaveAddress);
+
+/// <summary>
+/// The pieces targets build their default maps from (<c>ITargetProvider.DefaultMaps</c>): what a
+/// merchant gets without touching the mapping editor. A default names only fields every account of
+/// the target has, nothing account-specific (a property that may not exist would make every upsert
+/// fail). Every rule overwrites on update, because the shop is the source of these basics;
+/// enrichment is the merchant's own choice.
+/// </summary>
+public static class DefaultRules
 {
-    public static (FieldMapping Customers, FieldMapping Subscribers) For(string platform, string targetKind)
-    {
-        var names = new List<FieldRule> { Copy(ShopFields.FirstName, ContactFields.FirstName, "trim"), Copy(ShopFields.LastName, ContactFields.LastName, "trim") };
-        var customers = new List<FieldRule>(names);
-        var subscribers = new List<FieldRule>(names);
+    public static IReadOnlyList<FieldRule> Names { get; } =
+        [Copy(ShopFields.FirstName, ContactFields.FirstName, "trim"), Copy(ShopFields.LastName, ContactFields.LastName, "trim")];
 
-        switch (targetKind.ToLowerInvariant())
-        {
-            case "spotler":
-                customers.Add(Copy(ShopFields.Company, ContactFields.Company));
-                customers.AddRange(Address());
-                // Shopware recipients carry an address of their own; Shoper subscribers do not.
-                if (platform == "shopware") subscribers.AddRange(Address());
-                break;
-            case "sare":
-                // SARE's standard subscriber fields are name and gsm; the relay joins first and last name.
-                customers.Add(Copy(ShopFields.Phone, "gsm", "trim"));
-                break;
-            case "minicrm":
-                customers.Add(Copy(ShopFields.Phone, ContactFields.Phone, "trim"));
-                customers.Add(Copy(ShopFields.Company, ContactFields.Company));
-                customers.AddRange(Address());
-                break;
-        }
-        return (new FieldMapping { Rules = customers }, new FieldMapping { Rules = subscribers });
-    }
-
-    /// <summary>Settings with the defaults filled in wherever the merchant left a mapping empty.</summary>
-    public static ShopSettings ApplyTo(ShopSettings settings, string platform)
-    {
-        if (settings.Target is not { } target) return settings;
-        var (customers, subscribers) = For(platform, target.Kind);
-        return settings with
-        {
-            Customers = settings.Customers.Rules.Count == 0 ? customers : settings.Customers,
-            Subscribers = settings.Subscribers.Rules.Count == 0 ? subscribers : settings.Subscribers,
-        };
-    }
-
-    private static IEnumerable<FieldRule> Address() =>
+    public static IReadOnlyList<FieldRule> Address { get; } =
     [
         Copy(ShopFields.Street, ContactFields.Street),
         Copy(ShopFields.PostalCode, ContactFields.PostalCode, "trim", "upper"),
@@ -58,30 +27,9 @@ public static class DefaultMappings
         Copy(ShopFields.Country, ContactFields.Country, "upper"),
     ];
 
-    private static FieldRule Copy(string source, string target, params string[] transforms) =>
+    public static FieldRule Copy(string source, string target, params string[] transforms) =>
         new() { Target = target, Sources = [source], Transforms = transforms };
-}
 
-public static class ShopSettingsAccounts
-{
-    /// <summary>
-    /// The target account with the merchant's chosen lists folded into the target's own option, unless
-    /// that option was set explicitly: SARE puts contacts into groups ("groupIds"), Spotler writes
-    /// consent to one permission bit ("permissionBit", the first list).
-    /// </summary>
-    public static TargetAccount? TargetAccount(this ShopSettings settings, string shopKey)
-    {
-        if (settings.Target is not { } target) return null;
-        var options = new Dictionary<string, string>(target.Options);
-        var lists = settings.Lists.Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => l.Trim()).ToList();
-        if (lists.Count > 0)
-        {
-            switch (target.Kind.ToLowerInvariant())
-            {
-                case "sare": options.TryAdd("groupIds", string.Join(",", lists)); break;
-                case "spotler": options.TryAdd("permissionBit", lists[0]); break;
-            }
-        }
-        return (target with { Options = options }).ToAccount(shopKey);
-    }
+    public static FieldMaps Maps(IEnumerable<FieldRule> customers, IEnumerable<FieldRule> subscribers) =>
+        new(new FieldMapping { Rules = customers.ToList() }, new FieldMapping { Rules = subscribers.ToList() });
 }

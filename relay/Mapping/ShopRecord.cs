@@ -20,7 +20,7 @@ public sealed record ShopRecord
     /// <summary>The platform's id of the customer or subscriber.</summary>
     public required string Id { get; init; }
     public IReadOnlyDictionary<string, string?> Fields { get; init; } = new Dictionary<string, string?>();
-    /// <summary>Subscribers carry consent; customers do not (neither Shopware 6.5+ nor Shoper lets a customer record say it).</summary>
+    /// <summary>Subscribers carry consent; customers do not (no platform's customer record says it).</summary>
     public ShopConsent? Consent { get; init; }
 
     public string? Email => Field(ShopFields.Email);

@@ -37,7 +37,7 @@ public sealed class ShopSettingsValidator(TargetFactory targets)
                 if (errors.Count == 0)
                 {
                     // The target's own parser knows the rules for option values (power-of-two bits, numeric ids…).
-                    try { provider.Create(settings.TargetAccount("validation")!); }
+                    try { provider.Create(settings.TargetAccountFor("validation")!); }
                     catch (TargetConfigurationException e) { Add("target", e.Message); }
                 }
             }

@@ -1,3 +1,5 @@
+using Relay.Pipeline;
+using Relay.Platforms;
 using Relay.Platforms.Shopware;
 using Relay.Telemetry;
 
@@ -42,6 +44,12 @@ public static class ShopwareServices
             .Validate(o => o.SearchPageSize is >= 1 and <= 10_000,
                 "Shopware:SearchPageSize must be between 1 and 10000 (default 500, Shopware's api.max_limit).")
             .ValidateOnStart();
+
+        // The parts the shared code works through (IPlatform).
+        services.AddSingleton<ShopwareContacts>();
+        services.AddSingleton<ShopwareReconciliation>();
+        services.AddSingleton<IQueueHandler, ShopwareWebhookForwarder>();
+        services.AddSingleton<IPlatform, ShopwarePlatform>();
 
         services.AddSingleton<ShopwareShops>();
         services.AddSingleton<ShopwareTokenCache>();

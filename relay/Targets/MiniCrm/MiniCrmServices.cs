@@ -1,4 +1,5 @@
 using System.Text;
+using Relay.Mapping;
 
 namespace Relay.Targets.MiniCrm;
 
@@ -19,6 +20,11 @@ public sealed class MiniCrmTargetProvider(IHttpClientFactory httpClients, TimePr
 {
     public string Kind => "minicrm";
     public string DisplayName => "MiniCRM";
+
+    public FieldMaps DefaultMaps(ShopRecordShape shop) => DefaultRules.Maps(
+        [.. DefaultRules.Names, DefaultRules.Copy(ShopFields.Phone, ContactFields.Phone, "trim"), DefaultRules.Copy(ShopFields.Company, ContactFields.Company), .. DefaultRules.Address],
+        DefaultRules.Names);
+
     public IReadOnlyList<string> CredentialNames { get; } = ["systemId", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["requestsPerMinute", "consentField", "consentSubscribed", "consentUnsubscribed"];
     public PartnerClock Clock => MiniCrmSettings.Clock;

@@ -1,3 +1,5 @@
+using Relay.Mapping;
+
 namespace Relay.Targets.Spotler;
 
 public static class SpotlerServices
@@ -17,6 +19,11 @@ public sealed class SpotlerTargetProvider(IHttpClientFactory httpClients, TimePr
 {
     public string Kind => "spotler";
     public string DisplayName => "Spotler Mail+";
+
+    public FieldMaps DefaultMaps(ShopRecordShape shop) => DefaultRules.Maps(
+        [.. DefaultRules.Names, DefaultRules.Copy(ShopFields.Company, ContactFields.Company), .. DefaultRules.Address],
+        [.. DefaultRules.Names, .. shop.SubscribersHaveAddress ? DefaultRules.Address : []]);
+
     public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
     public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];
     public PartnerClock Clock => SpotlerSettings.Clock;
