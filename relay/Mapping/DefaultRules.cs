@@ -27,6 +27,10 @@ public static class DefaultRules
         Copy(ShopFields.Country, ContactFields.Country, "upper"),
     ];
 
+    /// <summary>The address as far as subscriber records carry one (<see cref="FieldMappingRules.SubscriberFields"/>: no country).</summary>
+    public static IReadOnlyList<FieldRule> SubscriberAddress { get; } =
+        Address.Where(r => r.Sources.All(FieldMappingRules.SubscriberFields.Contains)).ToList();
+
     public static FieldRule Copy(string source, string target, params string[] transforms) =>
         new() { Target = target, Sources = [source], Transforms = transforms };
 

@@ -21,27 +21,12 @@ public static class FieldMappingRules
         "email", "firstName", "lastName", "title", "street", "postalCode", "city", "language", "id", "createdAt", "updatedAt",
     ];
 
-    public const string CustomFieldPrefix = "customFields.";
-
     public static readonly IReadOnlyList<string> Transforms = ["trim", "lower", "upper", "date:yyyy-MM-dd"];
 
     public static bool IsShopField(string name, IReadOnlyList<string> known) =>
-        known.Contains(name) || (name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length && name.Length <= 100);
+        known.Contains(name) || (ShopFields.IsCustomField(name) && name.Length <= 100);
 
-    public static bool IsTransform(string transform)
-    {
-        if (transform is "trim" or "lower" or "upper") return true;
-        if (!transform.StartsWith("date:", StringComparison.Ordinal) || transform.Length is <= 5 or > 40) return false;
-        try
-        {
-            _ = DateTimeOffset.UnixEpoch.ToString(transform[5..], System.Globalization.CultureInfo.InvariantCulture);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
+    public static bool IsTransform(string transform) => transform.Length <= 40 && ContactMapper.IsValidTransform(transform);
 
     /// <summary>Adds one message per problem, keyed like the JSON path the page sent ("customers.rules[2].target").</summary>
     public static void Validate(string name, FieldMapping? mapping, IReadOnlyList<string> shopFields, Dictionary<string, string[]> errors)

@@ -53,7 +53,7 @@ public static class ShopFields
     public static readonly IReadOnlyList<string> All =
         [Id, Email, FirstName, LastName, Title, CustomerNumber, Company, Phone, Street, PostalCode, City, Country, Language, Birthday, CreatedAt, UpdatedAt];
 
-    /// <summary>Known names plus any custom field: what a rule may name as a source.</summary>
-    public static bool IsKnown(string name) =>
-        All.Contains(name) || (name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length);
+    /// <summary>"customFields.{name}": any custom field of the shop.</summary>
+    public static bool IsCustomField(string name) =>
+        name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length;
 }

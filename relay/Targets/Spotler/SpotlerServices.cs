@@ -22,7 +22,7 @@ public sealed class SpotlerTargetProvider(IHttpClientFactory httpClients, TimePr
 
     public FieldMaps DefaultMaps(ShopRecordShape shop) => DefaultRules.Maps(
         [.. DefaultRules.Names, DefaultRules.Copy(ShopFields.Company, ContactFields.Company), .. DefaultRules.Address],
-        [.. DefaultRules.Names, .. shop.SubscribersHaveAddress ? DefaultRules.Address : []]);
+        [.. DefaultRules.Names, .. shop.SubscribersHaveAddress ? DefaultRules.SubscriberAddress : []]);
 
     public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
     public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];

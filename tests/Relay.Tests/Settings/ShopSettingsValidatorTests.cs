@@ -49,7 +49,8 @@ public sealed class ShopSettingsValidatorTests : IDisposable
         Assert.True(errors.ContainsKey("customers.rules[0].target"));
         Assert.True(errors.ContainsKey("customers.rules[1].sources"));
         Assert.Contains("surname", errors["customers.rules[2].sources"][0]);
-        Assert.Equal(2, errors["customers.rules[2].transforms"].Length);
+        Assert.Contains("reverse", errors["customers.rules[2].transforms"][0]);
+        Assert.Contains("date:", errors["customers.rules[2].transforms"][0]);
         Assert.True(errors.ContainsKey("pullInterval"));
     }
 
