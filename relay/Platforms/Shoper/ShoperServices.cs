@@ -1,6 +1,3 @@
-using Relay.Admin;
-using Relay.Pipeline;
-using Relay.Platforms;
 using Relay.Platforms.Shoper;
 
 // In the root namespace so that Program.cs composes it with one line and no extra using.
@@ -25,7 +22,7 @@ public static class ShoperServices
                 "Shoper:PublicBaseUrl must be the relay's public base URL (e.g. https://relay.example.com); shops deliver webhooks to {PublicBaseUrl}/shoper/webhooks.")
             .Validate(o => o.IframeTimestampTolerance >= TimeSpan.FromSeconds(10) && o.IframeTimestampTolerance <= TimeSpan.FromHours(1),
                 "Shoper:IframeTimestampTolerance must be between 00:00:10 and 01:00:00.")
-            .Validate(o => o.AdminFrameAncestors.All(AdminPage.IsFrameAncestorSource),
+            .Validate(o => o.AdminFrameAncestors.All(Admin.AdminPage.IsFrameAncestorSource),
                 "Shoper:AdminFrameAncestors entries must be https origins such as https://*.shoparena.pl.")
             .Validate(o => o.RefreshAhead >= TimeSpan.Zero && o.RefreshAhead <= TimeSpan.FromDays(20),
                 "Shoper:RefreshAhead must be between 00:00:00 and 20.00:00:00.")
@@ -40,8 +37,8 @@ public static class ShoperServices
 
         // The parts the shared code works through (IPlatform).
         services.AddSingleton<ShoperContacts>();
-        services.AddSingleton<IQueueHandler, ShoperWebhookForwarder>();
-        services.AddSingleton<IPlatform, ShoperPlatform>();
+        services.AddSingleton<Pipeline.IQueueHandler, ShoperWebhookForwarder>();
+        services.AddSingleton<Platforms.IPlatform, ShoperPlatform>();
 
         services.AddSingleton<ShoperShops>();
         services.AddSingleton<ShoperTokens>();

@@ -86,9 +86,9 @@ public sealed record ShopwareWebhook(string Id, string Name, string EventName, s
 /// </summary>
 public sealed class ShopwareApiException(HttpStatusCode status, string message, TimeSpan? retryAfter = null) : ShopApiException(message)
 {
+    public override bool IsPermanent => !IsTransient;
+    public override bool AccessRefused => Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
     public HttpStatusCode Status { get; } = status;
     public TimeSpan? RetryAfter { get; } = retryAfter;
     public bool IsTransient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;
-    public override bool IsPermanent => !IsTransient;
-    public override bool AccessRefused => Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
 }

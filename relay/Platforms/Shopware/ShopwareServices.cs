@@ -1,5 +1,3 @@
-using Relay.Pipeline;
-using Relay.Platforms;
 using Relay.Platforms.Shopware;
 using Relay.Telemetry;
 
@@ -48,8 +46,8 @@ public static class ShopwareServices
         // The parts the shared code works through (IPlatform).
         services.AddSingleton<ShopwareContacts>();
         services.AddSingleton<ShopwareReconciliation>();
-        services.AddSingleton<IQueueHandler, ShopwareWebhookForwarder>();
-        services.AddSingleton<IPlatform, ShopwarePlatform>();
+        services.AddSingleton<Pipeline.IQueueHandler, ShopwareWebhookForwarder>();
+        services.AddSingleton<Platforms.IPlatform, ShopwarePlatform>();
 
         services.AddSingleton<ShopwareShops>();
         services.AddSingleton<ShopwareTokenCache>();
