@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Relay.Mapping;
+using Relay.Platforms;
 using Relay.Settings;
 using Relay.Shops;
 using Relay.Storage;
@@ -25,8 +27,6 @@ public static class AdminApi
             .Validate(o => o.TargetCallTimeout >= TimeSpan.FromSeconds(1) && o.TargetCallTimeout <= TimeSpan.FromMinutes(2),
                 "Admin:TargetCallTimeout must be between 00:00:01 and 00:02:00.")
             .Validate(o => o.QuietAfter >= TimeSpan.FromMinutes(10), "Admin:QuietAfter must be at least 00:10:00.")
-            .Validate(o => o.ShoperFrameAncestors.All(AdminPage.IsFrameAncestorSource),
-                "Admin:ShoperFrameAncestors entries must be https origins such as https://*.shoparena.pl.")
             .ValidateOnStart();
         return services;
     }
@@ -82,12 +82,16 @@ public static class AdminApi
 
     // ---- Settings -----------------------------------------------------------------------------
 
-    internal static async Task<Ok<AdminSettingsView>> GetSettingsAsync(ClaimsPrincipal user, ShopSettingsStore settings) =>
-        TypedResults.Ok(View(await settings.GetAsync(ShopOf(user))));
+    internal static async Task<Ok<AdminSettingsView>> GetSettingsAsync(ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, ShopPlatforms platforms)
+    {
+        var shopKey = ShopOf(user);
+        var saved = await settings.GetAsync(shopKey);
+        return TypedResults.Ok(View(saved, DefaultMaps(shopKey, saved.Target?.Kind, targets, platforms)));
+    }
 
     internal static async Task<Results<Ok<AdminSettingsView>, ValidationProblem, ProblemHttpResult>> SaveSettingsAsync(
-        AdminSettingsInput input, ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, ShopSettingsValidator validator,
-        FullSync sync, IOptions<AdminOptions> options, ILoggerFactory logs)
+        AdminSettingsInput input, ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, ShopPlatforms platforms,
+        ShopSettingsValidator validator, FullSync sync, IOptions<AdminOptions> options, ILoggerFactory logs)
     {
         var shopKey = ShopOf(user);
         var current = await settings.GetAsync(shopKey);
@@ -106,8 +110,8 @@ public static class AdminApi
         var lists = input.Lists?.Select(l => l.Trim()).Where(l => l.Length > 0).Distinct().ToList() ?? current.Lists.ToList();
         if (lists.Count > 50 || lists.Any(l => l.Length > 100))
             errors["lists"] = ["Choose at most 50 lists with ids of at most 100 characters."];
-        AdminMapping.Validate("customers", input.Customers, AdminMapping.CustomerFields, errors);
-        AdminMapping.Validate("subscribers", input.Subscribers, AdminMapping.SubscriberFields, errors);
+        FieldMappingRules.Validate("customers", input.Customers, FieldMappingRules.CustomerFields, errors);
+        FieldMappingRules.Validate("subscribers", input.Subscribers, FieldMappingRules.SubscriberFields, errors);
         var syncEnabled = input.SyncEnabled ?? current.SyncEnabled;
         if (syncEnabled && target is null)
             errors["syncEnabled"] = ["Connect a marketing system before turning the sync on."];
@@ -117,8 +121,9 @@ public static class AdminApi
         var next = current with
         {
             Target = target,
-            Customers = input.Customers ?? MappingOrDefault(current.Customers, AdminMapping.DefaultCustomers),
-            Subscribers = input.Subscribers ?? MappingOrDefault(current.Subscribers, AdminMapping.DefaultSubscribers),
+            // Left empty, a mapping stays empty: the sync then uses the target's default map, which the page shows.
+            Customers = input.Customers ?? current.Customers,
+            Subscribers = input.Subscribers ?? current.Subscribers,
             UniqueKey = uniqueKey,
             Lists = lists,
             EraseInTargetOnDelete = input.EraseInTargetOnDelete ?? current.EraseInTargetOnDelete,
@@ -139,25 +144,34 @@ public static class AdminApi
         Log(logs).LogInformation("Admin settings of {Shop} saved as version {Version}", shopKey, saved.Version);
         // The first save that connects a target and turns the sync on brings the marketing system up to date.
         await sync.StartIfFirstConfigurationAsync(shopKey, current, saved);
-        return TypedResults.Ok(View(saved));
+        return TypedResults.Ok(View(saved, DefaultMaps(shopKey, saved.Target?.Kind, targets, platforms)));
     }
 
-    private static FieldMapping MappingOrDefault(FieldMapping mapping, FieldMapping fallback) => mapping.Rules.Count > 0 ? mapping : fallback;
+    /// <summary>The default map of a target for this shop's platform: the one the sync uses for a mapping left empty. Null without a target.</summary>
+    private static FieldMaps? DefaultMaps(string shopKey, string? targetKind, TargetFactory targets, ShopPlatforms platforms) =>
+        targetKind is not null && targets.Provider(targetKind) is { } provider && platforms.For(shopKey) is { } platform
+            ? provider.DefaultMaps(platform.RecordShape)
+            : null;
 
-    internal static AdminSettingsView View(ShopSettings s) => new(
-        s.Version,
-        s.UpdatedAt,
-        s.Target is { } t
-            ? new AdminTargetView(t.Kind, t.BaseUrl, t.Credentials.Where(c => !string.IsNullOrEmpty(c.Value)).Select(c => c.Key).Order(StringComparer.Ordinal).ToList(), t.Options)
-            : null,
-        MappingOrDefault(s.Customers, AdminMapping.DefaultCustomers),
-        MappingOrDefault(s.Subscribers, AdminMapping.DefaultSubscribers),
-        Camel(s.UniqueKey.ToString()),
-        s.Lists,
-        s.EraseInTargetOnDelete,
-        (int)s.PullInterval.TotalMinutes,
-        s.SyncEnabled,
-        s.TimeZone);
+    /// <summary>The settings as the page edits them: a mapping left empty shows the default map the sync uses for it.</summary>
+    internal static AdminSettingsView View(ShopSettings s, FieldMaps? defaults)
+    {
+        var effective = defaults is null ? s : s.WithDefaultMaps(defaults);
+        return new(
+            s.Version,
+            s.UpdatedAt,
+            s.Target is { } t
+                ? new AdminTargetView(t.Kind, t.BaseUrl, t.Credentials.Where(c => !string.IsNullOrEmpty(c.Value)).Select(c => c.Key).Order(StringComparer.Ordinal).ToList(), t.Options)
+                : null,
+            effective.Customers,
+            effective.Subscribers,
+            Camel(s.UniqueKey.ToString()),
+            s.Lists,
+            s.EraseInTargetOnDelete,
+            (int)s.PullInterval.TotalMinutes,
+            s.SyncEnabled,
+            s.TimeZone);
+    }
 
     /// <summary>
     /// Entered target settings over the saved ones: a credential the page left blank keeps the stored
@@ -218,11 +232,17 @@ public static class AdminApi
 
     // ---- Targets ------------------------------------------------------------------------------
 
-    internal static Ok<List<AdminTargetProvider>> ListTargets(TargetFactory targets) =>
-        TypedResults.Ok(targets.Providers
+    /// <summary>Each target with the default map the page offers for this shop's platform.</summary>
+    internal static Ok<List<AdminTargetProvider>> ListTargets(ClaimsPrincipal user, TargetFactory targets, ShopPlatforms platforms)
+    {
+        var shopKey = ShopOf(user);
+        return TypedResults.Ok(targets.Providers
             .OrderBy(p => p.DisplayName, StringComparer.OrdinalIgnoreCase)
-            .Select(p => new AdminTargetProvider(p.Kind, p.DisplayName, p.CredentialNames, p.OptionNames))
+            .Select(p => (Provider: p, Defaults: DefaultMaps(shopKey, p.Kind, targets, platforms)))
+            .Select(t => new AdminTargetProvider(t.Provider.Kind, t.Provider.DisplayName, t.Provider.CredentialNames, t.Provider.OptionNames,
+                t.Defaults?.Customers ?? new FieldMapping(), t.Defaults?.Subscribers ?? new FieldMapping()))
             .ToList());
+    }
 
     /// <summary>The probe's entered settings over the saved ones, or the saved ones when nothing was entered.</summary>
     private static async Task<(TargetAccount? Account, ITargetProvider? Provider, Dictionary<string, string[]> Errors)> ProbeAccountAsync(
@@ -298,7 +318,7 @@ public static class AdminApi
     };
 
     internal static Ok<AdminShopFields> ShopFields() => TypedResults.Ok(new AdminShopFields(
-        ContactFields.All, AdminMapping.CustomerFields, AdminMapping.SubscriberFields, AdminMapping.Transforms, AdminMapping.DefaultCustomers, AdminMapping.DefaultSubscribers));
+        ContactFields.All, FieldMappingRules.CustomerFields, FieldMappingRules.SubscriberFields, FieldMappingRules.Transforms));
 
     // ---- Full sync ----------------------------------------------------------------------------
 

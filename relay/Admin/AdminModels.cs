@@ -1,4 +1,4 @@
-using Relay.Settings;
+using Relay.Mapping;
 
 namespace Relay.Admin;
 
@@ -56,22 +56,23 @@ public sealed record AdminTargetInput(
 /// <summary>The body of a connection test or a field discovery: unsaved settings, or none for the saved ones.</summary>
 public sealed record AdminTargetProbe(AdminTargetInput? Target);
 
-public sealed record AdminTargetProvider(string Kind, string DisplayName, IReadOnlyList<string> CredentialNames, IReadOnlyList<string> OptionNames);
+/// <param name="DefaultCustomers">The target's default map for this shop's platform: what the sync uses while the mapping is left empty, and what the page's "defaults" button restores.</param>
+public sealed record AdminTargetProvider(
+    string Kind, string DisplayName, IReadOnlyList<string> CredentialNames, IReadOnlyList<string> OptionNames,
+    FieldMapping DefaultCustomers, FieldMapping DefaultSubscribers);
 
 /// <param name="Outcome">"ok", "auth" (credentials refused), "configuration" (incomplete or malformed), "unavailable" (network, timeout, 5xx), "refused" (other 4xx).</param>
 public sealed record ConnectionTestResult(bool Ok, string Outcome, string Message);
 
 public sealed record AdminTargetFields(IReadOnlyList<Targets.TargetField> Fields, IReadOnlyList<Targets.TargetList> Lists);
 
-/// <summary>What the mapping editor offers on the shop side, and what it starts from.</summary>
+/// <summary>What the mapping editor offers on the shop side. The maps it starts from are the target's (<see cref="AdminTargetProvider"/>).</summary>
 /// <param name="StandardTargetFields">Contact fields every target writes to its own well-known field (<see cref="ContactFields"/>).</param>
 public sealed record AdminShopFields(
     IReadOnlyList<string> StandardTargetFields,
     IReadOnlyList<string> Customers,
     IReadOnlyList<string> Subscribers,
-    IReadOnlyList<string> Transforms,
-    FieldMapping DefaultCustomers,
-    FieldMapping DefaultSubscribers);
+    IReadOnlyList<string> Transforms);
 
 /// <param name="RatePerSecond">Contacts a second since the start, null until something was done.</param>
 /// <param name="EtaSeconds">Null while the total is unknown.</param>

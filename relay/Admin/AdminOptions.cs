@@ -10,17 +10,6 @@ public sealed class AdminOptions
     /// </summary>
     public bool AllowInsecureTargetUrls { get; set; }
 
-    /// <summary>
-    /// Origins that may frame the admin page of a Shoper shop besides the shop's own origin: the
-    /// Shoper admin panel can be opened on the shop's *.shoparena.pl address while the install
-    /// notification names its own domain. CSP source expressions ("https://*.shoparena.pl").
-    /// </summary>
-    public List<string> ShoperFrameAncestors { get; set; } = [];
-
-    public static readonly string[] DefaultShoperFrameAncestors = ["https://*.shoparena.pl"];
-
-    public IReadOnlyList<string> EffectiveShoperFrameAncestors => ShoperFrameAncestors.Count > 0 ? ShoperFrameAncestors : DefaultShoperFrameAncestors;
-
     /// <summary>How long a connection test or field discovery may take before the page is told the target did not answer.</summary>
     public TimeSpan TargetCallTimeout { get; set; } = TimeSpan.FromSeconds(20);
 

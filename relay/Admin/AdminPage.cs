@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Options;
+using Relay.Platforms;
 using Relay.Shops;
 
 namespace Relay.Admin;
@@ -12,15 +12,14 @@ namespace Relay.Admin;
 /// fragment, which the browser never sends, so the iframe entry puts the (non-secret) shop key in
 /// the query (<see cref="UrlFor"/>); the page answers with <c>frame-ancestors</c> set to that shop's
 /// origin, and the script refuses to run a session whose shop differs from the query's. Anything
-/// else (no or unknown shop, the assets) gets <c>frame-ancestors 'none'</c>.
+/// else (no or unknown shop, the assets) gets <c>frame-ancestors 'none'</c>. The shop's platform may
+/// add sources where its administration lives elsewhere, and the scripts it needs
+/// (<see cref="IPlatform.AdminFrameAncestors"/>, <see cref="IPlatform.AdminScriptSources"/>).
 /// </para>
 /// </summary>
 public static partial class AdminPage
 {
     public const string PagePath = "/admin/";
-
-    /// <summary>Shoper's ShopApp JS SDK (protocol §3, the version current reference apps use). The only third-party script.</summary>
-    public const string ShoperSdkOrigin = "https://dcsaascdn.net";
 
     /// <summary>Where an iframe entry sends the browser once the platform's signature holds.</summary>
     public static string UrlFor(string token, string shopKey, string? platform = null) =>
@@ -51,14 +50,14 @@ public static partial class AdminPage
         });
 
         // Routing matches "/admin" here too; the page's relative asset paths need the slash.
-        app.MapGet(PagePath, async Task<IResult> (HttpContext http, ShopDirectory shops, IOptions<AdminOptions> options) =>
+        app.MapGet(PagePath, async Task<IResult> (HttpContext http, ShopDirectory shops, ShopPlatforms platforms) =>
         {
             if (!http.Request.Path.Value!.EndsWith('/'))
                 return TypedResults.Redirect(PagePath + http.Request.QueryString);
             var shopKey = http.Request.Query["shop"].ToString();
             var shop = shopKey.Length is > 0 and <= 200 ? await shops.GetAsync(shopKey) : null;
             var headers = http.Response.Headers;
-            headers.ContentSecurityPolicy = ContentSecurityPolicy(shop, options.Value);
+            headers.ContentSecurityPolicy = ContentSecurityPolicy(shop, shop is null ? null : platforms.Named(shop.Platform));
             headers.XContentTypeOptions = "nosniff";
             headers.CacheControl = "no-store";
             headers["Referrer-Policy"] = "no-referrer";
@@ -67,24 +66,20 @@ public static partial class AdminPage
         return app;
     }
 
-    internal static string ContentSecurityPolicy(ShopInfo? shop, AdminOptions options)
+    internal static string ContentSecurityPolicy(ShopInfo? shop, IPlatform? platform)
     {
-        var ancestors = FrameAncestors(shop, options);
-        var scripts = shop?.Platform == "shoper" ? $"'self' {ShoperSdkOrigin}" : "'self'";
+        var ancestors = FrameAncestors(shop, platform);
+        var scripts = string.Join(' ', ["'self'", .. platform?.AdminScriptSources ?? []]);
         return $"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
                $"frame-ancestors {(ancestors.Count == 0 ? "'none'" : string.Join(' ', ancestors))}; base-uri 'none'; form-action 'none'; object-src 'none'";
     }
 
-    internal static IReadOnlyList<string> FrameAncestors(ShopInfo? shop, AdminOptions options)
+    internal static IReadOnlyList<string> FrameAncestors(ShopInfo? shop, IPlatform? platform)
     {
-        if (shop is null || shop.Status is ShopStatus.Deleted or ShopStatus.Pending) return [];
+        if (shop is null || platform is null || shop.Status is ShopStatus.Deleted or ShopStatus.Pending) return [];
         if (!Uri.TryCreate(shop.Url, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http")) return [];
         var origin = url.GetLeftPart(UriPartial.Authority);
-        if (shop.Platform != "shoper") return [origin];
-        // Shoper's shop_url may switch between http and https (protocol §8); the admin panel may also
-        // run on the shop's shoparena address.
-        var https = $"https://{url.Authority}";
-        return new[] { origin, https }.Concat(options.EffectiveShoperFrameAncestors).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return new[] { origin }.Concat(platform.AdminFrameAncestors(url)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     /// <summary>An https origin, optionally with a leading "*." wildcard label: nothing that could widen or break the header.</summary>

@@ -4,7 +4,7 @@ public enum BounceKind { Hard, Soft }
 
 public sealed record Bounce
 {
-    /// <summary>The unique key when the target knows it (Spotler externalId); null otherwise.</summary>
+    /// <summary>The unique key when the target knows it (its external id); null otherwise.</summary>
     public string? Key { get; init; }
     public required string Email { get; init; }
     public required BounceKind Kind { get; init; }

@@ -9,7 +9,7 @@ namespace Relay.Mapping;
 /// </summary>
 public sealed record Contact
 {
-    /// <summary>The configured unique key (customer number, shop id, e-mail…); Spotler's externalId.</summary>
+    /// <summary>The configured unique key (customer number, shop id, e-mail…); a target's external id where it has one.</summary>
     public required string Key { get; init; }
     public string? Email { get; init; }
     public string? FirstName { get; init; }

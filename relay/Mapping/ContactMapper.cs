@@ -1,5 +1,4 @@
 using System.Globalization;
-using Relay.Settings;
 
 namespace Relay.Mapping;
 
@@ -31,7 +30,7 @@ public static class ContactMapper
         var key = KeyOf(record, uniqueKey)
             ?? throw new MappingException($"The {record.Kind.ToString().ToLowerInvariant()} has no {Describe(uniqueKey)}, the configured unique key.");
 
-        // The address travels with every contact: SARE and MiniCRM match by it, and without it
+        // The address travels with every contact: targets without a key match by it, and without it
         // no target can mail anyone. A rule for "email" may still transform it.
         var values = new Dictionary<string, string?>(StringComparer.Ordinal) { [ContactFields.Email] = NormalizeEmail(record.Email) };
         foreach (var rule in mapping.Rules)

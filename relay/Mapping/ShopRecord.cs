@@ -20,7 +20,7 @@ public sealed record ShopRecord
     /// <summary>The platform's id of the customer or subscriber.</summary>
     public required string Id { get; init; }
     public IReadOnlyDictionary<string, string?> Fields { get; init; } = new Dictionary<string, string?>();
-    /// <summary>Subscribers carry consent; customers do not (neither Shopware 6.5+ nor Shoper lets a customer record say it).</summary>
+    /// <summary>Subscribers carry consent; customers do not (no platform's customer record says it).</summary>
     public ShopConsent? Consent { get; init; }
 
     public string? Email => Field(ShopFields.Email);
@@ -53,7 +53,7 @@ public static class ShopFields
     public static readonly IReadOnlyList<string> All =
         [Id, Email, FirstName, LastName, Title, CustomerNumber, Company, Phone, Street, PostalCode, City, Country, Language, Birthday, CreatedAt, UpdatedAt];
 
-    /// <summary>Known names plus any custom field: what a rule may name as a source.</summary>
-    public static bool IsKnown(string name) =>
-        All.Contains(name) || (name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length);
+    /// <summary>"customFields.{name}": any custom field of the shop.</summary>
+    public static bool IsCustomField(string name) =>
+        name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length;
 }

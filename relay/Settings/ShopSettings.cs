@@ -1,3 +1,4 @@
+using Relay.Mapping;
 using Relay.Targets;
 
 namespace Relay.Settings;
@@ -21,7 +22,7 @@ public sealed record ShopSettings
 
     public UniqueKeyKind UniqueKey { get; init; } = UniqueKeyKind.Email;
 
-    /// <summary>Target lists a contact is put in: Spotler permission bits, SARE group ids, a MiniCRM module.</summary>
+    /// <summary>Target lists a contact is put in (permission bits, groups, modules): each target reads them as it needs (<see cref="TargetAccount.Lists"/>).</summary>
     public IReadOnlyList<string> Lists { get; init; } = [];
 
     /// <summary>GDPR: a customer deleted in the shop is erased (or anonymised) in the target.</summary>
@@ -38,11 +39,27 @@ public sealed record ShopSettings
 
     /// <summary>Off while the merchant is still setting up: nothing is forwarded or pulled back.</summary>
     public bool SyncEnabled { get; init; }
+
+    /// <summary>The target account, with the merchant's chosen lists: the target folds them into its own option unless that was set explicitly.</summary>
+    public TargetAccount? TargetAccountFor(string shopKey) =>
+        Target is { } target
+            ? target.ToAccount(shopKey) with { Lists = Lists.Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => l.Trim()).ToList() }
+            : null;
+
+    /// <summary>
+    /// These settings with a default map wherever the merchant left a mapping empty: an empty mapping
+    /// means "the defaults of my target", so the admin page and the sync use the same ones.
+    /// </summary>
+    public ShopSettings WithDefaultMaps(FieldMaps defaults) => this with
+    {
+        Customers = Customers.Rules.Count == 0 ? defaults.Customers : Customers,
+        Subscribers = Subscribers.Rules.Count == 0 ? defaults.Subscribers : Subscribers,
+    };
 }
 
 public sealed record TargetSettings
 {
-    /// <summary>"spotler", "sare", "minicrm" (see <see cref="TargetFactory.Providers"/>).</summary>
+    /// <summary>The target's kind (<see cref="ITargetProvider.Kind"/>, see <see cref="TargetFactory.Providers"/>).</summary>
     public required string Kind { get; init; }
     public string? BaseUrl { get; init; }
     public IReadOnlyDictionary<string, string> Credentials { get; init; } = new Dictionary<string, string>();
@@ -56,49 +73,4 @@ public sealed record TargetSettings
         Credentials = Credentials,
         Options = Options,
     };
-}
-
-public enum UniqueKeyKind { Email, CustomerNumber, ShopId }
-
-public sealed record FieldMapping
-{
-    public IReadOnlyList<FieldRule> Rules { get; init; } = [];
-}
-
-/// <summary>
-/// Fills one target field. <see cref="Target"/> is a field id from the target's
-/// <c>ITarget.DescribeAsync</c>, or one of the contact's own fields (see <see cref="ContactFields"/>).
-/// The value is the <see cref="Sources"/> (shop field names) joined by <see cref="Separator"/>, or the
-/// <see cref="Constant"/>, then put through the <see cref="Transforms"/> in order.
-/// </summary>
-public sealed record FieldRule
-{
-    public required string Target { get; init; }
-    public IReadOnlyList<string> Sources { get; init; } = [];
-    public string? Constant { get; init; }
-    public string Separator { get; init; } = " ";
-    /// <summary>"trim", "lower", "upper", or "date:{format}" (e.g. "date:yyyy-MM-dd").</summary>
-    public IReadOnlyList<string> Transforms { get; init; } = [];
-    /// <summary>Off: the field is written when the contact is created and then left to the target (enriched data survives updates).</summary>
-    public bool OverwriteOnUpdate { get; init; } = true;
-}
-
-/// <summary>Targets that name these write them to their own well-known fields.</summary>
-public static class ContactFields
-{
-    public const string Email = "email";
-    public const string FirstName = "firstName";
-    public const string LastName = "lastName";
-    public const string Phone = "phone";
-    public const string Company = "company";
-    public const string Language = "language";
-    public const string CustomerNumber = "customerNumber";
-    public const string Street = "street";
-    public const string HouseNumber = "houseNumber";
-    public const string PostalCode = "postalCode";
-    public const string City = "city";
-    public const string Country = "country";
-
-    public static readonly IReadOnlyList<string> All =
-        [Email, FirstName, LastName, Phone, Company, Language, CustomerNumber, Street, HouseNumber, PostalCode, City, Country];
 }

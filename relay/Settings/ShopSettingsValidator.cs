@@ -37,7 +37,7 @@ public sealed class ShopSettingsValidator(TargetFactory targets)
                 if (errors.Count == 0)
                 {
                     // The target's own parser knows the rules for option values (power-of-two bits, numeric ids…).
-                    try { provider.Create(settings.TargetAccount("validation")!); }
+                    try { provider.Create(settings.TargetAccountFor("validation")!); }
                     catch (TargetConfigurationException e) { Add("target", e.Message); }
                 }
             }
@@ -47,8 +47,11 @@ public sealed class ShopSettingsValidator(TargetFactory targets)
         else if (settings.SyncEnabled)
             Add("target", "Choose a marketing system before switching the sync on.");
 
-        Rules("customers", settings.Customers, Add);
-        Rules("subscribers", settings.Subscribers, Add);
+        var mappingErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        FieldMappingRules.Validate("customers", settings.Customers, FieldMappingRules.CustomerFields, mappingErrors);
+        FieldMappingRules.Validate("subscribers", settings.Subscribers, FieldMappingRules.SubscriberFields, mappingErrors);
+        foreach (var (field, messages) in mappingErrors)
+            foreach (var message in messages) Add(field, message);
 
         if (settings.PullInterval < MinPullInterval || settings.PullInterval > MaxPullInterval)
             Add("pullInterval", $"Must be between {MinPullInterval} and {MaxPullInterval}.");
@@ -61,25 +64,5 @@ public sealed class ShopSettingsValidator(TargetFactory targets)
                 Add($"lists[{i}]", "Must not be empty.");
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
-    }
-
-    private static void Rules(string name, FieldMapping mapping, Action<string, string> add)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < mapping.Rules.Count; i++)
-        {
-            var rule = mapping.Rules[i];
-            var at = $"{name}.rules[{i}]";
-            if (string.IsNullOrWhiteSpace(rule.Target))
-                add($"{at}.target", "Choose the target field this rule fills.");
-            else if (!seen.Add(rule.Target))
-                add($"{at}.target", $"'{rule.Target}' is already filled by an earlier rule.");
-            if (rule.Sources.Count == 0 && rule.Constant is null)
-                add($"{at}.sources", "Choose at least one shop field, or a constant value.");
-            foreach (var source in rule.Sources.Where(s => !ShopFields.IsKnown(s)))
-                add($"{at}.sources", $"'{source}' is not a shop field. Known: {string.Join(", ", ShopFields.All)}, or customFields.<name>.");
-            foreach (var transform in rule.Transforms.Where(t => !ContactMapper.IsValidTransform(t)))
-                add($"{at}.transforms", $"'{transform}' is not a transform: use trim, lower, upper or date:<format> (e.g. date:yyyy-MM-dd).");
-        }
     }
 }

@@ -45,7 +45,7 @@ public static class ConsentPolicy
     /// <summary>
     /// The shop's consent as an opt-in time the policy may trust: a subscription the relay already knew
     /// as subscribed keeps the time it began. A confirmation, a group or field change of an existing
-    /// subscription moves the shop's timestamps (Shopware's confirmedAt and updatedAt) but is no new opt-in.
+    /// subscription moves the shop's timestamps (a confirmation time and an update time) but is no new opt-in.
     /// </summary>
     public static ShopConsent SinceKnown(ConsentSide? known, ShopConsent now) =>
         now.State == ConsentState.Subscribed && known is { State: ConsentState.Subscribed } && known.At < now.At
@@ -71,7 +71,7 @@ public static class ConsentPolicy
 
         if (facts.Mode == SyncMode.Resync)
             return facts.KnownInTarget
-                // SARE's seed rule: an existing contact keeps its status, only fields and groups are filled.
+                // The seed rule of a target without a feed: an existing contact keeps its status, only fields and groups are filled.
                 ? ConsentDecision.Keep("Existing target contact keeps its status during a resync.")
                 : facts.Target?.State == shop.State
                     // Written before: writing it again would overwrite an unsubscribe the relay has not pulled yet.

@@ -20,7 +20,7 @@ public sealed record ContactEntry
     /// <summary>
     /// The relay's own upsert created it, so the target holds no status of its own to keep: the
     /// customer phase of a full sync creates the contact, the subscriber phase still gives it the
-    /// shop's status. False for contacts the target reported (SARE's answer, pull-back).
+    /// shop's status. False for contacts the target reported (a read by address, pull-back).
     /// </summary>
     public bool CreatedByRelay { get; init; }
     public ConsentSide? Shop { get; init; }
@@ -35,7 +35,7 @@ public sealed record ContactEntry
 /// </summary>
 public sealed record LedgerScope(string ShopKey, string Target)
 {
-    /// <summary>kind, base URL and the account's first credential (Spotler consumer key, SARE uid, MiniCRM system id): identifiers, never the secret.</summary>
+    /// <summary>kind, base URL and the account's first credential (the provider's first credential: a consumer key, an account number): identifiers, never the secret.</summary>
     public static LedgerScope For(string shopKey, Targets.TargetAccount account, string? accountIdentifier) =>
         new(shopKey, ContactLedger.Hash($"{account.Kind.ToLowerInvariant()}|{account.BaseUrl}|{accountIdentifier}")[..12]);
 
@@ -44,8 +44,8 @@ public sealed record LedgerScope(string ShopKey, string Target)
 
 /// <summary>
 /// Per-shop, per-target store of <see cref="ContactEntry"/>, keyed by a hash of the unique key (keys can be
-/// addresses, and store keys show up in tooling), with two small indexes: by e-mail, because SARE and
-/// bounces name only the address, and by shop record, because Shopware's customer.deleted names only
+/// addresses, and store keys show up in tooling), with two small indexes: by e-mail, because targets asked by
+/// address and bounces name only the address, and by shop record, because a platform's delete event may name only
 /// the id. Read-modify-write is not atomic: two events for one contact handled at the same instant
 /// can lose one side's time stamp, never an opt-out sent to the target.
 /// </summary>

@@ -18,9 +18,6 @@ public sealed record PushResult(int Ok, int Skipped, int Failed, IReadOnlyList<s
 /// </summary>
 public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, ActivityLog activity, TimeProvider time, ILogger<ContactSync> logger)
 {
-    /// <summary>Targets without a change feed: pull-back has to ask them about the addresses the shop still mails.</summary>
-    public static bool AsksByAddress(string targetKind) => targetKind == "sare";
-
     public async Task<PushResult> PushAsync(SyncContext ctx, IReadOnlyList<ShopRecord> records, SyncMode mode, string? eventId, CancellationToken ct)
     {
         var live = mode == SyncMode.Live;
@@ -169,7 +166,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
     /// </summary>
     private static async Task<IReadOnlyList<ShopRecord>> LinkSubscribersToCustomersAsync(SyncContext ctx, IReadOnlyList<ShopRecord> records, CancellationToken ct)
     {
-        if (ctx.Settings.UniqueKey == Settings.UniqueKeyKind.Email) return records;
+        if (ctx.Settings.UniqueKey == UniqueKeyKind.Email) return records;
         var emails = records.Where(r => r.Kind == ShopRecordKind.Subscriber && r.Email is not null)
             // As typed and lower-cased: shops compare addresses with their database's collation, which need not ignore case.
             .SelectMany(r => new[] { r.Email!.Trim(), r.Email!.Trim().ToLowerInvariant() }).Distinct(StringComparer.Ordinal).ToList();
@@ -224,7 +221,7 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
                 : new ConsentSide(consent.State, consent.At);
             if (!w.FirstContact)
             {
-                // An opt-out the ledger already knew keeps its time (SARE stamps every read "now").
+                // An opt-out the ledger already knew keeps its time (a target that gives no times stamps every read "now").
                 if (target.State == ConsentState.Unsubscribed && w.Entry.Target?.State != ConsentState.Unsubscribed)
                     work[i] = w with { Entry = w.Entry with { Target = target, HardBouncedAt = consent.HardBouncedAt ?? w.Entry.HardBouncedAt } };
                 continue;
@@ -278,8 +275,8 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         }
         var key = entry?.Key ?? ctx.Settings.UniqueKey switch
         {
-            Settings.UniqueKeyKind.Email => ContactMapper.NormalizeEmail(email),
-            Settings.UniqueKeyKind.ShopId => recordId,
+            UniqueKeyKind.Email => ContactMapper.NormalizeEmail(email),
+            UniqueKeyKind.ShopId => recordId,
             _ => null,
         };
         if (key is null)

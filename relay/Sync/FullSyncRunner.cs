@@ -9,8 +9,8 @@ public enum FullSyncRunOutcome { NotRunning, Busy, Paused, Finished, Retrying }
 
 /// <summary>
 /// Does a shop's full sync: customers, then subscribers, a page at a time within the shop's API
-/// limits (Shopware 500, Shoper 50 per page; the target client splits a page into its own batches,
-/// Spotler 100), each page pushed as a resync (<see cref="ConsentPolicy"/>: nobody is re-subscribed).
+/// limits (<see cref="IShopContacts.PageSize"/>; the target client splits a page into its own
+/// batches), each page pushed as a resync (<see cref="ConsentPolicy"/>: nobody is re-subscribed).
 /// The next page is read while the current one goes to the target. After every page the cursor and
 /// progress are stored and the lease renewed, so a crash or restart costs at most one page, done
 /// again idempotently.

@@ -6,17 +6,15 @@ namespace Relay.Sync;
 public sealed record ShopPage(IReadOnlyList<ShopRecord> Records, long? Total);
 
 /// <summary>
-/// The shop side of the sync, one implementation per platform: read customers and subscribers as
-/// canonical <see cref="ShopRecord"/>s, and write the two things the relay ever writes into a shop,
-/// an opt-out and a hard bounce. Platform API failures surface as the platform's own exceptions;
-/// <see cref="SyncFailures"/> sorts them into retry or dead letter.
+/// The shop side of the sync, one implementation per platform (<see cref="Platforms.IPlatform.Contacts"/>):
+/// read customers and subscribers as canonical <see cref="ShopRecord"/>s, and write the two things the
+/// relay ever writes into a shop, an opt-out and a hard bounce. Platform API failures surface as the
+/// platform's own <see cref="Platforms.ShopApiException"/>s; <see cref="SyncFailures"/> sorts them into
+/// retry or dead letter.
 /// </summary>
 public interface IShopContacts
 {
-    /// <summary>"shopware", "shoper": the platform part of a shop key.</summary>
-    string Platform { get; }
-
-    /// <summary>The largest page the shop's API serves (Shopware: api.max_limit, 500 by default; Shoper: 50). The target client splits it into its own batches.</summary>
+    /// <summary>The largest page the shop's API serves (hundreds on some platforms, tens on others). The target client splits it into its own batches.</summary>
     int PageSize { get; }
 
     /// <summary>How the platform stamps its times: the zone of zone-less ones and how far they may be off (<see cref="ConsentPolicy.OptInIsClearlyNewer"/>).</summary>
@@ -30,7 +28,7 @@ public interface IShopContacts
     /// <summary>Customers with these addresses: a subscriber borrows its customer's number or id when that is the unique key.</summary>
     Task<IReadOnlyList<ShopRecord>> FindCustomersByEmailAsync(string shopKey, IReadOnlyList<string> emails, CancellationToken ct);
 
-    /// <summary>Addresses subscribed or waiting for confirmation: what SARE is asked about, having no change feed.</summary>
+    /// <summary>Addresses subscribed or waiting for confirmation: what a target without a change feed is asked about (<see cref="Targets.ITargetProvider.PullsByAddress"/>).</summary>
     IAsyncEnumerable<string> SubscribedEmailsAsync(string shopKey, CancellationToken ct);
 
     /// <summary>
@@ -39,18 +37,4 @@ public interface IShopContacts
     /// whatever the shop's search returned.
     /// </summary>
     Task<int> OptOutAsync(string shopKey, string email, CancellationToken ct);
-}
-
-/// <summary>Finds the <see cref="IShopContacts"/> of a shop key's platform.</summary>
-public sealed class ShopPlatforms(IEnumerable<IShopContacts> platforms)
-{
-    private readonly Dictionary<string, IShopContacts> _byPlatform = platforms.ToDictionary(p => p.Platform, StringComparer.Ordinal);
-
-    public static string PlatformOf(string shopKey) => shopKey[..Math.Max(0, shopKey.IndexOf(':'))];
-
-    public static string ShopIdOf(string shopKey) => shopKey[(shopKey.IndexOf(':') + 1)..];
-
-    public IShopContacts? For(string shopKey) => _byPlatform.GetValueOrDefault(PlatformOf(shopKey));
-
-    public IEnumerable<IShopContacts> All => _byPlatform.Values;
 }

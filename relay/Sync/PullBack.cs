@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Relay.Mapping;
+using Relay.Platforms;
 using Relay.Shops;
 using Relay.Storage;
 using Relay.Targets;
@@ -12,8 +13,8 @@ public enum PullBackOutcome { Done, Skipped, Busy, Failed }
 
 public sealed record PullBackResult(PullBackOutcome Outcome, int OptedOut = 0, int Bounced = 0, string? Reason = null)
 {
-    /// <summary>Shopware shops: what the reconciliation that runs with the pull did (null when it did not run).</summary>
-    public Platforms.ReconciliationResult? Reconciliation { get; init; }
+    /// <summary>What the platform's reconciliation that runs with the pull did (null when the platform has none, or it did not run).</summary>
+    public ReconciliationResult? Reconciliation { get; init; }
 }
 
 /// <summary>Where a shop's pull-back stands: the target's cursor (valid for the target account it came from) and when it last ran.</summary>
@@ -28,7 +29,7 @@ public sealed record PullBackState(string? Cursor, DateTimeOffset? LastRunAt, st
 /// </summary>
 public sealed class PullBackRunner(
     IRelayStore store, SyncContexts contexts, ContactLedger ledger, ContactSync sync, SyncProblems problems,
-    Platforms.ShopwareReconciliation shopware, IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
+    IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackRunner> logger)
 {
     private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback");
     private static string LockKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pullback:lock");
@@ -78,9 +79,9 @@ public sealed class PullBackRunner(
         int optedOut = 0, bounced = 0;
         string? cursor = state.Cursor;
 
-        if (ContactSync.AsksByAddress(ctx.TargetKind))
+        if (ctx.TargetProvider.PullsByAddress)
         {
-            // SARE has no change feed: ask about the addresses the shop still mails, a chunk at a time.
+            // No change feed: ask about the addresses the shop still mails, a chunk at a time.
             var chunk = new List<string>();
             await foreach (var email in ctx.Shop.SubscribedEmailsAsync(ctx.ShopKey, ct))
             {
@@ -107,16 +108,16 @@ public sealed class PullBackRunner(
     /// After the pull, so what it just wrote into the shop is recognised as the relay's own. A failure
     /// here does not undo the pull: it is logged and the next run covers the same window again.
     /// </summary>
-    private async Task<Platforms.ReconciliationResult?> ReconcileAsync(SyncContext ctx, CancellationToken ct)
+    private async Task<ReconciliationResult?> ReconcileAsync(SyncContext ctx, CancellationToken ct)
     {
-        if (ctx.Shop.Platform != Relay.Platforms.Shopware.ShopwareShops.Platform) return null;
+        if (ctx.Platform.Reconciliation is not { } reconciliation) return null;
         try
         {
-            var result = await shopware.RunAsync(ctx, ct);
+            var result = await reconciliation.RunAsync(ctx, ct);
             await problems.ClearAsync(ctx.ShopKey, SyncProblems.Reconcile);
             return result;
         }
-        catch (Exception e) when (e is not OperationCanceledException && (SyncFailures.IsPermanent(e) || e is Relay.Platforms.Shopware.ShopwareApiException or HttpRequestException or ShopNotReachableException or TargetTransientException))
+        catch (Exception e) when (e is not OperationCanceledException && (SyncFailures.IsPermanent(e) || e is ShopApiException or HttpRequestException or ShopNotReachableException or TargetTransientException))
         {
             logger.LogWarning("Reconciliation of {ShopKey} failed: {Error}", ctx.ShopKey, SyncFailures.Describe(e));
             await sync.LogAsync(ctx, "reconcile", ActivityOutcome.Failed, $"Reconciliation with the shop failed: {SyncFailures.Describe(e)}", null, null);
@@ -145,7 +146,7 @@ public sealed class PullBackRunner(
             }
             if (entry is { CreatedByRelay: true, Shop: null, Target: null })
                 // The relay created it from a customer record and neither side ever spoke of a subscription:
-                // Spotler reports a permission nobody set as disabled, which is no unsubscribe. Without this, the
+                // a target may report a permission nobody set as disabled, which is no unsubscribe. Without this, the
                 // first pull after a full sync searched the shop once for every customer.
                 continue;
             if (entry.Shop is { State: not ConsentState.Unsubscribed } shopSide && ConsentPolicy.OptInIsClearlyNewer(shopSide.At, change.At, ctx.OrderWindow))

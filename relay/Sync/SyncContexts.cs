@@ -1,13 +1,19 @@
+using Relay.Platforms;
 using Relay.Settings;
 using Relay.Targets;
 
 namespace Relay.Sync;
 
-/// <summary>Everything one unit of sync work for one shop needs: its settings (defaults filled in) and a live target.</summary>
-/// <param name="TargetClock">How the target stamps its times (declared by its provider).</param>
-public sealed record SyncContext(string ShopKey, ShopSettings Settings, ITarget Target, IShopContacts Shop, LedgerScope Ledger, PartnerClock TargetClock)
+/// <summary>Everything one unit of sync work for one shop needs: its settings (default maps filled in), its platform and a live target.</summary>
+/// <param name="TargetProvider">What the target's kind declares: its clock, whether it is asked by address.</param>
+public sealed record SyncContext(string ShopKey, ShopSettings Settings, ITarget Target, IPlatform Platform, LedgerScope Ledger, ITargetProvider TargetProvider)
 {
     public string TargetKind => Settings.Target!.Kind.ToLowerInvariant();
+
+    public IShopContacts Shop => Platform.Contacts;
+
+    /// <summary>How the target stamps its times (declared by its provider).</summary>
+    public PartnerClock TargetClock => TargetProvider.Clock;
 
     /// <summary>How far apart this shop's and this target's times must be to be ordered for sure.</summary>
     public TimeSpan OrderWindow => ConsentPolicy.OrderWindow(Shop.Clock, TargetClock);
@@ -22,13 +28,13 @@ public sealed class SyncContexts(ShopSettingsStore settings, TargetFactory targe
         if (stored.Version == 0) return (null, "The shop has no settings yet.");
         if (!stored.SyncEnabled) return (null, "Sync is switched off for this shop.");
         if (stored.Target is null) return (null, "No marketing system is configured.");
-        if (platforms.For(shopKey) is not { } shop) return (null, $"The relay cannot sync shops of platform '{ShopPlatforms.PlatformOf(shopKey)}'.");
-        var effective = DefaultMappings.ApplyTo(stored, shop.Platform);
-        var account = effective.TargetAccount(shopKey)!;
+        if (platforms.For(shopKey) is not { } platform) return (null, $"The relay cannot sync shops of platform '{ShopPlatforms.PlatformOf(shopKey)}'.");
+        var account = stored.TargetAccountFor(shopKey)!;
         // TargetConfigurationException escapes on purpose: incomplete settings are a dead letter with a reason.
         var target = targets.Create(account);
-        var provider = targets.Providers.First(p => string.Equals(p.Kind, account.Kind, StringComparison.OrdinalIgnoreCase));
+        var provider = targets.Provider(account.Kind)!;
+        var effective = stored.WithDefaultMaps(provider.DefaultMaps(platform.RecordShape));
         var identifier = provider.CredentialNames.FirstOrDefault() is { } name ? account.Credentials.GetValueOrDefault(name) : null;
-        return (new SyncContext(shopKey, effective, target, shop, LedgerScope.For(shopKey, account, identifier), provider.Clock), null);
+        return (new SyncContext(shopKey, effective, target, platform, LedgerScope.For(shopKey, account, identifier), provider), null);
     }
 }

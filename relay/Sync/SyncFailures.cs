@@ -1,7 +1,6 @@
 using Relay.Mapping;
 using Relay.Pipeline;
-using Relay.Platforms.Shoper;
-using Relay.Platforms.Shopware;
+using Relay.Platforms;
 using Relay.Targets;
 
 namespace Relay.Sync;
@@ -20,9 +19,7 @@ public static class SyncFailures
     {
         TargetAuthException or TargetPermanentException or TargetConfigurationException => true,
         MappingException or ShopNotReachableException => true,
-        ShopwareApiException sw => !sw.IsTransient,
-        ShoperReinstallRequiredException => true,
-        ShoperApiException { StatusCode: >= 400 and < 500 and not 408 and not 429 } => true,
+        ShopApiException shop => shop.IsPermanent,
         _ => false,
     };
 
@@ -31,8 +28,7 @@ public static class SyncFailures
         TargetAuthException => $"The marketing system refused the credentials: {e.Message}",
         TargetConfigurationException => $"The target settings are incomplete: {e.Message}",
         TargetPermanentException => $"The marketing system refused the change: {e.Message}",
-        ShopwareApiException { Status: System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden } =>
-            $"The shop refused the relay's API access: {e.Message}",
+        ShopApiException { AccessRefused: true } => $"The shop refused the relay's API access: {e.Message}",
         System.Security.Cryptography.CryptographicException => $"A stored secret of this shop cannot be decrypted: {e.Message}",
         _ => e.Message,
     };

@@ -16,6 +16,6 @@ public sealed class SyncOptions
     /// <summary>A full sync whose instance stopped renewing its lease for this long is resumed by another.</summary>
     public TimeSpan FullSyncLease { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Addresses per pull for targets asked by address (SARE).</summary>
+    /// <summary>Addresses per pull for targets asked by address (<see cref="Targets.ITargetProvider.PullsByAddress"/>).</summary>
     public int PullAddressChunk { get; set; } = 1000;
 }

@@ -1,14 +1,16 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Relay.Pipeline;
+using Relay.Platforms;
 using Relay.Settings;
-using Relay.Sync.Platforms;
 
 namespace Relay.Sync;
 
 public static class SyncServices
 {
-    /// <summary>The sync engine: settings, mapping, forwarders, pull-back and full sync.</summary>
+    /// <summary>
+    /// The sync engine: settings, ledger, pull-back and full sync. The platforms bring their own parts
+    /// (<see cref="IPlatform"/>: shop contacts, webhook forwarders, reconciliation), the targets theirs.
+    /// </summary>
     public static IServiceCollection AddSync(this IServiceCollection services)
     {
         services.AddOptions<SyncOptions>()
@@ -31,19 +33,8 @@ public static class SyncServices
         services.AddSingleton<ShopActivity>();
         services.AddSingleton<ContactSync>();
         services.AddSingleton<SyncContexts>();
+        services.TryAddSingleton<ShopPlatforms>();
 
-        // The shop side, one line per platform.
-        services.AddSingleton<ShopwareContacts>();
-        services.AddSingleton<IShopContacts>(sp => sp.GetRequiredService<ShopwareContacts>());
-        services.AddSingleton<ShoperContacts>();
-        services.AddSingleton<IShopContacts>(sp => sp.GetRequiredService<ShoperContacts>());
-        services.AddSingleton<ShopPlatforms>();
-
-        // The queue handlers, one per platform's webhook kind.
-        services.AddSingleton<IQueueHandler, ShopwareWebhookForwarder>();
-        services.AddSingleton<IQueueHandler, ShoperWebhookForwarder>();
-
-        services.AddSingleton<ShopwareReconciliation>();
         services.AddSingleton<PullBackRunner>();
         services.AddSingleton<PullBackScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<PullBackScheduler>());
@@ -62,7 +53,7 @@ internal sealed class PartnerZonesResolve(ShopPlatforms platforms, Targets.Targe
 {
     public ValidateOptionsResult Validate(string? name, SyncOptions options)
     {
-        var clocks = platforms.All.Select(p => (p.Platform, p.Clock)).Concat(targets.Providers.Select(t => (t.Kind, t.Clock)));
+        var clocks = platforms.All.Select(p => (p.Name, p.Contacts.Clock)).Concat(targets.Providers.Select(t => (t.Kind, t.Clock)));
         var unknown = clocks.Where(c => c.Clock.Zone is { } zone && !ZonelessTime.IsKnown(zone))
             .Select(c => $"{c.Item1}: '{c.Clock.Zone}'").ToList();
         return unknown.Count == 0

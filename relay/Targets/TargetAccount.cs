@@ -22,12 +22,24 @@ public sealed record TargetAccount
     /// <summary>Target-specific choices: Spotler permission bit, SARE group ids, …</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The lists the merchant chose on the admin page (<see cref="TargetSchema.Lists"/> ids). Each target
+    /// reads them into its own option (Spotler's permission bit, SARE's groups) unless that option is set.
+    /// </summary>
+    public IReadOnlyList<string> Lists { get; init; } = [];
+
     public override string ToString() => $"{Kind} account {AccountId}";
 
     public string RequireCredential(string name) =>
         Credentials.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value)
             ? value
             : throw new TargetConfigurationException($"{Kind}: credential '{name}' is not set.");
+
+    /// <summary>This account with the chosen <see cref="Lists"/> as the value of the option <paramref name="name"/>, unless that option was set explicitly.</summary>
+    public TargetAccount ListsAsOption(string name, Func<IReadOnlyList<string>, string> value) =>
+        Lists.Count == 0 || Options.ContainsKey(name)
+            ? this
+            : this with { Options = new Dictionary<string, string>(Options) { [name] = value(Lists) } };
 
     public string? Option(string name) =>
         Options.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;

@@ -1,9 +1,11 @@
+using Relay.Mapping;
+
 namespace Relay.Targets;
 
 /// <summary>Builds the <see cref="ITarget"/> for one kind of target. One per target folder.</summary>
 public interface ITargetProvider
 {
-    /// <summary>"spotler", "sare", "minicrm": the <see cref="TargetAccount.Kind"/> it serves.</summary>
+    /// <summary>The <see cref="TargetAccount.Kind"/> it serves, lower case ("spotler").</summary>
     string Kind { get; }
     string DisplayName { get; }
     /// <summary>Names of the credentials and options the admin page asks for.</summary>
@@ -11,6 +13,19 @@ public interface ITargetProvider
     IReadOnlyList<string> OptionNames { get; }
     /// <summary>How the target stamps its times: their zone and how far they may be off (<see cref="Sync.ConsentPolicy.OptInIsClearlyNewer"/>).</summary>
     PartnerClock Clock { get; }
+
+    /// <summary>
+    /// The map a shop starts from (<see cref="DefaultRules"/>): fields every account of this target has,
+    /// from what the shop's platform fills (<paramref name="shop"/>). The admin page shows it and the sync uses it.
+    /// </summary>
+    FieldMaps DefaultMaps(ShopRecordShape shop);
+
+    /// <summary>
+    /// The target has no change feed: pull-back asks it about the addresses the shop still mails
+    /// (<see cref="PullRequest.Emails"/>), a chunk at a time.
+    /// </summary>
+    bool PullsByAddress => false;
+
     ITarget Create(TargetAccount account);
 }
 
@@ -20,6 +35,8 @@ public sealed class TargetFactory(IEnumerable<ITargetProvider> providers)
     private readonly Dictionary<string, ITargetProvider> _byKind = providers.ToDictionary(p => p.Kind, StringComparer.OrdinalIgnoreCase);
 
     public IReadOnlyCollection<ITargetProvider> Providers => _byKind.Values;
+
+    public ITargetProvider? Provider(string kind) => _byKind.GetValueOrDefault(kind);
 
     public ITarget Create(TargetAccount account) =>
         _byKind.TryGetValue(account.Kind, out var provider)

@@ -5,10 +5,11 @@ using Relay.Infrastructure;
 namespace Relay.Platforms.Shoper;
 
 /// <summary>A Shoper REST call failed after the outbound chain's retries. The message carries no tokens or personal data.</summary>
-public sealed class ShoperApiException(string message, int statusCode, string? error) : Exception(message)
+public sealed class ShoperApiException(string message, int statusCode, string? error) : ShopApiException(message)
 {
     public int StatusCode { get; } = statusCode;
     public string? Error { get; } = error;
+    public override bool IsPermanent => StatusCode is >= 400 and < 500 and not 408 and not 429;
 }
 
 /// <summary>

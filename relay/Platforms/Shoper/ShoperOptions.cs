@@ -30,6 +30,17 @@ public sealed class ShoperOptions
     /// <summary>How far an iframe entry's signed timestamp may be from now, either way.</summary>
     public TimeSpan IframeTimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Origins that may frame the admin page of a Shoper shop besides the shop's own origin: the
+    /// Shoper admin panel can be opened on the shop's *.shoparena.pl address while the install
+    /// notification names its own domain. CSP source expressions ("https://*.shoparena.pl").
+    /// </summary>
+    public List<string> AdminFrameAncestors { get; set; } = [];
+
+    public static readonly string[] DefaultAdminFrameAncestors = ["https://*.shoparena.pl"];
+
+    public IReadOnlyList<string> EffectiveAdminFrameAncestors => AdminFrameAncestors.Count > 0 ? AdminFrameAncestors : DefaultAdminFrameAncestors;
+
     /// <summary>Refresh the access token when less than this remains (reference apps use 24 h; tokens live 30 days).</summary>
     public TimeSpan RefreshAhead { get; set; } = TimeSpan.FromHours(24);
 

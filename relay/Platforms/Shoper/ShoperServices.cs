@@ -27,6 +27,8 @@ public static class ShoperServices
                 "Shoper:PublicBaseUrl must be the relay's public base URL (e.g. https://relay.example.com); shops deliver webhooks to {PublicBaseUrl}/shoper/webhooks.")
             .Validate(o => o.IframeTimestampTolerance >= TimeSpan.FromSeconds(10) && o.IframeTimestampTolerance <= TimeSpan.FromHours(1),
                 "Shoper:IframeTimestampTolerance must be between 00:00:10 and 01:00:00.")
+            .Validate(o => o.AdminFrameAncestors.All(Admin.AdminPage.IsFrameAncestorSource),
+                "Shoper:AdminFrameAncestors entries must be https origins such as https://*.shoparena.pl.")
             .Validate(o => o.RefreshAhead >= TimeSpan.Zero && o.RefreshAhead <= TimeSpan.FromDays(20),
                 "Shoper:RefreshAhead must be between 00:00:00 and 20.00:00:00.")
             .Validate(o => o.MaxWebhookBodyBytes is >= 1024 and <= 16 * 1024 * 1024,
@@ -36,6 +38,11 @@ public static class ShoperServices
             .Validate(o => ZonelessTime.IsKnown(o.TimeZone),
                 "Shoper:TimeZone must be an IANA time zone this machine knows (default Europe/Warsaw; is tzdata installed?).")
             .ValidateOnStart();
+
+        // The parts the shared code works through (IPlatform).
+        services.AddSingleton<ShoperContacts>();
+        services.AddSingleton<Pipeline.IQueueHandler, ShoperWebhookForwarder>();
+        services.AddSingleton<Platforms.IPlatform, ShoperPlatform>();
 
         services.AddSingleton<ShoperShops>();
         services.AddSingleton<ShoperTokens>();

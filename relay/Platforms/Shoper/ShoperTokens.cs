@@ -13,8 +13,9 @@ public sealed record ShoperAccess(string ShopKey, string ApiUrl, string AccessTo
 }
 
 /// <summary>The shop cannot be called until the merchant reinstalls the app (no tokens, or the refresh was refused).</summary>
-public sealed class ShoperReinstallRequiredException(string shopKey, string reason) : Exception($"Shop {shopKey} needs a reinstall: {reason}")
+public sealed class ShoperReinstallRequiredException(string shopKey, string reason) : ShopApiException($"Shop {shopKey} needs a reinstall: {reason}")
 {
+    public override bool IsPermanent => true;
     public string ShopKey { get; } = shopKey;
     public string Reason { get; } = reason;
 }

@@ -85,8 +85,10 @@ public sealed record ShopwareWebhook(string Id, string Name, string EventName, s
 /// An Admin API call that did not succeed. <see cref="IsTransient"/> tells the pipeline whether a retry
 /// can help (429, 5xx, timeouts); <see cref="RetryAfter"/> carries the shop's own hint.
 /// </summary>
-public sealed class ShopwareApiException(HttpStatusCode status, string message, TimeSpan? retryAfter = null) : Exception(message)
+public sealed class ShopwareApiException(HttpStatusCode status, string message, TimeSpan? retryAfter = null) : ShopApiException(message)
 {
+    public override bool IsPermanent => !IsTransient;
+    public override bool AccessRefused => Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
     public HttpStatusCode Status { get; } = status;
     public TimeSpan? RetryAfter { get; } = retryAfter;
     public bool IsTransient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;

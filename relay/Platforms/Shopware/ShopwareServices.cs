@@ -49,6 +49,12 @@ public static class ShopwareServices
                 "Shopware:SearchPageSize must be between 1 and 10000 (default 500, Shopware's api.max_limit).")
             .ValidateOnStart();
 
+        // The parts the shared code works through (IPlatform).
+        services.AddSingleton<ShopwareContacts>();
+        services.AddSingleton<ShopwareReconciliation>();
+        services.AddSingleton<Pipeline.IQueueHandler, ShopwareWebhookForwarder>();
+        services.AddSingleton<Platforms.IPlatform, ShopwarePlatform>();
+
         services.AddSingleton<ShopwareShops>();
 
         // Shopware's own app client uses 5 s; the Admin API gets a little more for large search pages

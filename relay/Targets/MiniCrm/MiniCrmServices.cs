@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Refit;
 using Relay.Infrastructure;
+using Relay.Mapping;
 
 namespace Relay.Targets.MiniCrm;
 
@@ -22,6 +23,11 @@ public sealed class MiniCrmTargetProvider(IServiceProvider services, TimeProvide
 {
     public string Kind => "minicrm";
     public string DisplayName => "MiniCRM";
+
+    public FieldMaps DefaultMaps(ShopRecordShape shop) => DefaultRules.Maps(
+        [.. DefaultRules.Names, DefaultRules.Copy(ShopFields.Phone, ContactFields.Phone, "trim"), DefaultRules.Copy(ShopFields.Company, ContactFields.Company), .. DefaultRules.Address],
+        DefaultRules.Names);
+
     public IReadOnlyList<string> CredentialNames { get; } = ["systemId", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["requestsPerMinute", "consentField", "consentSubscribed", "consentUnsubscribed"];
     public PartnerClock Clock => MiniCrmSettings.Clock;

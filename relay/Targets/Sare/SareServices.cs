@@ -1,5 +1,6 @@
 using Refit;
 using Relay.Infrastructure;
+using Relay.Mapping;
 
 namespace Relay.Targets.Sare;
 
@@ -18,6 +19,15 @@ public sealed class SareTargetProvider(IServiceProvider services, TimeProvider t
 {
     public string Kind => "sare";
     public string DisplayName => "SARE";
+
+    // SARE's standard subscriber fields are name and gsm; the relay joins first and last name.
+    public FieldMaps DefaultMaps(ShopRecordShape shop) => DefaultRules.Maps(
+        [.. DefaultRules.Names, DefaultRules.Copy(ShopFields.Phone, "gsm", "trim")],
+        DefaultRules.Names);
+
+    // No change feed: SARE answers the status of the addresses it is asked about.
+    public bool PullsByAddress => true;
+
     public IReadOnlyList<string> CredentialNames { get; } = ["uid", "apiKey"];
     public IReadOnlyList<string> OptionNames { get; } = ["groupIds", "sendConfirmation", "batchSize"];
     public PartnerClock Clock => SareSettings.Clock;
@@ -41,6 +51,8 @@ public sealed record SareSettings(Uri BaseUri, string ApiKey, IReadOnlyList<int>
 
     public static SareSettings From(TargetAccount account)
     {
+        // Contacts go into every group the merchant chose.
+        account = account.ListsAsOption("groupIds", lists => string.Join(",", lists));
         var uid = account.RequireCredential("uid");
         if (!uid.All(char.IsAsciiDigit))
             throw new TargetConfigurationException("sare: credential 'uid' must be the numeric account UID.");

@@ -1,5 +1,6 @@
 using Refit;
 using Relay.Infrastructure;
+using Relay.Mapping;
 
 namespace Relay.Targets.Spotler;
 
@@ -20,6 +21,11 @@ public sealed class SpotlerTargetProvider(IServiceProvider services, TimeProvide
 {
     public string Kind => "spotler";
     public string DisplayName => "Spotler Mail+";
+
+    public FieldMaps DefaultMaps(ShopRecordShape shop) => DefaultRules.Maps(
+        [.. DefaultRules.Names, DefaultRules.Copy(ShopFields.Company, ContactFields.Company), .. DefaultRules.Address],
+        [.. DefaultRules.Names, .. shop.SubscribersHaveAddress ? DefaultRules.SubscriberAddress : []]);
+
     public IReadOnlyList<string> CredentialNames { get; } = ["consumerKey", "consumerSecret"];
     public IReadOnlyList<string> OptionNames { get; } = ["permissionBit", "pullOverlapMinutes", "firstPullLookbackHours", "pageSize"];
     public PartnerClock Clock => SpotlerSettings.Clock;

@@ -39,6 +39,8 @@ public sealed record SpotlerSettings(
 
     public static SpotlerSettings From(TargetAccount account)
     {
+        // Consent goes to one permission bit: the first list the merchant chose.
+        account = account.ListsAsOption("permissionBit", lists => lists[0]);
         var bit = account.IntOption("permissionBit", 1);
         if (bit <= 0 || (bit & (bit - 1)) != 0)
             throw new TargetConfigurationException("spotler: option 'permissionBit' must be a power of two (1, 2, 4, …).");

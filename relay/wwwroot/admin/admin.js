@@ -643,7 +643,9 @@ function wire() {
     selects[selects.length - 1]?.focus();
   });
   $('mapping-defaults').addEventListener('click', () => {
-    const defaults = state.mappingKind === 'customers' ? state.shopFields.defaultCustomers : state.shopFields.defaultSubscribers;
+    // The chosen target's default map for this shop, as the relay serves it: the one the sync uses for an empty mapping.
+    const target = provider();
+    const defaults = state.mappingKind === 'customers' ? target?.defaultCustomers : target?.defaultSubscribers;
     state.mapping[state.mappingKind] = copyRules(defaults);
     renderMapping();
   });

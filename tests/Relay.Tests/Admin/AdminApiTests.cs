@@ -166,8 +166,11 @@ public sealed class AdminApiTests : IAsyncLifetime
 
     // ---- Settings -------------------------------------------------------------------------------
 
+    private static List<string?> RuleTargets(JsonNode settings, string kind) =>
+        settings[kind]!["rules"]!.AsArray().Select(r => (string?)r!["target"]).ToList();
+
     [Fact]
-    public async Task New_shop_gets_default_mappings_and_no_target()
+    public async Task New_shop_has_no_target_and_then_shows_the_default_map_the_sync_uses_for_its_target()
     {
         var (status, settings, response) = await SendAsync(HttpMethod.Get, "/admin/api/settings", _tokenA);
 
@@ -176,10 +179,24 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(0, (int)settings!["version"]!);
         Assert.Null(settings["target"]);
         Assert.Equal("email", (string?)settings["uniqueKey"]);
-        var customerTargets = settings["customers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]).ToList();
-        Assert.Contains("firstName", customerTargets);
-        Assert.Contains("city", customerTargets);
-        Assert.Contains("lastName", settings["subscribers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]));
+        Assert.Empty(RuleTargets(settings, "customers"));
+
+        // Saved without a mapping: the page shows the target's default map for this platform, and the saved mapping stays empty.
+        var spotler = await SaveSpotlerAsync(_tokenA);
+        Assert.Contains("firstName", RuleTargets(spotler, "customers"));
+        Assert.Contains("city", RuleTargets(spotler, "customers"));
+        Assert.Contains("city", RuleTargets(spotler, "subscribers"));
+        Assert.Empty((await _relay.Get<ShopSettingsStore>().GetAsync(ShopA)).Customers.Rules);
+
+        // SARE's default map asks for the phone as gsm and has no address: the page shows what the sync will use.
+        var (_, sare, _) = await SendAsync(HttpMethod.Put, "/admin/api/settings", _tokenA, new
+        {
+            expectedVersion = 1,
+            target = new { kind = "sare", credentials = new Dictionary<string, string> { ["uid"] = "123", ["apiKey"] = "k" } },
+        });
+        Assert.Contains("gsm", RuleTargets(sare!, "customers"));
+        Assert.DoesNotContain("city", RuleTargets(sare!, "customers"));
+        Assert.Equal(["firstName", "lastName"], RuleTargets(sare!, "subscribers"));
     }
 
     [Fact]
@@ -321,6 +338,10 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal("Spotler Mail+", (string?)spotler["displayName"]);
         Assert.Contains("consumerSecret", spotler["credentialNames"]!.AsArray().Select(n => (string?)n));
         Assert.Equal(["minicrm", "sare", "spotler"], targets.AsArray().Select(t => (string)t!["kind"]!).Order());
+        // Each with its default map for this shop's platform: Shopware recipients carry an address, so Spotler maps it.
+        Assert.Contains("city", spotler["defaultSubscribers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]));
+        var sare = targets.AsArray().Single(t => (string?)t!["kind"] == "sare")!;
+        Assert.Contains("gsm", sare["defaultCustomers"]!["rules"]!.AsArray().Select(r => (string?)r!["target"]));
     }
 
     [Fact]
@@ -481,7 +502,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Contains("script-src 'self';", csp);
         var shoper = forShoper.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("frame-ancestors http://demo.shoparena.pl https://demo.shoparena.pl https://*.shoparena.pl;", shoper);
-        Assert.Contains($"script-src 'self' {AdminPage.ShoperSdkOrigin};", shoper);
+        Assert.Contains($"script-src 'self' {Relay.Platforms.Shoper.ShoperPlatform.SdkOrigin};", shoper);
         Assert.Contains("frame-ancestors 'none'", unknown.Headers.GetValues("Content-Security-Policy").Single());
         Assert.Contains("frame-ancestors 'none'", bare.Headers.GetValues("Content-Security-Policy").Single());
         Assert.Contains("frame-ancestors 'none'", direct.Headers.GetValues("Content-Security-Policy").Single());
@@ -498,7 +519,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         foreach (var file in files)
         {
             var urls = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), @"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s'""`)]*")
-                .Select(m => m.Value).Where(u => !u.StartsWith(AdminPage.ShoperSdkOrigin + "/", StringComparison.Ordinal));
+                .Select(m => m.Value).Where(u => !u.StartsWith(Relay.Platforms.Shoper.ShoperPlatform.SdkOrigin + "/", StringComparison.Ordinal));
             Assert.Empty(urls);
         }
         var languages = Directory.GetFiles(Path.Combine(root, "i18n"), "*.json").Select(Path.GetFileNameWithoutExtension).Order();

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Relay.Mapping;
 using Relay.Settings;
 using Relay.Shops;
 using Relay.Storage;
@@ -89,8 +90,6 @@ public sealed class AdminBrowserFixture : IAsyncLifetime
                 BaseUrl = Spotler.BaseUrl,
                 Credentials = new Dictionary<string, string> { ["consumerKey"] = SpotlerKey, ["consumerSecret"] = SpotlerSecret },
             },
-            Customers = global::Relay.Admin.AdminMapping.DefaultCustomers,
-            Subscribers = global::Relay.Admin.AdminMapping.DefaultSubscribers,
             SyncEnabled = syncEnabled,
         }, current.Version);
         Assert.Equal(SaveOutcome.Saved, outcome);

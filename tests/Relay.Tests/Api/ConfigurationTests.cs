@@ -39,6 +39,14 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void A_Shoper_admin_frame_ancestor_that_is_no_https_origin_stops_start_up_naming_it()
+    {
+        var error = Assert.IsType<OptionsValidationException>(StartupValidation.Run(new() { ["Shoper:AdminFrameAncestors:0"] = "http://*.shoparena.pl" }, services => services.AddShoper()));
+        Assert.Contains("Shoper:AdminFrameAncestors", string.Join(" ", error.Failures));
+        Assert.Null(StartupValidation.Run(new() { ["Shoper:AdminFrameAncestors:0"] = "https://*.shoparena.pl" }, services => services.AddShoper()));
+    }
+
+    [Fact]
     public void Valid_settings_pass()
     {
         Assert.Null(Validate(new() { ["Pipeline:Partitions"] = "8", ["Pipeline:RetrySchedule:0"] = "00:00:10" }));

@@ -1,3 +1,4 @@
+using Relay.Mapping;
 using Relay.Settings;
 using Relay.Targets;
 using Relay.Tests.Infrastructure;
@@ -48,7 +49,8 @@ public sealed class ShopSettingsValidatorTests : IDisposable
         Assert.True(errors.ContainsKey("customers.rules[0].target"));
         Assert.True(errors.ContainsKey("customers.rules[1].sources"));
         Assert.Contains("surname", errors["customers.rules[2].sources"][0]);
-        Assert.Equal(2, errors["customers.rules[2].transforms"].Length);
+        Assert.Contains("reverse", errors["customers.rules[2].transforms"][0]);
+        Assert.Contains("date:", errors["customers.rules[2].transforms"][0]);
         Assert.True(errors.ContainsKey("pullInterval"));
     }
 
@@ -62,27 +64,5 @@ public sealed class ShopSettingsValidatorTests : IDisposable
         // Lists become the target's own option (Spotler: the permission bit), so they are checked by its rules.
         Assert.True(Validate(new ShopSettings { Target = Spotler(), Lists = ["3"] }).ContainsKey("target"));
         Assert.Empty(Validate(new ShopSettings { Target = Spotler(), Lists = ["2"] }));
-    }
-
-    [Theory]
-    [InlineData("shopware", "spotler")]
-    [InlineData("shopware", "sare")]
-    [InlineData("shopware", "minicrm")]
-    [InlineData("shoper", "spotler")]
-    [InlineData("shoper", "sare")]
-    [InlineData("shoper", "minicrm")]
-    public void Default_mappings_are_valid_for_every_platform_and_target(string platform, string target)
-    {
-        var provider = _relay.Get<TargetFactory>().Providers.Single(p => p.Kind == target);
-        var (customers, subscribers) = DefaultMappings.For(platform, target);
-        var settings = new ShopSettings
-        {
-            Target = new TargetSettings { Kind = target, Credentials = provider.CredentialNames.ToDictionary(n => n, n => n == "uid" || n == "systemId" ? "123" : "x") },
-            Customers = customers,
-            Subscribers = subscribers,
-            SyncEnabled = true,
-        };
-        Assert.Empty(Validate(settings));
-        Assert.Contains(customers.Rules, r => r.Target == "firstName");
     }
 }

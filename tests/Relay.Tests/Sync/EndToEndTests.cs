@@ -1,3 +1,4 @@
+using Relay.Mapping;
 using Relay.Settings;
 using Relay.Storage;
 using Relay.Sync;

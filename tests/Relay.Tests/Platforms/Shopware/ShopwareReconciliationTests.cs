@@ -1,8 +1,9 @@
+using Relay.Platforms.Shopware;
 using Relay.Sync;
-using Relay.Sync.Platforms;
+using Relay.Tests.Sync;
 using Simulators.Shopware;
 
-namespace Relay.Tests.Sync;
+namespace Relay.Tests.Platforms.Shopware;
 
 /// <summary>
 /// The reconciliation that runs with every pull-back of a Shopware shop: switched-off webhooks come

@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Relay.Mapping;
-using Relay.Platforms.Shopware;
+using Relay.Sync;
 
-namespace Relay.Sync.Platforms;
+namespace Relay.Platforms.Shopware;
 
 /// <summary>
 /// Shopware's Admin API as the sync's shop side. Customers carry no consent since 6.5 (it lives in
@@ -14,7 +14,6 @@ namespace Relay.Sync.Platforms;
 /// </summary>
 public sealed class ShopwareContacts(IServiceProvider services, IOptions<ShopwareOptions> options, ILogger<ShopwareContacts> logger) : IShopContacts
 {
-    public string Platform => ShopwareShops.Platform;
     public int PageSize => options.Value.SearchPageSize;
     public PartnerClock Clock => ShopwareShops.Clock;
 

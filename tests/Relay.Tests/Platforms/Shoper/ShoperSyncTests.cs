@@ -1,11 +1,10 @@
 using Relay.Pipeline;
 using Relay.Settings;
 using Relay.Sync;
-using Relay.Tests.Platforms.Shoper;
 using Simulators.Sare;
 using Simulators.Spotler;
 
-namespace Relay.Tests.Sync;
+namespace Relay.Tests.Platforms.Shoper;
 
 /// <summary>The same promises for a Shoper shop: subscribers reach the target, unsubscribes come back as active=false, and the echo stays home.</summary>
 [Collection(ShoperTestbed.Collection)]

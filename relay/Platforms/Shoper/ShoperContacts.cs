@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Relay.Mapping;
-using Relay.Platforms.Shoper;
 using Relay.Settings;
+using Relay.Sync;
 
-namespace Relay.Sync.Platforms;
+namespace Relay.Platforms.Shoper;
 
 /// <summary>
 /// Shoper's REST API as the sync's shop side: customers are "users", consent lives in
@@ -15,7 +15,6 @@ namespace Relay.Sync.Platforms;
 /// </summary>
 public sealed class ShoperContacts(IServiceProvider services, IOptions<ShoperOptions> options, ShopSettingsStore settings, ILogger<ShoperContacts> logger) : IShopContacts
 {
-    public string Platform => ShoperShops.Platform;
     public int PageSize => ShoperClient.MaxPageSize;
     public PartnerClock Clock => options.Value.Clock;
 

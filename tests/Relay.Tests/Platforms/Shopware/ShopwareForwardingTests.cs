@@ -1,7 +1,9 @@
+using Relay.Mapping;
 using Relay.Settings;
 using Relay.Sync;
+using Relay.Tests.Sync;
 
-namespace Relay.Tests.Sync;
+namespace Relay.Tests.Platforms.Shopware;
 
 /// <summary>What a merchant sees after a change in their Shopware shop: it arrives in the marketing system, consent included, and unsubscribe wins.</summary>
 public sealed class ShopwareForwardingTests : IAsyncLifetime

@@ -2,9 +2,9 @@ using System.Text;
 using System.Text.Json;
 using Relay.Mapping;
 using Relay.Pipeline;
-using Relay.Platforms.Shopware;
+using Relay.Sync;
 
-namespace Relay.Sync;
+namespace Relay.Platforms.Shopware;
 
 /// <summary>
 /// Queued Shopware webhooks → target. Entity-written events carry only ids and newsletter events

@@ -1,13 +1,12 @@
-using Relay.Settings;
-
-namespace Relay.Admin;
+namespace Relay.Mapping;
 
 /// <summary>
 /// The shop side of the mapping editor: field names every platform adapter fills (platform-neutral,
-/// so one mapping survives a move from Shopware to Shoper), the transforms the mapper knows, the
-/// defaults a new shop starts from, and the checks a save must pass.
+/// so one mapping survives a move from one platform to another), the transforms the mapper knows,
+/// and the checks a save must pass. The defaults a shop starts from are its target's
+/// (<see cref="DefaultRules"/>).
 /// </summary>
-public static class AdminMapping
+public static class FieldMappingRules
 {
     // The sync engine's canonical shop field names (what its platform adapters fill); the mapper
     // also reads "customFields.{name}". Subscribers carry fewer fields than customers on both platforms.
@@ -22,41 +21,12 @@ public static class AdminMapping
         "email", "firstName", "lastName", "title", "street", "postalCode", "city", "language", "id", "createdAt", "updatedAt",
     ];
 
-    public const string CustomFieldPrefix = "customFields.";
-
     public static readonly IReadOnlyList<string> Transforms = ["trim", "lower", "upper", "date:yyyy-MM-dd"];
 
-    /// <summary>
-    /// Fields every target account has. The e-mail address needs no rule: it travels with every
-    /// contact (a rule for "email" may still transform it).
-    /// </summary>
-    public static FieldMapping DefaultCustomers { get; } = Rules(
-        ("firstName", ["trim"]), ("lastName", ["trim"]), ("company", []), ("street", []), ("postalCode", ["trim", "upper"]), ("city", []), ("country", ["upper"]));
-
-    public static FieldMapping DefaultSubscribers { get; } = Rules(("firstName", ["trim"]), ("lastName", ["trim"]));
-
-    private static FieldMapping Rules(params (string Field, string[] Transforms)[] rules) => new()
-    {
-        Rules = rules.Select(r => new FieldRule { Target = r.Field, Sources = [r.Field], Transforms = r.Transforms }).ToList(),
-    };
-
     public static bool IsShopField(string name, IReadOnlyList<string> known) =>
-        known.Contains(name) || (name.StartsWith(CustomFieldPrefix, StringComparison.Ordinal) && name.Length > CustomFieldPrefix.Length && name.Length <= 100);
+        known.Contains(name) || (ShopFields.IsCustomField(name) && name.Length <= 100);
 
-    public static bool IsTransform(string transform)
-    {
-        if (transform is "trim" or "lower" or "upper") return true;
-        if (!transform.StartsWith("date:", StringComparison.Ordinal) || transform.Length is <= 5 or > 40) return false;
-        try
-        {
-            _ = DateTimeOffset.UnixEpoch.ToString(transform[5..], System.Globalization.CultureInfo.InvariantCulture);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
+    public static bool IsTransform(string transform) => transform.Length <= 40 && ContactMapper.IsValidTransform(transform);
 
     /// <summary>Adds one message per problem, keyed like the JSON path the page sent ("customers.rules[2].target").</summary>
     public static void Validate(string name, FieldMapping? mapping, IReadOnlyList<string> shopFields, Dictionary<string, string[]> errors)

@@ -1,12 +1,9 @@
 using System.Text.Json;
 using Relay.Mapping;
-using Relay.Platforms.Shopware;
 using Relay.Storage;
+using Relay.Sync;
 
-namespace Relay.Sync.Platforms;
-
-/// <summary>What one reconciliation of a Shopware shop did.</summary>
-public sealed record ReconciliationResult(int WebhooksReenabled, int Resynced, int Deleted);
+namespace Relay.Platforms.Shopware;
 
 /// <summary>Where the delta reconciliation of a shop stands: changes since <see cref="Since"/> (the shop's clock), for one target account.</summary>
 public sealed record ReconciliationState(DateTimeOffset Since, string Target);
@@ -23,7 +20,7 @@ public sealed record ReconciliationState(DateTimeOffset Since, string Target);
 /// </summary>
 public sealed class ShopwareReconciliation(
     IServiceProvider services, IRelayStore store, ContactLedger ledger, ContactSync sync, EchoSuppression echoes,
-    TimeProvider time, ILogger<ShopwareReconciliation> logger)
+    TimeProvider time, ILogger<ShopwareReconciliation> logger) : IShopReconciliation
 {
     /// <summary>The window starts this much before the last run: the shop's clock is not ours, and a re-sent contact costs one upsert.</summary>
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Relay.Mapping;
 using Relay.Pipeline;
-using Relay.Platforms.Shoper;
+using Relay.Sync;
 
-namespace Relay.Sync;
+namespace Relay.Platforms.Shoper;
 
 /// <summary>
 /// Queued Shoper webhooks → target. The kind carries the event name ("shoper.webhook:subscriber.edit");

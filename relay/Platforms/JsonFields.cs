@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Relay.Sync;
+namespace Relay.Platforms;
 
 internal static class JsonFields
 {
