@@ -1,8 +1,8 @@
-namespace Relay.Pipeline;
+namespace Relay.Storage;
 
 /// <summary>
 /// One unit of work accepted by the relay. <see cref="ShopKey"/> is "{platform}:{shopId}";
-/// <see cref="EventId"/> is what dedup keys on (Shopware's source.eventId, a hash for Shoper).
+/// <see cref="EventId"/> is what dedup keys on (the platform's delivery id, or a hash where it has none).
 /// <see cref="Kind"/> routes it to a handler; <see cref="Body"/> is the raw payload.
 /// </summary>
 public sealed record InboxEvent(string ShopKey, string EventId, string Kind, string Body, DateTimeOffset AcceptedAt);
