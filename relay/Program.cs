@@ -14,7 +14,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Configure the shared parts: time, storage, secrets, tenants, the durable pipeline
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddRelayStore();
+builder.Services.AddRelayStore(PipelineOptions.PartitionsOf);
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
 builder.Services.AddSingleton<ShopDirectory>();

@@ -1,3 +1,4 @@
+using Relay.Storage;
 namespace Relay.Pipeline;
 
 /// <summary>Does the work for one kind of queued event. Throw to retry later; throw

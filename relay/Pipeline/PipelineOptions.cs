@@ -7,6 +7,9 @@ public sealed class PipelineOptions
     /// <summary>Queue streams. A shop always lands in the same one. Changing it strands a backlog: drain first.</summary>
     public int Partitions { get; set; } = 4;
 
+    /// <summary>The configured <see cref="Partitions"/>, for the store that holds the streams.</summary>
+    public static int PartitionsOf(IServiceProvider services) => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.Partitions;
+
     public TimeSpan DedupTtl { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Delay before each retry; when it is used up the event goes to dead letters. Svix's schedule.</summary>

@@ -1,4 +1,3 @@
-using Relay.Pipeline;
 
 namespace Relay.Storage;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Relay.Pipeline;
 using Relay.Storage.Embedded;
 using Relay.Storage.Redis;
 
@@ -7,7 +6,8 @@ namespace Relay.Storage;
 
 public static class StorageServices
 {
-    public static IServiceCollection AddRelayStore(this IServiceCollection services)
+    /// <param name="queuePartitions">How many queue streams events are spread over: the queue's owner decides.</param>
+    public static IServiceCollection AddRelayStore(this IServiceCollection services, Func<IServiceProvider, int> queuePartitions)
     {
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.Section)
@@ -18,7 +18,7 @@ public static class StorageServices
         services.AddSingleton<IRelayStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var partitions = sp.GetRequiredService<IOptions<PipelineOptions>>().Value.Partitions;
+            var partitions = queuePartitions(sp);
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Storage");
             if (!storage.UsesRedis)
             {

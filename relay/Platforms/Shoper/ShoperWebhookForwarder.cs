@@ -1,3 +1,4 @@
+using Relay.Storage;
 using System.Text.Json;
 using Relay.Mapping;
 using Relay.Pipeline;

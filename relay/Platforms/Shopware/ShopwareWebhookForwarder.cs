@@ -1,3 +1,4 @@
+using Relay.Storage;
 using System.Text;
 using System.Text.Json;
 using Relay.Mapping;

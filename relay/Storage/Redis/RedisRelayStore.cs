@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Relay.Pipeline;
 using StackExchange.Redis;
 
 namespace Relay.Storage.Redis;

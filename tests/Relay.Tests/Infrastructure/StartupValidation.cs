@@ -26,7 +26,7 @@ public static class StartupValidation
             .AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment })
             .AddLogging()
             .AddSingleton(TimeProvider.System);
-        services.AddRelayStore().AddSecrets().AddPipeline();
+        services.AddRelayStore(PipelineOptions.PartitionsOf).AddSecrets().AddPipeline();
         feature?.Invoke(services);
         using var provider = services.BuildServiceProvider();
         return Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());

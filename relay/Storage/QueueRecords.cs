@@ -1,4 +1,4 @@
-namespace Relay.Pipeline;
+namespace Relay.Storage;
 
 /// <summary>
 /// One unit of work accepted by the relay. <see cref="ShopKey"/> is "{platform}:{shopId}";
