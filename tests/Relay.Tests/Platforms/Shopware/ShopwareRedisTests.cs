@@ -9,8 +9,13 @@ using Simulators.Shopware;
 namespace Relay.Tests.Platforms.Shopware;
 
 /// <summary>The same protocol on the production store: a real redis-server or the cluster (each test uses its own shop id).</summary>
-public abstract class ShopwareRedisContract(ITestRedis redis)
+public abstract class ShopwareRedisContract(ITestRedis redis) : IAsyncLifetime
 {
+    // The queue counts below are per partition, which shops of earlier tests on the same Redis share.
+    public Task InitializeAsync() => redis.FlushAllAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private Task<ShopwareTestbed> StartAsync() =>
         ShopwareTestbed.StartAsync(settings: new() { ["Storage:Redis"] = redis.ConnectionString });
 
