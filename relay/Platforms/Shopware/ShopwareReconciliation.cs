@@ -65,10 +65,20 @@ public sealed class ShopwareReconciliation(
     /// </summary>
     private async Task<int> ReviveWebhooksAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, CancellationToken ct)
     {
-        if (await client.WebhookStatesAsync(access, ct) is { } states)
-            return await ReviveThroughHealthApiAsync(ctx, client, access, states, ct);
-        if (ctx.PauseOf(ShopFeature.WebhookUpkeep) is not null) return 0;
-        return await ReenableWebhooksAsync(ctx, client, access, ct);
+        try
+        {
+            if (await client.WebhookStatesAsync(access, ct) is { } states)
+                return await ReviveThroughHealthApiAsync(ctx, client, access, states, ct);
+            if (ctx.PauseOf(ShopFeature.WebhookUpkeep) is not null) return 0;
+            return await ReenableWebhooksAsync(ctx, client, access, ct);
+        }
+        catch (ShopwareApiException e) when (e.Status is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
+        {
+            // An app installed before webhook:read/update were asked for: the rest of the run still helps.
+            await sync.LogAsync(ctx, "webhooks", ActivityOutcome.Skipped,
+                "The relay may not read or update its webhooks in this shop (webhook:read/update); update the app to let it switch them back on.", null, null);
+            return 0;
+        }
     }
 
     private async Task<int> ReviveThroughHealthApiAsync(
@@ -113,7 +123,7 @@ public sealed class ShopwareReconciliation(
                 reset ? 0 : s.ErrorCount,
                 reset ? null : ShopwareTimes.Parse(s.DisabledSince) ?? ShopwareTimes.Parse(s.SuspendedSince),
                 kept && !reset ? "Switched off in the shop's administration; only the shop can switch it back on." : null,
-                reset ? now : lastRevived.GetValueOrDefault(s.Name));
+                reset ? now : lastRevived.TryGetValue(s.Name, out var at) ? at : null);
         }).ToList();
         await health.SaveAsync(ctx.ShopKey, new WebhookHealthReport(now, Detailed: true, report));
         return revived.Count;
@@ -140,29 +150,20 @@ public sealed class ShopwareReconciliation(
         return last;
     }
 
+    /// <summary>Older shops: the app's webhooks found by URL (webhook:read), switched on with PATCH active=true (webhook:update).</summary>
     private async Task<int> ReenableWebhooksAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, CancellationToken ct)
     {
-        try
-        {
-            var own = await client.ListOwnWebhooksAsync(access, ct);
-            var off = own.Where(w => !w.Active).ToList();
-            var count = off.Count == 0 ? 0 : await client.ReactivateOwnWebhooksAsync(access, ct);
-            if (count > 0)
-                await sync.LogAsync(ctx, "webhooks", ActivityOutcome.Ok,
-                    $"Shopware had switched off {count} of the relay's webhooks after failed deliveries ({string.Join(", ", off.Select(w => w.EventName).Distinct())}); switched back on.", null, null);
-            // This shop only says on or off, and after this run they are all on.
-            var now = time.GetUtcNow();
-            await health.SaveAsync(ctx.ShopKey, new WebhookHealthReport(now, Detailed: false,
-                own.Select(w => new WebhookHealth(w.Name, w.EventName, WebhookState.Healthy, 0, RevivedAt: w.Active ? null : now)).ToList()));
-            return count;
-        }
-        catch (ShopwareApiException e) when (e.Status is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
-        {
-            // An app installed before webhook:read/update were asked for: the rest of the run still helps.
-            await sync.LogAsync(ctx, "webhooks", ActivityOutcome.Skipped,
-                "The relay may not read or update its webhooks in this shop (webhook:read/update); update the app to let it switch them back on.", null, null);
-            return 0;
-        }
+        var own = await client.ListOwnWebhooksAsync(access, ct);
+        var off = own.Where(w => !w.Active).ToList();
+        var count = off.Count == 0 ? 0 : await client.ReactivateOwnWebhooksAsync(access, ct);
+        if (count > 0)
+            await sync.LogAsync(ctx, "webhooks", ActivityOutcome.Ok,
+                $"Shopware had switched off {count} of the relay's webhooks after failed deliveries ({string.Join(", ", off.Select(w => w.EventName).Distinct())}); switched back on.", null, null);
+        // This shop only says on or off, and after this run they are all on.
+        var now = time.GetUtcNow();
+        await health.SaveAsync(ctx.ShopKey, new WebhookHealthReport(now, Detailed: false,
+            own.Select(w => new WebhookHealth(w.Name, w.EventName, WebhookState.Healthy, 0, RevivedAt: w.Active ? null : now)).ToList()));
+        return count;
     }
 
     private async Task<int> ResyncChangedAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, DateTimeOffset since, CancellationToken ct)

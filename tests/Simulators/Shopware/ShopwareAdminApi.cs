@@ -149,6 +149,13 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     /// <summary>Every reactivate call that reached the handler, with the names it carried (throttled ones included).</summary>
     public List<IReadOnlyList<string>> ReactivationCalls { get; } = [];
 
+    /// <summary>Reactivate calls made with the same integration by someone else (another copy of the app, a script) within this minute.</summary>
+    public void SpendReactivationCalls(int count)
+    {
+        lock (_gate)
+            for (var i = 0; i < count; i++) _reactivationCalls.Add(time.GetUtcNow());
+    }
+
     public IReadOnlyList<SimulatedReactivation> ReactivationHistory { get { lock (_gate) return _reactivationHistory.ToList(); } }
 
     public SimulatedWebhook AddWebhook(SimulatedWebhook webhook)
