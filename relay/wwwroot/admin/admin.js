@@ -626,7 +626,7 @@ function renderWebhookHealth(report) {
     if (w.note) details.push(w.note);
     return h('tr', { 'data-webhook': w.name, 'data-state': w.state },
       h('td', { text: w.event ? `${w.name} (${w.event})` : w.name }),
-      h('td', {}, h('span', { class: `badge ${w.state}`, text: has(`health.${w.state}`) ? t(`health.${w.state}`) : w.state })),
+      h('td', { class: 'nowrap' }, h('span', { class: `badge ${w.state}`, text: has(`health.${w.state}`) ? t(`health.${w.state}`) : w.state })),
       h('td', { text: format.number(w.failures) }),
       h('td', { text: details.join(' · ') }));
   });
