@@ -105,10 +105,7 @@ public sealed class ShopwareAdminClient(
     public async Task<IReadOnlyList<ShopwareWebhookState>?> WebhookStatesAsync(ShopwareApiAccess access, CancellationToken ct = default)
     {
         using var response = await api.WebhookStateAsync(access.Call, access, Pace(access), ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) return null;
-        await ShopwareApiException.ThrowUnlessSuccessAsync(response, "webhook state", time);
-        var body = await response.Content.ReadFromJsonAsync<WebhookStateBody>(Json, ct);
-        return body?.Webhooks ?? [];
+        return await ReadIfOfferedAsync<WebhookStateBody>(response, "webhook state", ct) is { } body ? body.Webhooks ?? [] : null;
     }
 
     /// <summary>Switches the named webhooks back on; a 429 (ten calls a minute) surfaces as <see cref="ShopwareApiException"/>.</summary>
@@ -128,10 +125,16 @@ public sealed class ShopwareAdminClient(
     public async Task<IReadOnlyList<ShopwareReactivationRecord>?> ReactivationHistoryAsync(ShopwareApiAccess access, CancellationToken ct = default)
     {
         using var response = await api.ReactivationHistoryAsync(access.Call, access, Pace(access), ct);
+        return await ReadIfOfferedAsync<HistoryBody>(response, "webhook reactivation history", ct) is { } body ? body.History ?? [] : null;
+    }
+
+    /// <summary>The body of a call on an API the shop may not have; null when the route is missing (404) or another method's (405).</summary>
+    private async Task<T?> ReadIfOfferedAsync<T>(HttpResponseMessage response, string what, CancellationToken ct) where T : class
+    {
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) return null;
-        await ShopwareApiException.ThrowUnlessSuccessAsync(response, "webhook reactivation history", time);
-        var body = await response.Content.ReadFromJsonAsync<HistoryBody>(Json, ct);
-        return body?.History ?? [];
+        await ShopwareApiException.ThrowUnlessSuccessAsync(response, what, time);
+        return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+            ?? throw new ShopwareApiException(response.StatusCode, $"Shopware answered {what} with an empty body.");
     }
 
     private sealed record WebhookStateBody(List<ShopwareWebhookState>? Webhooks);

@@ -10,9 +10,10 @@ public sealed record ReconciliationState(DateTimeOffset Since, string Target);
 
 /// <summary>
 /// The safety net under Shopware's webhooks, run with every pull-back of a Shopware shop. Shopware
-/// switches an app's webhook off after ten failed deliveries and tells nobody, and a shop writes
-/// customers and recipients (imports, the admin's API) without any event at all. So each run
-/// (a) switches the relay's own deactivated webhooks back on, (b) re-sends the customers and
+/// switches an app's webhook off after ten failed deliveries and tells nobody (6.8: suspends it, with a
+/// health API to see and revive it), and a shop writes customers and recipients (imports, the admin's
+/// API) without any event at all. So each run (a) switches the relay's own deactivated webhooks back on
+/// and records their health for the status view, (b) re-sends the customers and
 /// newsletter recipients changed since the last run, as a resync (<see cref="ConsentPolicy"/>:
 /// nobody is re-subscribed), and (c) compares the recipient ids the ledger knows with the ones the
 /// shop still has: a recipient deleted in the shop is unsubscribed in the target, as
