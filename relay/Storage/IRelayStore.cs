@@ -24,8 +24,11 @@ public interface IRelayStore
     /// <summary>Done: ack and delete, so memory follows the backlog, not the history.</summary>
     Task AckAsync(QueueItem item);
 
-    /// <summary>Ack and park the event in the delayed-retry set until <paramref name="dueAt"/>.</summary>
-    Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error);
+    /// <summary>
+    /// Ack and park the event in the delayed-retry set until <paramref name="dueAt"/>. Unless
+    /// <paramref name="countsAsAttempt"/>, it comes back with the attempts it had: it waited, it did not fail.
+    /// </summary>
+    Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error, bool countsAsAttempt = true);
 
     /// <summary>Moves retries that are due back into the stream. Returns how many moved.</summary>
     Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max);

@@ -31,6 +31,8 @@ public sealed class ShopwareWebhookForwarder(
                 await sync.LogAsync(evt.ShopKey, envelope.Event, ActivityOutcome.Skipped, skip!, null, evt.EventId);
                 return;
             }
+            // Every event is re-read from the shop: without that permission it waits in the queue.
+            ctx.ThrowIfPaused(ShopFeature.ReadContacts);
             await ForwardAsync(ctx, envelope, evt.EventId, ct);
         }
         catch (Exception e) when (e is not PermanentFailureException && SyncFailures.IsPermanent(e))

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Relay.Pipeline;
 using Relay.Shops;
+using Relay.Sync;
 
 namespace Relay.Platforms.Shopware;
 
@@ -42,7 +43,7 @@ public static class ShopwareWebhooks
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ReceiveLifecycleAsync(
-        HttpRequest request, ShopwareShops shops, ShopDirectory directory, Storage.IRelayStore store,
+        HttpRequest request, ShopwareShops shops, ShopDirectory directory, Storage.IRelayStore store, ShopPauses pauses, ActivityLog activity,
         IOptions<ShopwareOptions> options, IOptions<PipelineOptions> pipeline, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
     {
         var o = options.Value;
@@ -65,7 +66,14 @@ public static class ShopwareWebhooks
             return TypedResults.NoContent();
         try
         {
-            await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions);
+            if (envelope.Event == "app.permissions.updated")
+            {
+                if (GrantedPermissions(envelope.Payload) is not { } granted)
+                    return ShopwareHttp.Problem(400, "Webhook malformed", "app.permissions.updated must carry data.payload.permissions, a list of strings.");
+                await ApplyPermissionsAsync(shop!.Key, granted, DateTimeOffset.FromUnixTimeSeconds(envelope.Timestamp), pauses, activity, now);
+            }
+            else
+                await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions);
         }
         catch when (seenKey is not null)
         {
@@ -111,6 +119,24 @@ public static class ShopwareWebhooks
                 // shopware.updated, app.config.changed and events added later need nothing from us.
                 break;
         }
+    }
+
+    /// <summary>["customer:read", ...]: the privileges the merchant accepted, all of them (not a change).</summary>
+    private static List<string>? GrantedPermissions(JsonElement payload) =>
+        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("permissions", out var list) && list.ValueKind == JsonValueKind.Array
+        && list.EnumerateArray().All(p => p.ValueKind == JsonValueKind.String)
+            ? list.EnumerateArray().Select(p => p.GetString()!).ToList()
+            : null;
+
+    /// <summary>A revoked permission pauses the features that need it; granting it back resumes them.</summary>
+    private static async Task ApplyPermissionsAsync(string shopKey, IReadOnlyList<string> granted, DateTimeOffset asOf, ShopPauses pauses, ActivityLog activity, DateTimeOffset now)
+    {
+        var (paused, resumed) = await pauses.ApplyAsync(shopKey, ShopwarePermissions.Missing(granted), asOf);
+        foreach (var p in paused)
+            await activity.AppendAsync(shopKey, new ActivityEntry(now, "permissions", ActivityOutcome.Skipped, p.Reason, null, null));
+        foreach (var p in resumed)
+            await activity.AppendAsync(shopKey, new ActivityEntry(now, "permissions", ActivityOutcome.Ok,
+                $"{ShopFeature.Describe(p.Feature)} resumed: the shop grants {string.Join(", ", p.Missing)} again.", null, null));
     }
 
     /// <summary>

@@ -101,13 +101,13 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         return Task.CompletedTask;
     }
 
-    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error)
+    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error, bool countsAsAttempt = true)
     {
         lock (_gate)
         {
             var p = P(item.Partition);
             if (p.Pending.Remove(item.EntryId))
-                p.Retries.Add((dueAt, item.Event, item.Attempt + 1));
+                p.Retries.Add((dueAt, item.Event, countsAsAttempt ? item.Attempt + 1 : item.Attempt));
         }
         return Task.CompletedTask;
     }

@@ -219,15 +219,15 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     private Task AckAsync(string stream, RedisValue entryId) =>
         _db.ScriptEvaluateAsync(AckScript, [stream], [StoreKeys.ConsumerGroup, entryId]);
 
-    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error) => RedisOutages.Guard(() =>
+    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error, bool countsAsAttempt = true) => RedisOutages.Guard(() =>
         _db.ScriptEvaluateAsync(RetryScript, [StoreKeys.Stream(item.Partition), StoreKeys.Retry(item.Partition)],
-            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item)]));
+            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item, countsAsAttempt ? item.Attempt + 1 : item.Attempt)]));
 
     /// <summary>The entry id makes the member unique: the same event failing twice is two retries, not one.</summary>
-    private static string RetryMember(QueueItem item) => JsonSerializer.Serialize(new RetryEntry(
+    private static string RetryMember(QueueItem item, int attempt) => JsonSerializer.Serialize(new RetryEntry(
         item.EntryId, item.Event.ShopKey, item.Event.EventId, item.Event.Kind,
         item.Event.AcceptedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), item.Event.Body,
-        (item.Attempt + 1).ToString(CultureInfo.InvariantCulture)), StoreJson.Default.RetryEntry);
+        attempt.ToString(CultureInfo.InvariantCulture)), StoreJson.Default.RetryEntry);
 
     public Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max) => RedisOutages.Guard(async () =>
         (int)await _db.ScriptEvaluateAsync(PromoteScript, [StoreKeys.Retry(partition), StoreKeys.Stream(partition)],

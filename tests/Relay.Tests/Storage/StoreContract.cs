@@ -136,6 +136,17 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task An_event_that_waits_comes_back_with_the_attempts_it_had()
+    {
+        await Store.AcceptAsync(Event(), Ttl);
+        var item = Assert.Single(await ReadAllAsync()) with { Attempt = 2 };
+        await Store.ScheduleRetryAsync(item, Time.GetUtcNow().AddMinutes(1), "paused", countsAsAttempt: false);
+
+        Assert.Equal(1, await Store.PromoteDueRetriesAsync(item.Partition, Time.GetUtcNow().AddMinutes(1), 10));
+        Assert.Equal(2, Assert.Single(await ReadAllAsync()).Attempt);
+    }
+
+    [Fact]
     public async Task A_retry_of_an_entry_already_acked_elsewhere_is_not_scheduled()
     {
         await Store.AcceptAsync(Event(), Ttl);

@@ -73,6 +73,19 @@ internal static class ShopwareShopControl
             return Results.Json(new { eventId, relayStatus = (int)response.StatusCode });
         });
 
+        // The app's permissions in the shop's extension settings: revoking or granting sends app.permissions.updated.
+        control.MapGet("/permissions", () => Results.Json(shop().Api.GrantedPermissions));
+        control.MapPost("/permissions/{permission}/revoke", async (string permission) =>
+        {
+            using var response = await shop().RevokePermissionsAsync(permission);
+            return Results.Json(new { granted = shop().Api.GrantedPermissions, relayStatus = (int)response.StatusCode });
+        });
+        control.MapPost("/permissions/{permission}/grant", async (string permission) =>
+        {
+            using var response = await shop().GrantPermissionsAsync(permission);
+            return Results.Json(new { granted = shop().Api.GrantedPermissions, relayStatus = (int)response.StatusCode });
+        });
+
         // The administration signs a fresh module link each time the merchant opens the app's page.
         control.MapGet("/module-url", () => Results.Json(new { url = shop().ModuleUrl() }));
     }

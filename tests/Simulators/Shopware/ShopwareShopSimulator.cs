@@ -231,6 +231,24 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
         return _relay.SendAsync(request);
     }
 
+    // ---- Permissions ------------------------------------------------------------------------
+
+    /// <summary>
+    /// The merchant takes permissions away in the app's settings: the ACL role changes at once (calls that
+    /// need them answer 403), then app.permissions.updated tells the app what it still has.
+    /// </summary>
+    public Task<HttpResponseMessage> RevokePermissionsAsync(params string[] permissions) => ChangePermissionsAsync(permissions, granted: false);
+
+    /// <summary>The merchant grants permissions (again).</summary>
+    public Task<HttpResponseMessage> GrantPermissionsAsync(params string[] permissions) => ChangePermissionsAsync(permissions, granted: true);
+
+    private Task<HttpResponseMessage> ChangePermissionsAsync(string[] permissions, bool granted)
+    {
+        foreach (var permission in permissions) _api.SetPermission(permission, granted);
+        return SendLifecycleAsync("app.permissions.updated",
+            new JsonObject { ["permissions"] = new JsonArray(_api.GrantedPermissions.Select(p => (JsonNode?)p).ToArray()) });
+    }
+
     // ---- Admin module (protocol §4) ---------------------------------------------------------
 
     /// <summary>The iframe src QuerySigner::signUri produces for the module URL.</summary>
