@@ -32,9 +32,9 @@ public sealed class SyncTestbed : IAsyncDisposable
     public Infrastructure.ManualTimeProvider Time => Shopware.Time;
     public T Get<T>() where T : notnull => Shopware.Relay.Get<T>();
 
-    public static async Task<SyncTestbed> StartAsync(Dictionary<string, string?>? settings = null, string? shopId = null)
+    public static async Task<SyncTestbed> StartAsync(Dictionary<string, string?>? settings = null, string? shopId = null, bool webhooksRework = false)
     {
-        var shopware = await ShopwareTestbed.StartAsync(settings: Settings(settings), shopId: shopId);
+        var shopware = await ShopwareTestbed.StartAsync(settings: Settings(settings), shopId: shopId, webhooksRework: webhooksRework);
         await shopware.InstallAsync();
         var spotler = await SpotlerSimulator.StartAsync("ck", "cs", shopware.Time);
         var sare = await SareSimulator.StartAsync();
