@@ -110,8 +110,10 @@ public sealed class SyncTestbed : IAsyncDisposable
     public Task SendCustomerWrittenAsync(string customerId) => SendAsync("customer.written", ShopwareTestbed.CustomerWritten(customerId));
 
     /// <summary>newsletter.* as Shopware 6.6 sends it: the recipient stripped down to its id.</summary>
-    public Task SendNewsletterAsync(string eventName, string recipientId) =>
-        SendAsync(eventName, new JsonObject { ["newsletterRecipient"] = new JsonObject { ["_uniqueIdentifier"] = recipientId, ["apiAlias"] = "newsletter_recipient" } });
+    public Task SendNewsletterAsync(string eventName, string recipientId) => SendAsync(eventName, NewsletterPayload(recipientId));
+
+    public static JsonObject NewsletterPayload(string recipientId) =>
+        new() { ["newsletterRecipient"] = new JsonObject { ["_uniqueIdentifier"] = recipientId, ["apiAlias"] = "newsletter_recipient" } };
 
     /// <summary>One pass of the queue worker: everything accepted so far is handled (or scheduled for retry, or dead).</summary>
     public Task<int> ProcessQueueAsync() => Get<QueueWorker>().ProcessOnceAsync();
