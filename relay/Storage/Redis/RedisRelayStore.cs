@@ -119,7 +119,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
           if #a ~= #b then return #a > #b end
           return a > b
         end
-        """;
+        """ + "\n";
 
     private const string BeginOrderedWriteScript = NewerFunction + """
         if not newer(ARGV[1], redis.call('GET', KEYS[1])) then return 1 end
