@@ -144,6 +144,23 @@ public sealed class ShopwareDeliveryTests
         Assert.Empty(bed.Shop.PendingWebhooks);
     }
 
+    [Fact]
+    public async Task The_flag_can_be_switched_on_a_running_shop_over_the_simulators_control_routes()
+    {
+        await using var bed = await ShopwareTestbed.StartAsync();
+        await bed.InstallAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(bed.Shop.Origin) };
+
+        using var on = await http.PostAsync("/_sim/webhooks-rework?on=true", null);
+        var shop = JsonNode.Parse(await http.GetStringAsync("/_sim/shop"))!;
+
+        Assert.True(on.IsSuccessStatusCode);
+        Assert.True((bool)shop["webhooksRework"]!);
+        Assert.NotNull(bed.Shop.NewWebhook("customer.written", Written()).Sequence);
+        using var retried = await http.PostAsync("/_sim/webhooks/retry", null);
+        Assert.Equal(0, (int)JsonNode.Parse(await retried.Content.ReadAsStringAsync())!["sent"]!);
+    }
+
     /// <summary>A signed delivery whose headers the test chooses (the simulator always sends consistent ones).</summary>
     private static Task<HttpResponseMessage> SendAsync(ShopwareTestbed bed, string sourceEventId, string eventIdHeader, string sequence)
     {
