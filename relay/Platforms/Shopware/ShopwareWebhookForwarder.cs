@@ -42,7 +42,7 @@ public sealed class ShopwareWebhookForwarder(
             await using var turn = await ordered.BeginAsync(evt.ShopKey, sequence, OrderingKeys(envelope));
             if (turn.Outdated.Count > 0)
                 await sync.LogAsync(ctx, envelope.Event, ActivityOutcome.Skipped,
-                    $"A later change of the same record (delivery {sequence} is older) was sent on already; this one is not.", null, evt.EventId);
+                    $"Not sent: this change of the record, or a newer one, reached the target already (delivery {sequence} came late).", null, evt.EventId);
             await ForwardAsync(ctx, envelope, evt.EventId, turn.IsCurrent, ct);
             await turn.CompleteAsync();
         }
