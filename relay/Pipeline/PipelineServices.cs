@@ -18,6 +18,7 @@ public static class PipelineServices
 
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<Inbox>();
+        services.AddSingleton<OrderedWrites>();
         services.AddSingleton<QueueWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueWorker>());
         return services;

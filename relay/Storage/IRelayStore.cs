@@ -46,6 +46,22 @@ public interface IRelayStore
     /// <summary>Drops queued, retrying and dead work of one shop (uninstall).</summary>
     Task<int> PurgeShopAsync(string shopKey, int partitions);
 
+    // ---- Ordered writes ------------------------------------------------------------
+
+    /// <summary>
+    /// Starts writing version <paramref name="sequence"/> of the thing <paramref name="key"/> stands for, in one
+    /// step: <see cref="OrderedWrite.Stale"/> when an equal or later sequence was written already;
+    /// <see cref="OrderedWrite.Busy"/> while another owner is writing it (until it ends or
+    /// <paramref name="holdFor"/> has passed); otherwise <see cref="OrderedWrite.Go"/>, and the caller holds it.
+    /// </summary>
+    Task<OrderedWrite> BeginOrderedWriteAsync(string key, long sequence, string owner, TimeSpan holdFor);
+
+    /// <summary>
+    /// Ends what <see cref="BeginOrderedWriteAsync"/> began: when <paramref name="written"/>, the sequence is
+    /// remembered for <paramref name="keep"/> (the highest one stays); the hold is released if still the owner's.
+    /// </summary>
+    Task EndOrderedWriteAsync(string key, long sequence, string owner, bool written, TimeSpan keep);
+
     // ---- Documents, counters, logs --------------------------------------------------
 
     Task<string?> GetAsync(string key);
@@ -106,3 +122,6 @@ public interface IRelayStore
 }
 
 public sealed record QueueDepth(long Waiting, long Pending, long Retrying);
+
+/// <summary>What <see cref="IRelayStore.BeginOrderedWriteAsync"/> found (the values are the Redis script's answers).</summary>
+public enum OrderedWrite { Go = 0, Stale = 1, Busy = 2 }

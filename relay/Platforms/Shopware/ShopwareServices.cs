@@ -92,7 +92,7 @@ public static class ShopwareServices
             .AcceptsSignedJson();
         group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
             .WithName("ShopwareWebhook")
-            .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
+            .WithSummary("Contact and consent webhooks; verified, deduplicated by X-Shopware-Event-Id (else source.eventId) and queued with X-Shopware-Sequence where Shopware sends it.")
             .CountsRejections(ShopwareShops.Platform)
             .AcceptsSignedJson();
         group.MapGet("/module", ShopwareModule.OpenAsync)

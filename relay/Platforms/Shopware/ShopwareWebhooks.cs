@@ -30,16 +30,41 @@ public static class ShopwareWebhooks
             return ShopwareHttp.TooLarge(o.MaxBodyBytes);
         if (Parse(body, withPayload: false) is not { } envelope)
             return MalformedBody();
-        if (envelope.EventId is not { Length: > 0 and <= 128 } eventId)
-            return ShopwareHttp.Problem(400, "Webhook incomplete", "source.eventId is required: it is what makes a retried delivery recognisable.");
+        // WEBHOOKS_REWORK deliveries name the event in a header too; legacy ones only in the body.
+        var eventIdHeader = request.Headers[EventIdHeader].ToString();
+        if ((eventIdHeader.Length > 0 ? eventIdHeader : envelope.EventId) is not { Length: > 0 and <= 128 } eventId)
+            return ShopwareHttp.Problem(400, "Webhook incomplete",
+                $"{EventIdHeader} or source.eventId (1 to 128 characters) is required: it is what makes a retried delivery recognisable.");
+        if (!TryReadSequence(request, out var sequence))
+            return ShopwareHttp.Problem(400, "Webhook malformed", $"{SequenceHeader} must be a non-negative integer.");
 
         var (shop, problem) = await AuthenticateAsync(request, body, envelope, shops, o, time, mayUseRecent: true);
         if (problem is not null) return problem;
         if (shop!.Status != ShopStatus.Active)
             return ShopwareHttp.Problem(401, "Shop not active", "The app is not active for this shop; its events are not accepted.");
 
-        await inbox.AcceptAsync(shop.Key, eventId, InboxKind, Encoding.UTF8.GetString(body));
+        await inbox.AcceptAsync(shop.Key, eventId, InboxKind, Encoding.UTF8.GetString(body), sequence);
         return TypedResults.NoContent();
+    }
+
+    // WEBHOOKS_REWORK (ADR 2026-04-14, protocol §3.2): at-least-once delivery with Shopware's own retries.
+    // The event id is stable across retries; the sequence numbers the app's deliveries in the order the
+    // events happened (a retry may overtake a later event); the attempt counts retries and is not needed:
+    // dedup on the event id already drops a repeated attempt.
+    public const string EventIdHeader = "X-Shopware-Event-Id";
+    public const string SequenceHeader = "X-Shopware-Sequence";
+    public const string AttemptHeader = "X-Shopware-Attempt";
+
+    /// <summary>False only when the header is there and is not a sequence; absent (legacy delivery) is null.</summary>
+    private static bool TryReadSequence(HttpRequest request, out long? sequence)
+    {
+        sequence = null;
+        var header = request.Headers[SequenceHeader].ToString();
+        if (header.Length == 0) return true;
+        if (!long.TryParse(header, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return false;
+        sequence = value;
+        return true;
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ReceiveLifecycleAsync(

@@ -188,6 +188,33 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         }
     }
 
+    public Task<OrderedWrite> BeginOrderedWriteAsync(string key, long sequence, string owner, TimeSpan holdFor)
+    {
+        lock (_gate)
+        {
+            if (Live(key) is { } written && long.Parse(written) >= sequence) return Task.FromResult(OrderedWrite.Stale);
+            var hold = StoreKeys.OrderedWriteHold(key);
+            if (Live(hold) is { } holder && holder != owner) return Task.FromResult(OrderedWrite.Busy);
+            _values[hold] = (owner, Expiry(holdFor));
+            return Task.FromResult(OrderedWrite.Go);
+        }
+    }
+
+    public Task EndOrderedWriteAsync(string key, long sequence, string owner, bool written, TimeSpan keep)
+    {
+        lock (_gate)
+        {
+            if (written)
+            {
+                var highest = Live(key) is { } last && long.Parse(last) > sequence ? long.Parse(last) : sequence;
+                _values[key] = (highest.ToString(System.Globalization.CultureInfo.InvariantCulture), Expiry(keep));
+            }
+            var hold = StoreKeys.OrderedWriteHold(key);
+            if (Live(hold) == owner) _values.Remove(hold);
+        }
+        return Task.CompletedTask;
+    }
+
     private string? Live(string key)
     {
         if (!_values.TryGetValue(key, out var v)) return null;

@@ -18,7 +18,19 @@ internal static class ShopwareShopControl
             shopId = shop().ShopId,
             shopUrl = shop().ShopUrl,
             installed = shop().ShopSecret is not null,
+            webhooksRework = shop().WebhooksRework,
+            pendingWebhooks = shop().PendingWebhooks.Count,
         }));
+
+        // The WEBHOOKS_REWORK flag: on, webhooks carry the delivery headers and refused ones wait for Shopware's retries.
+        control.MapPost("/webhooks-rework", (bool on) =>
+        {
+            shop().WebhooksRework = on;
+            return Results.Json(new { webhooksRework = on });
+        });
+
+        // Shopware's outbox worker: sends the retries that are due.
+        control.MapPost("/webhooks/retry", async () => Results.Json(new { sent = await shop().RetryDueWebhooksAsync() }));
 
         // "Install and activate" in the shop's extension list: the registration handshake, then app.installed and app.activated.
         control.MapPost("/install", async () =>

@@ -31,6 +31,9 @@ public sealed record ShopwareShopSimulatorOptions
     /// <summary>Newer Shopware (6.7 rotation work) signs re-registrations with the current shop secret as well.</summary>
     public bool SendsDualSignatures { get; init; } = true;
 
+    /// <summary>The WEBHOOKS_REWORK flag (6.8, or 6.7 with the flag on): delivery headers, sequence, Shopware's own retries.</summary>
+    public bool WebhooksRework { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Port on 127.0.0.1; 0 picks a free one.</summary>
@@ -67,6 +70,8 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
     private readonly HttpClient _relay;
     private readonly ShopwareShopSimulatorOptions _options;
     private readonly ShopwareAdminApi _api;
+    private readonly List<ShopwareWebhookDelivery> _outbox = [];
+    private long _sequence;
 
     private ShopwareShopSimulator(SimulatorHost host, HttpClient relay, ShopwareShopSimulatorOptions options, ShopwareAdminApi api)
     {
@@ -74,7 +79,11 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
         _relay = relay;
         _options = options;
         _api = api;
+        WebhooksRework = options.WebhooksRework;
     }
+
+    /// <summary>Whether the shop runs with WEBHOOKS_REWORK; a merchant can switch the flag on a running shop.</summary>
+    public bool WebhooksRework { get; set; }
 
     /// <summary>Starts the shop on 127.0.0.1 with a free port. <paramref name="relay"/> reaches the relay (e.g. a WebApplicationFactory client).</summary>
     public static async Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options)
@@ -215,20 +224,90 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
         ["timestamp"] = timestamp ?? _options.Time.GetUtcNow().ToUnixTimeSeconds(),
     });
 
+    /// <summary>An event happens and its webhook is made (and sent once with <see cref="DeliverAsync"/>).</summary>
     public Task<HttpResponseMessage> SendWebhookAsync(string eventName, JsonNode? payload, string? eventId = null, long? timestamp = null, string? signWith = null) =>
-        SendSignedAsync(_options.WebhookUrl, WebhookBody(eventName, payload, eventId, timestamp), signWith);
+        DeliverAsync(NewWebhook(eventName, payload, eventId), timestamp, signWith);
+
+    /// <summary>
+    /// The webhook Shopware makes when an event happens. With the rework it goes into the outbox and gets the
+    /// app's next sequence number now, in the order events happen, whenever it is sent.
+    /// </summary>
+    public ShopwareWebhookDelivery NewWebhook(string eventName, JsonNode? payload, string? eventId = null) =>
+        new(eventName, payload, eventId ?? ShopwareIds.New(), WebhooksRework ? Interlocked.Increment(ref _sequence) : null);
+
+    /// <summary>Shopware's retry schedule under WEBHOOKS_REWORK (ADR 2026-04-14); after the last one the delivery fails.</summary>
+    public static readonly TimeSpan[] ReworkRetrySchedule =
+        [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(4)];
+
+    /// <summary>
+    /// One attempt of <paramref name="delivery"/>: the body is built and signed afresh (a new timestamp each
+    /// time), a sequenced delivery carries the rework headers with its attempt number (0 first). Sending
+    /// the same delivery again is a retry, whoever decides it (the outbox, or a test replaying it late).
+    /// A sequenced delivery that is not answered 2xx waits in the outbox for its next retry.
+    /// </summary>
+    public async Task<HttpResponseMessage> DeliverAsync(ShopwareWebhookDelivery delivery, long? timestamp = null, string? signWith = null)
+    {
+        var request = SignedRequest(_options.WebhookUrl, WebhookBody(delivery.EventName, delivery.Payload?.DeepClone(), delivery.EventId, timestamp), signWith);
+        var attempt = delivery.Attempts++;
+        if (delivery.Sequence is { } sequence)
+        {
+            request.Headers.Add(ShopwareWebhookDelivery.EventIdHeader, delivery.EventId);
+            request.Headers.Add(ShopwareWebhookDelivery.SequenceHeader, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(ShopwareWebhookDelivery.AttemptHeader, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await _relay.SendAsync(request);
+        }
+        finally
+        {
+            if (delivery.Sequence is not null) Outbox(delivery, response?.IsSuccessStatusCode == true);
+        }
+        return response;
+    }
+
+    private void Outbox(ShopwareWebhookDelivery delivery, bool delivered)
+    {
+        lock (_outbox)
+        {
+            _outbox.Remove(delivery);
+            if (delivered || delivery.Attempts > ReworkRetrySchedule.Length) return;
+            delivery.DueAt = _options.Time.GetUtcNow() + ReworkRetrySchedule[delivery.Attempts - 1];
+            _outbox.Add(delivery);
+        }
+    }
+
+    /// <summary>Deliveries waiting for a retry, oldest due first.</summary>
+    public IReadOnlyList<ShopwareWebhookDelivery> PendingWebhooks
+    {
+        get { lock (_outbox) return _outbox.OrderBy(d => d.DueAt).ToList(); }
+    }
+
+    /// <summary>Sends every retry that is due by the shop's clock, oldest due first; returns how many were sent.</summary>
+    public async Task<int> RetryDueWebhooksAsync()
+    {
+        var now = _options.Time.GetUtcNow();
+        var due = PendingWebhooks.Where(d => d.DueAt <= now).ToList();
+        foreach (var delivery in due)
+            (await DeliverAsync(delivery)).Dispose();
+        return due.Count;
+    }
 
     public Task<HttpResponseMessage> SendLifecycleAsync(string eventName, JsonNode? payload, string? signWith = null) =>
         SendSignedAsync(_options.LifecycleUrl, WebhookBody(eventName, payload), signWith);
 
     /// <summary>Posts a body signed with the shop secret (or <paramref name="signWith"/>); the body is sent byte for byte.</summary>
-    public Task<HttpResponseMessage> SendSignedAsync(string url, string body, string? signWith = null)
+    public Task<HttpResponseMessage> SendSignedAsync(string url, string body, string? signWith = null) =>
+        _relay.SendAsync(SignedRequest(url, body, signWith));
+
+    private HttpRequestMessage SignedRequest(string url, string body, string? signWith)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = RawJson(body) };
         AddShopwareHeaders(request);
         var secret = signWith ?? ShopSecret;
         if (secret is not null) request.Headers.Add("shopware-shop-signature", Sign(secret, body));
-        return _relay.SendAsync(request);
+        return request;
     }
 
     // ---- Permissions ------------------------------------------------------------------------
@@ -291,4 +370,22 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
+}
+
+/// <summary>
+/// One webhook as Shopware's outbox holds it (protocol §3.2): event id and, under WEBHOOKS_REWORK, the
+/// sequence are fixed when the event happens; <see cref="Attempts"/> counts the sends so far.
+/// </summary>
+public sealed class ShopwareWebhookDelivery(string eventName, JsonNode? payload, string eventId, long? sequence)
+{
+    public const string EventIdHeader = "X-Shopware-Event-Id";
+    public const string SequenceHeader = "X-Shopware-Sequence";
+    public const string AttemptHeader = "X-Shopware-Attempt";
+
+    public string EventName { get; } = eventName;
+    public JsonNode? Payload { get; } = payload;
+    public string EventId { get; } = eventId;
+    public long? Sequence { get; } = sequence;
+    public int Attempts { get; internal set; }
+    public DateTimeOffset DueAt { get; internal set; }
 }
