@@ -65,7 +65,7 @@ public static class ShopwareWebhooks
             return TypedResults.NoContent();
         try
         {
-            await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions);
+            await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions, o.KeepUserDataRetention);
         }
         catch when (seenKey is not null)
         {
@@ -78,7 +78,7 @@ public static class ShopwareWebhooks
     }
 
     private static async Task ApplyLifecycleAsync(ShopwareWebhookEnvelope envelope, ShopInfo shop, ShopDirectory directory,
-        Storage.IRelayStore store, DateTimeOffset now, int partitions)
+        Storage.IRelayStore store, DateTimeOffset now, int partitions, TimeSpan keepUserDataRetention)
     {
         switch (envelope.Event)
         {
@@ -101,8 +101,15 @@ public static class ShopwareWebhooks
                     && envelope.Payload.TryGetProperty("keepUserData", out var keep) && keep.ValueKind == JsonValueKind.True;
                 if (keepUserData)
                 {
+                    // Settings, ledger and credentials stay for a reinstall (which Shopware signs with the
+                    // stashed secret); queued work goes, and the sweep forgets the rest after the retention.
                     await store.PurgeShopAsync(shop.Key, partitions);
-                    await directory.SaveAsync(shop with { Status = ShopStatus.Deleted, UpdatedAt = now, StatusReason = "App uninstalled; user data kept" });
+                    var keptUntil = now + keepUserDataRetention;
+                    await directory.SaveAsync(shop with
+                    {
+                        Status = ShopStatus.Deleted, UpdatedAt = now, KeptUntil = keptUntil,
+                        StatusReason = $"App uninstalled; user data kept until {keptUntil.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)} UTC",
+                    });
                 }
                 else
                     await directory.ForgetAsync(shop.Key, partitions);
