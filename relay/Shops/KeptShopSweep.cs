@@ -16,7 +16,9 @@ public sealed class KeptShopSweep(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        // Paced by the machine's clock: a chore, not a deadline (which time decides).
+        using var timer = new PeriodicTimer(Interval);
+        do
         {
             try
             {
@@ -26,9 +28,14 @@ public sealed class KeptShopSweep(
             {
                 logger.LogWarning("Sweeping kept shops failed; trying again in {Interval}: {Error}", Interval, e.Message);
             }
-            try { await Task.Delay(Interval, time, stoppingToken); }
-            catch (OperationCanceledException) { }
         }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try { return await timer.WaitForNextTickAsync(ct); }
+        catch (OperationCanceledException) { return false; }
     }
 
     /// <summary>One pass; returns the number of shops forgotten.</summary>
