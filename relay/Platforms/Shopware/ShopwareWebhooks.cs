@@ -104,11 +104,10 @@ public static class ShopwareWebhooks
                     // Settings, ledger and credentials stay for a reinstall (which Shopware signs with the
                     // stashed secret); queued work goes, and the sweep forgets the rest after the retention.
                     await store.PurgeShopAsync(shop.Key, partitions);
-                    var keptUntil = now + keepUserDataRetention;
                     await directory.SaveAsync(shop with
                     {
-                        Status = ShopStatus.Deleted, UpdatedAt = now, KeptUntil = keptUntil,
-                        StatusReason = $"App uninstalled; user data kept until {keptUntil.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)} UTC",
+                        Status = ShopStatus.Deleted, UpdatedAt = now, KeptUntil = now + keepUserDataRetention,
+                        StatusReason = "App uninstalled; user data kept for a reinstall until KeptUntil",
                     });
                 }
                 else
