@@ -98,7 +98,7 @@ public static class ShopwareWebhooks
                 await ApplyPermissionsAsync(shop!.Key, granted, DateTimeOffset.FromUnixTimeSeconds(envelope.Timestamp), pauses, activity, now);
             }
             else
-                await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions);
+                await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions, o.KeepUserDataRetention);
         }
         catch when (seenKey is not null)
         {
@@ -111,7 +111,7 @@ public static class ShopwareWebhooks
     }
 
     private static async Task ApplyLifecycleAsync(ShopwareWebhookEnvelope envelope, ShopInfo shop, ShopDirectory directory,
-        Storage.IRelayStore store, DateTimeOffset now, int partitions)
+        Storage.IRelayStore store, DateTimeOffset now, int partitions, TimeSpan keepUserDataRetention)
     {
         switch (envelope.Event)
         {
@@ -134,8 +134,14 @@ public static class ShopwareWebhooks
                     && envelope.Payload.TryGetProperty("keepUserData", out var keep) && keep.ValueKind == JsonValueKind.True;
                 if (keepUserData)
                 {
+                    // Settings, ledger and credentials stay for a reinstall (which Shopware signs with the
+                    // stashed secret); queued work goes, and the sweep forgets the rest after the retention.
                     await store.PurgeShopAsync(shop.Key, partitions);
-                    await directory.SaveAsync(shop with { Status = ShopStatus.Deleted, UpdatedAt = now, StatusReason = "App uninstalled; user data kept" });
+                    await directory.SaveAsync(shop with
+                    {
+                        Status = ShopStatus.Deleted, UpdatedAt = now, KeptUntil = now + keepUserDataRetention,
+                        StatusReason = "App uninstalled; user data kept for a reinstall until KeptUntil",
+                    });
                 }
                 else
                     await directory.ForgetAsync(shop.Key, partitions);

@@ -587,7 +587,7 @@ function renderStatus(status) {
     : status.webhooksArriving ? t('status.webhooksOk', { at: format.dateTime(status.lastEventAt) })
       : t('status.webhooksQuiet', { hours: status.quietAfterHours, at: format.dateTime(status.lastEventAt) });
   const facts = [
-    [t('status.shop'), status.shopUrl],
+    [t('status.shopUrl'), status.shopUrl],
     [t('status.platform'), status.platform === 'shoper' ? 'Shoper' : 'Shopware'],
     [t('status.installation'), (has(`shopStatus.${status.shopStatus}`) ? t(`shopStatus.${status.shopStatus}`) : status.shopStatus) + (status.statusReason ? ` (${status.statusReason})` : '')],
     [t('status.webhooks'), webhooks],

@@ -164,6 +164,23 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return webhook;
     }
 
+    /// <summary>
+    /// The rows of a database copy (a staging clone): the same customers, recipients and webhook rows with
+    /// the same ids, each an object of its own; no integration and no tokens (the clone gets its own keys
+    /// when it registers).
+    /// </summary>
+    public ShopwareAdminApi CopyData()
+    {
+        var copy = new ShopwareAdminApi(time, tokenLifetime);
+        lock (_gate)
+        {
+            copy._customers.AddRange(_customers.Select(c => JsonSerializer.Deserialize<SimulatedCustomer>(JsonSerializer.Serialize(c, Json), Json)!));
+            copy._recipients.AddRange(_recipients.Select(r => JsonSerializer.Deserialize<SimulatedNewsletterRecipient>(JsonSerializer.Serialize(r, Json), Json)!));
+            copy._webhooks.AddRange(_webhooks.Select(w => JsonSerializer.Deserialize<SimulatedWebhook>(JsonSerializer.Serialize(w, Json), Json)!));
+        }
+        return copy;
+    }
+
     public IReadOnlyList<SimulatedCustomer> Customers { get { lock (_gate) return _customers.ToList(); } }
     public IReadOnlyList<SimulatedNewsletterRecipient> NewsletterRecipients { get { lock (_gate) return _recipients.ToList(); } }
     public IReadOnlyList<SimulatedWebhook> Webhooks { get { lock (_gate) return _webhooks.ToList(); } }

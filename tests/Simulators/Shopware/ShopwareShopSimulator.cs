@@ -19,6 +19,12 @@ public sealed record ShopwareShopSimulatorOptions
     /// <summary>Path of APP_URL below the simulator's origin, e.g. "/staging/". Empty: the origin itself.</summary>
     public string ShopPath { get; init; } = "";
 
+    /// <summary>
+    /// APP_URL as configured, when it is not the simulator's own address: a staging clone that kept the
+    /// production URL. Shopware sends it as shop-url; whatever answers there is not this shop.
+    /// </summary>
+    public string? AppUrl { get; init; }
+
     /// <summary>Relay endpoints, relative to the relay client's base address (or absolute).</summary>
     public string RegistrationUrl { get; init; } = "/shopware/register";
     public string WebhookUrl { get; init; } = "/shopware/webhook";
@@ -66,7 +72,7 @@ public sealed record ShopwareRegistrationOutcome(
 /// </summary>
 public sealed class ShopwareShopSimulator : IAsyncDisposable
 {
-    private readonly SimulatorHost _host;
+    private SimulatorHost _host;
     private readonly HttpClient _relay;
     private readonly ShopwareShopSimulatorOptions _options;
     private readonly ShopwareAdminApi _api;
@@ -86,26 +92,32 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
     public bool WebhooksRework { get; set; }
 
     /// <summary>Starts the shop on 127.0.0.1 with a free port. <paramref name="relay"/> reaches the relay (e.g. a WebApplicationFactory client).</summary>
-    public static async Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options)
+    public static Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options) =>
+        StartAsync(relay, options, new ShopwareAdminApi(options.Time, options.TokenLifetime));
+
+    private static async Task<ShopwareShopSimulator> StartAsync(HttpClient relay, ShopwareShopSimulatorOptions options, ShopwareAdminApi api)
     {
-        var api = new ShopwareAdminApi(options.Time, options.TokenLifetime);
         ShopwareShopSimulator? shop = null;
-        var host = await SimulatorHost.StartAsync(app =>
+        var host = await ServeAsync(options, api, () => shop!, options.Port);
+        return shop = new ShopwareShopSimulator(host, relay, options, api);
+    }
+
+    private static Task<SimulatorHost> ServeAsync(ShopwareShopSimulatorOptions options, ShopwareAdminApi api, Func<ShopwareShopSimulator> shop, int port) =>
+        SimulatorHost.StartAsync(app =>
         {
             // At the origin, not under APP_URL: the control routes are the simulator's, not the shop's.
-            ShopwareShopControl.Map(app, () => shop!);
+            ShopwareShopControl.Map(app, shop);
             if (options.ShopPath.Trim('/').Length > 0)
                 app.UsePathBase("/" + options.ShopPath.Trim('/'));
             api.Map(app);
-        }, options.Port);
-        return shop = new ShopwareShopSimulator(host, relay, options, api);
-    }
+        }, port);
 
     /// <summary>http://127.0.0.1:{port}</summary>
     public string Origin => _host.BaseUrl;
 
     /// <summary>APP_URL: what Shopware sends as shop-url and what the Admin API lives under.</summary>
-    public string ShopUrl => _options.ShopPath.Trim('/').Length > 0 ? $"{Origin}/{_options.ShopPath.TrimStart('/')}" : Origin;
+    public string ShopUrl => _options.AppUrl
+        ?? (_options.ShopPath.Trim('/').Length > 0 ? $"{Origin}/{_options.ShopPath.TrimStart('/')}" : Origin);
 
     public string ShopId => _options.ShopId;
 
@@ -137,7 +149,8 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
     /// One registration as Shopware's AppRegistrationService runs it. <paramref name="signShopWith"/>
     /// overrides the secret for shopware-shop-signature(-previous) (recovery tries several candidates).
     /// </summary>
-    public async Task<ShopwareRegistrationOutcome> RegisterAsync(bool encodeShopUrl = false, string? signShopWith = null, string? appSecret = null)
+    public async Task<ShopwareRegistrationOutcome> RegisterAsync(bool encodeShopUrl = false, string? signShopWith = null, string? appSecret = null,
+        bool confirm = true)
     {
         var query = RegistrationQuery(encodeShopUrl, _options.Time.GetUtcNow().ToUnixTimeSeconds());
         var currentSecret = signShopWith ?? ShopSecret;
@@ -154,7 +167,8 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
         var proofValid = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(proof), Encoding.UTF8.GetBytes(expectedProof));
         var secret = answer.RootElement.GetProperty("secret").GetString()!;
         var confirmationUrl = answer.RootElement.GetProperty("confirmation_url").GetString()!;
-        if (!proofValid || secret == ShopSecret)
+        // confirm=false: the shop gives up after the app's answer (the process died, the admin cancelled).
+        if (!proofValid || secret == ShopSecret || !confirm)
             return new ShopwareRegistrationOutcome(response.StatusCode, body, proofValid, null, secret);
 
         // New integration keys come with every registration; they work once the app accepted them.
@@ -184,6 +198,55 @@ public sealed class ShopwareShopSimulator : IAsyncDisposable
             if (UnconfirmedSecrets.Count > 5) UnconfirmedSecrets.RemoveAt(5);
         }
         return new ShopwareRegistrationOutcome(response.StatusCode, body, proofValid, confirmed.StatusCode, secret);
+    }
+
+    // ---- Shop identity (protocol §1.5): moves, staging clones, uninstall --------------------
+
+    /// <summary>
+    /// The shop moves to a new server: the same database (shop id, secret, rows) answers at a new address
+    /// and the old one is gone. Shopware then sends nothing to apps until an admin resolves the shop id
+    /// change: <see cref="RegisterAsync"/> is the move-shop-permanently strategy (same shop id, new
+    /// shop-url, signed with the current secret).
+    /// </summary>
+    public async Task MoveAsync()
+    {
+        if (_options.AppUrl is not null) throw new InvalidOperationException("A shop with a configured AppUrl cannot move by itself.");
+        var old = _host;
+        _host = await ServeAsync(_options, _api, () => this, port: 0);
+        await old.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A copy of this shop's database on another server (staging), resolved with the reinstall-apps
+    /// strategy: a new shop id, the rows and the app's committed secret copied with the database.
+    /// <paramref name="sameUrl"/>: the copy kept this shop's APP_URL (so its shop-url names the production
+    /// server). Call <see cref="InstallAsync"/> on it for the strategy's registration, app.installed and
+    /// app.activated; dispose it as any simulator.
+    /// </summary>
+    public async Task<ShopwareShopSimulator> CloneAsStagingAsync(bool sameUrl = false)
+    {
+        var options = _options with
+        {
+            ShopId = ShopwareShopSimulatorOptions.RandomAlphanumeric(16),
+            AppUrl = sameUrl ? ShopUrl : null,
+            Port = 0,
+        };
+        var clone = await StartAsync(_relay, options, _api.CopyData());
+        clone.ShopSecret = ShopSecret;
+        return clone;
+    }
+
+    /// <summary>
+    /// Uninstall in the extension manager: app.deactivated, then app.deleted with keepUserData as the
+    /// merchant chose (null: older Shopware, whose payload is []). Newer Shopware stashes the secret and
+    /// signs a reinstall's registration with it; older Shopware forgets it.
+    /// </summary>
+    public async Task<HttpResponseMessage> UninstallAsync(bool? keepUserData)
+    {
+        using (await SendLifecycleAsync("app.deactivated", new JsonArray())) { }
+        var deleted = await SendLifecycleAsync("app.deleted", keepUserData is { } keep ? new JsonObject { ["keepUserData"] = keep } : new JsonArray());
+        if (!_options.SendsDualSignatures) ShopSecret = null;
+        return deleted;
     }
 
     /// <summary>shop-id, shop-url, timestamp in Guzzle's order; shop-url unencoded (current Guzzle) or fully encoded (the docs' example).</summary>
