@@ -9,6 +9,7 @@ public static class OrderServices
     /// </summary>
     public static IServiceCollection AddOrders(this IServiceCollection services)
     {
+        services.AddSingleton<Settings.TargetBindings>();
         services.AddSingleton<OrderLedger>();
         services.AddSingleton<OrderSync>();
         services.AddSingleton<OrderSyncJobs>();
