@@ -138,7 +138,7 @@ public static partial class AdminApi
             errors.TryAdd(field, messages);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: "The settings were not saved", detail: "Correct the marked fields and save again.");
-        if (await bindings.BindAsync(shopKey, current.Target, next.Target) is { } other)
+        if (await bindings.MoveBindingAsync(shopKey, current.Target, next.Target) is { } other)
         {
             var otherShop = await shops.GetAsync(other);
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "System already connected to another shop",
@@ -146,7 +146,7 @@ public static partial class AdminApi
                 extensions: new Dictionary<string, object?> { ["otherShop"] = other });
         }
         var (outcome, saved) = await settings.SaveAsync(shopKey, next, input.ExpectedVersion!.Value);
-        if (outcome == SaveOutcome.VersionConflict) await bindings.BindAsync(shopKey, next.Target, current.Target);
+        if (outcome == SaveOutcome.VersionConflict) await bindings.MoveBindingAsync(shopKey, next.Target, current.Target);
         if (outcome == SaveOutcome.VersionConflict)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Changed elsewhere",
                 detail: $"The settings were saved elsewhere (now version {saved.Version}) after you loaded them. Reload to see the changes, then save again.",

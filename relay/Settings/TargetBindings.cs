@@ -18,7 +18,7 @@ public sealed class TargetBindings(IRelayStore store, ShopDirectory shops, Targe
         target is not null && targets.Provider(target.Kind) is { } provider ? provider.ExclusiveSystem(target.ToAccount(shopKey)) : null;
 
     /// <summary>Binds the shop's new target and frees its old one. Null when bound; else the other shop's key.</summary>
-    public async Task<string?> BindAsync(string shopKey, TargetSettings? previous, TargetSettings? next)
+    public async Task<string?> MoveBindingAsync(string shopKey, TargetSettings? previous, TargetSettings? next)
     {
         var before = SystemOf(previous, shopKey);
         var after = SystemOf(next, shopKey);
