@@ -104,7 +104,8 @@ public sealed class OrderSync(OrderLedger ledger, ContactSync activity, TimeProv
             await ledger.SaveAsync(ctx.Ledger, order.Id, new OrderEntry(partly.Sent.TargetId, partly.Sent.Status));
             var cause = partly.InnerException ?? partly;
             if (SyncFailures.IsPermanent(cause)) return await RefuseAsync(ctx, $"{label}: created in {ctx.TargetKind} as {partly.Sent.Status}, but {SyncFailures.Describe(cause)}", order, live, eventId);
-            throw cause;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
         }
         catch (Exception e) when (sent is null && NotCreated(e))
         {
