@@ -17,7 +17,7 @@ public sealed class OrderSyncRunner(
     OrderSyncJobs jobs, SyncContexts contexts, OrderSync orders, OrderLedger ledger, ContactSync activity, IRelayStore store,
     SyncProblems problems, IOptions<SyncOptions> options, ILogger<OrderSyncRunner> logger)
 {
-    public const string Job = "orders";
+    public const string Job = SyncProblems.Orders;
     /// <summary>Customers whose orders are sent at the same time within one shop's run.</summary>
     public const int SendersPerShop = 2;
 
