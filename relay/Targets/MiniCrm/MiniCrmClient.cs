@@ -13,7 +13,7 @@ namespace Relay.Targets.MiniCrm;
 /// company becomes a Business the Person belongs to. No batch endpoint: one contact, several calls,
 /// all paced in the system's shared budget (<see cref="MiniCrmSettings.Pace"/>).
 /// </summary>
-public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
+public sealed partial class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
 {
     private const string Name = "MiniCRM";
     private readonly OutboundCall _call = new(accountId, settings.BaseUri);
@@ -23,7 +23,7 @@ public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSett
     /// consent read before an upsert already searched, and at 60 calls a minute the upsert should not
     /// search again. Null: searched, no such person.
     /// </summary>
-    private readonly Dictionary<string, int?> _personIds = new(StringComparer.OrdinalIgnoreCase);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int?> _personIds = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task TestConnectionAsync(CancellationToken ct = default) =>
         await SendAsync(() => api.ListCategoriesAsync(settings.BasicAuthorization, _call, _pace, ct), ct);

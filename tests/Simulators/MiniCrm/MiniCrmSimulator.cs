@@ -10,7 +10,7 @@ namespace Simulators.MiniCrm;
 /// under PUT /Api/R3/Contact, field search, schemas, plain-text error bodies, and a limit of
 /// <see cref="RequestsPerMinute"/> per sliding minute answered with 429 beyond it.
 /// </summary>
-public sealed class MiniCrmSimulator : IAsyncDisposable
+public sealed partial class MiniCrmSimulator : IAsyncDisposable
 {
     private SimulatorHost _host = null!;
     private readonly string _authorization;
@@ -66,6 +66,12 @@ public sealed class MiniCrmSimulator : IAsyncDisposable
         });
         app.Use(async (context, next) =>
         {
+            // The /_sim routes are for people trying the relay by hand: outside the limit and the credentials.
+            if (SimulatorControl.IsControl(context))
+            {
+                await next();
+                return;
+            }
             if (await Faults.ApplyAsync(context)) return;
             if (!Admit())
             {
@@ -97,6 +103,9 @@ public sealed class MiniCrmSimulator : IAsyncDisposable
             _contacts.TryGetValue(id, out var contact) ? Json(c, contact.ToJson()) : Text(c, 404, "Contact not found"));
         api.MapPut("/Contact", Create);
         api.MapPut("/Contact/{id:int}", Update);
+        MapOrders(app.MapGroup("/Api/Order"));
+        app.MapGet(SimulatorControl.Prefix + "/orders", (HttpContext c) => Json(c, new JsonArray(_orders.Values.OrderBy(o => o.Id).Select(o => (JsonNode)o.ToJson()).ToArray())));
+        app.MapGet(SimulatorControl.Prefix + "/contacts", (HttpContext c) => Json(c, new JsonArray(_contacts.Values.OrderBy(p => p.Id).Select(p => (JsonNode)p.ToJson()).ToArray())));
         api.MapGet("/PurgePerson/{id:int}", (HttpContext c, int id) =>
             _contacts.TryRemove(id, out _) ? Json(c, new JsonObject { ["Id"] = id }) : Text(c, 404, "Contact not found"));
     }
