@@ -13,12 +13,12 @@ public static class FieldMappingRules
     public static readonly IReadOnlyList<string> CustomerFields =
     [
         "email", "firstName", "lastName", "title", "company", "customerNumber", "phone", "street", "postalCode", "city", "country",
-        "language", "birthday", "id", "createdAt", "updatedAt",
+        "language", "birthday", "id", "createdAt", "updatedAt", .. ShopFields.Purchase,
     ];
 
     public static readonly IReadOnlyList<string> SubscriberFields =
     [
-        "email", "firstName", "lastName", "title", "street", "postalCode", "city", "language", "id", "createdAt", "updatedAt",
+        "email", "firstName", "lastName", "title", "street", "postalCode", "city", "language", "id", "createdAt", "updatedAt", .. ShopFields.Purchase,
     ];
 
     public static readonly IReadOnlyList<string> Transforms = ["trim", "lower", "upper", "date:yyyy-MM-dd"];

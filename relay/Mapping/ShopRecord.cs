@@ -48,10 +48,19 @@ public static class ShopFields
     public const string Birthday = "birthday";
     public const string CreatedAt = "createdAt";
     public const string UpdatedAt = "updatedAt";
+    /// <summary>Purchase figures (<c>Orders.PurchaseFigures</c>): kept by the relay per e-mail from the shop's orders, on every record with an e-mail.</summary>
+    public const string FirstOrderAt = "firstOrderAt";
+    public const string LastOrderAt = "lastOrderAt";
+    public const string OrderCount = "orderCount";
+    /// <summary>In the shop's currency, as its orders name it (<c>totalSpentCurrency</c>).</summary>
+    public const string TotalSpent = "totalSpent";
+    public const string TotalSpentCurrency = "totalSpentCurrency";
     public const string CustomFieldPrefix = "customFields.";
 
+    public static readonly IReadOnlyList<string> Purchase = [FirstOrderAt, LastOrderAt, OrderCount, TotalSpent, TotalSpentCurrency];
+
     public static readonly IReadOnlyList<string> All =
-        [Id, Email, FirstName, LastName, Title, CustomerNumber, Company, Phone, Street, PostalCode, City, Country, Language, Birthday, CreatedAt, UpdatedAt];
+        [Id, Email, FirstName, LastName, Title, CustomerNumber, Company, Phone, Street, PostalCode, City, Country, Language, Birthday, CreatedAt, UpdatedAt, .. Purchase];
 
     /// <summary>"customFields.{name}": any custom field of the shop.</summary>
     public static bool IsCustomField(string name) =>

@@ -11,6 +11,7 @@ public static class OrderServices
     {
         services.AddSingleton<Settings.TargetBindings>();
         services.AddSingleton<OrderLedger>();
+        services.AddSingleton<PurchaseFigures>();
         services.AddSingleton<OrderSync>();
         services.AddSingleton<OrderSyncJobs>();
         services.AddSingleton<OrderSyncRunner>();

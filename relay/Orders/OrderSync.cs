@@ -26,9 +26,10 @@ public enum OrderOutcome
 /// forwarders (live: failures are thrown to the pipeline, so they retry or become dead letters) and the
 /// order sync (failures are counted and the page carries on). Every decision leaves an activity entry.
 /// </summary>
-public sealed class OrderSync(OrderLedger ledger, ContactSync activity, TimeProvider time)
+public sealed class OrderSync(OrderLedger ledger, PurchaseFigures purchases, ContactSync activity, TimeProvider time)
 {
     public const string ActivityKind = "order";
+    public const string PurchaseActivityKind = "purchase";
 
     /// <summary>The target's order side, or null with the reason when this shop's orders go nowhere.</summary>
     public static (IOrderTarget? Target, string? Reason) TargetOf(SyncContext ctx) =>
@@ -36,10 +37,15 @@ public sealed class OrderSync(OrderLedger ledger, ContactSync activity, TimeProv
         : !ctx.Settings.Orders.Enabled ? (null, "Sending orders is switched off.")
         : (target, null);
 
-    /// <summary>Live: the order named by a webhook, as the shop holds it now.</summary>
+    /// <summary>
+    /// Live: the order named by a webhook, as the shop holds it now: into the order-keeping target, and into
+    /// its buyer's purchase figures when the mapping reads them (the buyer's contact is pushed when they change).
+    /// </summary>
     public async Task<OrderOutcome> SendLiveAsync(SyncContext ctx, string orderId, string? eventId, CancellationToken ct)
     {
-        if (TargetOf(ctx) is (null, var reason))
+        var (target, reason) = TargetOf(ctx);
+        var figures = PurchaseFigures.Mapped(ctx.Settings);
+        if (target is null && !figures)
         {
             await activity.LogAsync(ctx, ActivityKind, ActivityOutcome.Skipped, reason!, null, eventId);
             return OrderOutcome.NotYet;
@@ -51,7 +57,27 @@ public sealed class OrderSync(OrderLedger ledger, ContactSync activity, TimeProv
             await activity.LogAsync(ctx, ActivityKind, ActivityOutcome.Skipped, $"Order {orderId} no longer exists in the shop; nothing to send.", null, eventId);
             return OrderOutcome.NotYet;
         }
+        if (figures && await purchases.ApplyAsync(ctx.ShopKey, order)) await PushBuyerAsync(ctx, order, eventId, ct);
+        if (target is null) return OrderOutcome.NotYet;
         return await SendAsync(ctx, order, await ledger.GetAsync(ctx.Ledger, order.Id), live: true, eventId, ct);
+    }
+
+    /// <summary>
+    /// The buyer's customer record, now carrying the changed figures, to the target. A guest without an
+    /// account has no customer record: the figures wait for the next sync of the address's subscriber record.
+    /// </summary>
+    private async Task PushBuyerAsync(SyncContext ctx, ShopOrder order, string? eventId, CancellationToken ct)
+    {
+        var email = Mapping.ContactMapper.NormalizeEmail(order.Email);
+        var customers = (await ctx.Shop.FindCustomersByEmailAsync(ctx.ShopKey, [email!], ct))
+            .Where(c => Mapping.ContactMapper.NormalizeEmail(c.Email) == email).ToList();
+        if (customers.Count == 0)
+        {
+            await activity.LogAsync(ctx, PurchaseActivityKind, ActivityOutcome.Skipped,
+                $"Order {order.Number}: purchase figures updated; the buyer has no customer account, so they go with the next sync of the address.", order.Email, eventId);
+            return;
+        }
+        await activity.PushAsync(ctx, customers, SyncMode.Live, eventId, ct);
     }
 
     /// <summary>

@@ -40,6 +40,8 @@ public sealed record ShopOrder
     public DateTimeOffset PlacedAt { get; init; }
     /// <summary>The gross total the customer paid (or owes), in <see cref="Currency"/>.</summary>
     public decimal Total { get; init; }
+    /// <summary>Cancelled or refunded: it counts in no purchase figures (<see cref="PurchaseFigures"/>).</summary>
+    public bool Voided { get; init; }
     /// <summary>The shop's payment method name, as shown to the customer.</summary>
     public string? PaymentMethod { get; init; }
     public string? ShippingMethod { get; init; }

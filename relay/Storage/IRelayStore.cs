@@ -80,6 +80,11 @@ public interface IRelayStore
     Task SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> values);
     Task<bool> DeleteAsync(string key);
     /// <summary>
+    /// Compare and set, in one step: writes <paramref name="value"/> (no expiry) only while the key still holds
+    /// <paramref name="expected"/> (null: while it is absent). False when another writer came first: read again.
+    /// </summary>
+    Task<bool> ReplaceAsync(string key, string? expected, string value);
+    /// <summary>
     /// A lease is a key holding its owner's id with an expiry, taken with <see cref="SetIfAbsentAsync"/>.
     /// Renewing and releasing act only while <paramref name="owner"/> still holds it, in one step: a holder
     /// whose lease ran out and was taken over by another instance must neither extend nor delete the new

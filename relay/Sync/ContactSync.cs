@@ -16,7 +16,7 @@ public sealed record PushResult(int Ok, int Skipped, int Failed, IReadOnlyList<s
 /// relay meets a contact it asks the target what it already holds (<see cref="ITarget.ReadConsentAsync"/>),
 /// before writing anything: its ledger knowing nothing is no proof that the target knows nothing.
 /// </summary>
-public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, ActivityLog activity, TimeProvider time, ILogger<ContactSync> logger)
+public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, ActivityLog activity, Orders.PurchaseFigures purchases, TimeProvider time, ILogger<ContactSync> logger)
 {
     public async Task<PushResult> PushAsync(SyncContext ctx, IReadOnlyList<ShopRecord> records, SyncMode mode, string? eventId, CancellationToken ct)
     {
@@ -26,6 +26,11 @@ public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, Ac
         var errors = new List<string>();
         var work = new List<Work>();
         records = await LinkSubscribersToCustomersAsync(ctx, records, ct);
+        if (Orders.PurchaseFigures.Mapped(settings))
+        {
+            var figures = await purchases.FieldsOfAsync(ctx.ShopKey, records.Select(r => r.Email).OfType<string>().ToList());
+            records = records.Select(r => Orders.PurchaseFigures.WithFigures(r, figures)).ToList();
+        }
         // One ledger read for the whole batch: a full-sync page is hundreds of contacts.
         var keys = records.Select(r => ContactMapper.KeyOf(r, settings.UniqueKey)).ToList();
         var known = await ledger.GetManyAsync(ctx.Ledger, keys.OfType<string>().ToList());

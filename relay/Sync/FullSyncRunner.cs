@@ -16,7 +16,7 @@ public enum FullSyncRunOutcome { NotRunning, Busy, Paused, Finished, Retrying }
 /// again idempotently.
 /// </summary>
 public sealed class FullSyncRunner(
-    FullSync jobs, SyncContexts contexts, ContactSync sync, IRelayStore store, SyncProblems problems,
+    FullSync jobs, SyncContexts contexts, ContactSync sync, Orders.PurchaseFigures purchases, IRelayStore store, SyncProblems problems,
     IOptions<SyncOptions> options, ILogger<FullSyncRunner> logger)
 {
     private static string LeaseKey(string shopKey) => StoreKeys.ShopItem(shopKey, "fullsync:lease");
@@ -81,6 +81,12 @@ public sealed class FullSyncRunner(
         var progress = await jobs.GetAsync(shopKey);
         if (progress.Total is null)
         {
+            // Purchase figures first, so the pages carry them; a crash before the total is stored rebuilds them again.
+            if (Orders.PurchaseFigures.Mapped(ctx.Settings) && ctx.Platform.Orders is { } orders)
+            {
+                var buyers = await purchases.RebuildAsync(shopKey, orders, ct);
+                await sync.LogAsync(shopKey, "fullsync", ActivityOutcome.Ok, $"Purchase figures rebuilt from the shop's orders: {buyers} addresses.", null, null);
+            }
             var customers = (await ctx.Shop.ReadPageAsync(shopKey, ShopRecordKind.Customer, 1, ct)).Total;
             var subscribers = (await ctx.Shop.ReadPageAsync(shopKey, ShopRecordKind.Subscriber, 1, ct)).Total;
             progress = progress with { Total = customers + subscribers };

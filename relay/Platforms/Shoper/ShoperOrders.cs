@@ -54,12 +54,17 @@ public sealed class ShoperOrders(IServiceProvider services, ShoperContacts conta
         var currencies = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (var currency in Client.ListAllAsync(shopKey, "currencies", null, ct))
             if (JsonFields.Str(currency, "currency_id") is { } id && JsonFields.Str(currency, "name") is { } code) currencies[id] = code;
+        // Status type 4 is "not completed" (cancelled, rejected, returned): such an order counts in no purchase figures.
+        var voided = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var status in Client.ListAllAsync(shopKey, "statuses", null, ct))
+            if (JsonFields.Str(status, "type") == "4" && JsonFields.Str(status, "status_id") is { } id) voided.Add(id);
         var ids = rows.Select(r => JsonFields.Str(r, "order_id")).OfType<string>().ToArray();
         var lines = new List<JsonElement>();
         await foreach (var line in Client.ListAllAsync(shopKey, "order-products", new Dictionary<string, object?> { ["order_id"] = new Dictionary<string, object?> { ["in"] = ids } }, ct))
             lines.Add(line);
         var byOrder = lines.ToLookup(l => JsonFields.Str(l, "order_id"));
-        return rows.Select(r => ToOrder(r, byOrder[JsonFields.Str(r, "order_id")], currencies, zone)).ToList();
+        return rows.Select(r => ToOrder(r, byOrder[JsonFields.Str(r, "order_id")], currencies, zone))
+            .Select(o => voided.Contains(o.StatusId) ? o with { Voided = true } : o).ToList();
     }
 
     public static ShopOrder ToOrder(JsonElement row, IEnumerable<JsonElement> products, IReadOnlyDictionary<string, string> currencies, TimeZoneInfo zone)

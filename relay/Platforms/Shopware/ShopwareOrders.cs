@@ -131,6 +131,7 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
             Currency = Obj(row, "currency") is { } cur ? JsonFields.Str(cur, "isoCode") ?? "" : "",
             PlacedAt = Time(row, "orderDateTime") ?? Time(row, "createdAt") ?? DateTimeOffset.UnixEpoch,
             Total = Dec(row, "amountTotal"),
+            Voided = orderState is "cancelled" || paymentState is "refunded" or "cancelled",
             PaymentMethod = latestPayment.ValueKind == JsonValueKind.Object && Obj(latestPayment, "paymentMethod") is { } pm ? JsonFields.Str(pm, "name") : null,
             ShippingMethod = Arr(row, "deliveries").Select(d => Obj(d, "shippingMethod") is { } m ? JsonFields.Str(m, "name") : null).FirstOrDefault(n => n is not null),
             Lines = lines,

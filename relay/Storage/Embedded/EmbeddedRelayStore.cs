@@ -249,6 +249,16 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         }
     }
 
+    public Task<bool> ReplaceAsync(string key, string? expected, string value)
+    {
+        lock (_gate)
+        {
+            if (Live(key) != expected) return Task.FromResult(false);
+            _values[key] = (value, Expiry(null));
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<bool> RenewLeaseAsync(string key, string owner, TimeSpan ttl)
     {
         lock (_gate)

@@ -74,6 +74,15 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         return 1
         """;
 
+    private const string ReplaceScript = """
+        local current = redis.call('GET', KEYS[1])
+        if ARGV[1] == '0' then
+            if current then return 0 end
+        elseif current ~= ARGV[2] then return 0 end
+        redis.call('SET', KEYS[1], ARGV[3])
+        return 1
+        """;
+
     private const string ReleaseLeaseScript = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
         return redis.call('DEL', KEYS[1])
@@ -395,6 +404,9 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         : RedisOutages.Guard(() => _db.StringSetAsync(values.Select(v => new KeyValuePair<RedisKey, RedisValue>(v.Key, v.Value)).ToArray()));
 
     public Task<bool> DeleteAsync(string key) => RedisOutages.Guard(() => _db.KeyDeleteAsync(key));
+
+    public Task<bool> ReplaceAsync(string key, string? expected, string value) => RedisOutages.Guard(async () =>
+        (long)await _db.ScriptEvaluateAsync(ReplaceScript, [key], [expected is null ? "0" : "1", expected ?? "", value]) == 1);
 
     public Task<bool> RenewLeaseAsync(string key, string owner, TimeSpan ttl) => RedisOutages.Guard(async () =>
         (long)await _db.ScriptEvaluateAsync(RenewLeaseScript, [key], [owner, (long)ttl.TotalMilliseconds]) == 1);
