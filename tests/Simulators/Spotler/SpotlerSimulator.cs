@@ -177,6 +177,7 @@ public sealed class SpotlerSimulator : IAsyncDisposable
             ("lastName", "Achternaam", "string"), ("street", "Straat", "string"), ("houseNumber", "Huisnummer", "string"),
             ("postalCode", "Postcode", "postcode"), ("city", "Plaats", "string"), ("country", "Land", "string"),
             ("organisation", "Organisatie", "string"), ("profileField1", "Klantnummer", "string"), ("lastPurchaseDate", "Laatste aankoop", "date"),
+            ("firstPurchaseDate", "Eerste aankoop", "date"), ("profileField2", "Aantal bestellingen", "int"), ("profileField3", "Totaal besteed", "string"),
         })
             list.Add(new JsonObject { ["name"] = name, ["description"] = description, ["type"] = type });
         list.Add(new JsonObject
