@@ -17,4 +17,10 @@ public interface IShopOrders
     /// stable order. <paramref name="position"/> is null for the first page, else a <see cref="OrderPage.Next"/>.
     /// </summary>
     Task<OrderPage> ReadChangedAsync(string shopKey, DateTimeOffset? since, string? position, CancellationToken ct);
+
+    /// <summary>
+    /// All orders, a page at a time, where only status, buyer, date and total matter (<see cref="PurchaseFigures"/>):
+    /// lines may be left out, so a platform that can serve such pages larger does.
+    /// </summary>
+    Task<OrderPage> ReadSummariesAsync(string shopKey, string? position, CancellationToken ct) => ReadChangedAsync(shopKey, null, position, ct);
 }

@@ -68,7 +68,7 @@ public sealed class PurchaseFigures(IRelayStore store)
         string? position = null;
         do
         {
-            var page = await orders.ReadChangedAsync(shopKey, null, position, ct);
+            var page = await orders.ReadSummariesAsync(shopKey, position, ct);
             foreach (var order in page.Orders)
             {
                 if (ContactMapper.NormalizeEmail(order.Email) is not { } email) continue;

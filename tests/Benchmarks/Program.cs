@@ -19,6 +19,9 @@ switch (args.FirstOrDefault())
     case "orders":
         await OrdersBenchmark.RunAsync(arguments);
         break;
+    case "purchase":
+        await PurchaseBenchmark.RunAsync(arguments);
+        break;
     case "bare-server":
         await BareServer.RunAsync(arguments);
         break;
@@ -30,6 +33,7 @@ switch (args.FirstOrDefault())
                       [--connections 64] [--body 2048] [--workers off|on] [--partitions 4] [--redis host:port] [--appendonly yes|no]
               e2e     [--contacts 100000] [--store redis|embedded] [--redis host:port] [--appendonly yes|no] [--shop-rps <relay's Shopware pacing>, default 10]
               orders  [--orders 20000] [--per-minute 6000] [--store redis|embedded] [--redis host:port]
+              purchase [--customers 100000] [--orders 300000] [--store redis|embedded] [--redis host:port] [--shop-rps <relay's Shopware pacing>, default 10]
               shoper-rate [--duration 60] [--limit 10] [--bandwidth 2] [--store redis|embedded] [--redis host:port]
             """);
         return 2;

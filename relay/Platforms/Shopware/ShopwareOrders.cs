@@ -22,6 +22,9 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
         ["lineItems"] = [], ["deliveries"] = [], ["transactions"] = [], ["orderCustomer"] = [], ["currency"] = [], ["stateMachineState"] = [],
     };
 
+    /// <summary>What an order's status, buyer and total need: no lines or deliveries, so pages as large as the shop allows.</summary>
+    private static readonly string[] SummaryAssociations = ["transactions", "orderCustomer", "currency", "stateMachineState"];
+
     private ShopwareAdminClient Client => services.GetRequiredService<ShopwareAdminClient>();
 
     private static async Task<ShopwareApiAccess> AccessAsync(ShopwareAdminClient client, string shopKey) =>
@@ -62,13 +65,18 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
         return result.Data.Count == 0 ? null : ToOrder(result.Data[0]);
     }
 
-    public async Task<OrderPage> ReadChangedAsync(string shopKey, DateTimeOffset? since, string? position, CancellationToken ct)
+    // Line items come with each order: a page of 500 orders of many lines is a large answer, so pages are smaller than for contacts.
+    public Task<OrderPage> ReadChangedAsync(string shopKey, DateTimeOffset? since, string? position, CancellationToken ct) =>
+        ReadAsync(shopKey, since, position, Math.Min(options.Value.SearchPageSize, 100), Associations.Keys, ct);
+
+    public Task<OrderPage> ReadSummariesAsync(string shopKey, string? position, CancellationToken ct) =>
+        ReadAsync(shopKey, null, position, options.Value.SearchPageSize, SummaryAssociations, ct);
+
+    private async Task<OrderPage> ReadAsync(string shopKey, DateTimeOffset? since, string? position, int limit, IEnumerable<string> associations, CancellationToken ct)
     {
         var client = Client;
         var access = await AccessAsync(client, shopKey);
         var page = position is null ? 1 : int.Parse(position, CultureInfo.InvariantCulture);
-        // Line items come with each order: a page of 500 orders of many lines is a large answer, so pages are smaller than for contacts.
-        var limit = Math.Min(options.Value.SearchPageSize, 100);
         // Shopware leaves updatedAt empty until the first change: new orders are found by createdAt.
         IReadOnlyList<ShopwareFilter>? filter = since is { } from
             ? [ShopwareFilter.Any(ShopwareFilter.Since("createdAt", from), ShopwareFilter.Since("updatedAt", from))]
@@ -80,7 +88,7 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
             Filter = filter,
             // Sorted by creation: an order changed while the sync runs keeps its place.
             Sort = [new ShopwareSort("createdAt"), new ShopwareSort("id")],
-            Associations = Associations.ToDictionary(a => a.Key, object (_) => new { }),
+            Associations = associations.ToDictionary(a => a, object (_) => new { }),
         }, ct);
         var orders = result.Data.Select(ToOrder).ToList();
         return new OrderPage(orders, orders.Count < limit ? null : (page + 1).ToString(CultureInfo.InvariantCulture), result.Total);
