@@ -416,6 +416,17 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task A_replace_writes_only_over_the_value_it_read()
+    {
+        const string key = "relay:{shopware:s1}:purchase:x";
+        Assert.True(await Store.ReplaceAsync(key, null, "one"));
+        Assert.False(await Store.ReplaceAsync(key, null, "other"));
+        Assert.False(await Store.ReplaceAsync(key, "stale", "other"));
+        Assert.True(await Store.ReplaceAsync(key, "one", "two"));
+        Assert.Equal("two", await Store.GetAsync(key));
+    }
+
+    [Fact]
     public async Task Documents_are_read_and_written_many_at_a_time()
     {
         await Store.SetAsync("relay:{shopware:s1}:b", "old", TimeSpan.FromMinutes(1));
