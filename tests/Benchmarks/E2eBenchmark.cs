@@ -20,30 +20,11 @@ internal static class E2eBenchmark
     public static async Task RunAsync(Arguments args)
     {
         var contacts = args.Int("contacts", 100_000);
-        var settings = new Dictionary<string, string?>();
-        // Only to see the relay's ceiling without its politeness pacing; the figures that count use the default.
-        if (args.Get("shop-rps") is { } rps)
-        {
-            settings["Shopware:AdminApiRequestsPerSecond"] = rps;
-            settings["Shopware:AdminApiBurst"] = rps;
-        }
-        await using var bench = await InstalledShop.StartAsync(args, settings);
+        await using var bench = await InstalledShop.StartAsync(args, ShopPacing(args));
         var (relay, redis, shop, shopKey) = (bench.Relay, bench.Redis, bench.Shop, bench.ShopKey);
         await using var spotler = await SpotlerSimulator.StartAsync("ck", "cs");
 
-        var store = relay.Get<ShopSettingsStore>();
-        var current = await store.GetAsync(shopKey);
-        var (outcome, _) = await store.SaveAsync(shopKey, new ShopSettings
-        {
-            SyncEnabled = true,
-            Target = new TargetSettings
-            {
-                Kind = "spotler",
-                BaseUrl = spotler.BaseUrl,
-                Credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" },
-            },
-        }, current.Version);
-        if (outcome != SaveOutcome.Saved) throw new InvalidOperationException($"Saving the settings: {outcome}");
+        await SaveSpotlerAsync(relay, shopKey, spotler);
 
         for (var i = 0; i < contacts; i++)
             shop.Api.AddCustomer(new SimulatedCustomer { Email = $"klant{i:D7}@example.nl", FirstName = "Klant", LastName = $"Nummer {i}", CustomerNumber = $"K{i:D7}" });
@@ -55,26 +36,14 @@ internal static class E2eBenchmark
                           $"({(args.Get("shop-rps") is null ? "the relay's default" : "raised by --shop-rps: shows the relay's ceiling, not what a real shop gets")}); " +
                           $"pages of {shopware.SearchPageSize:N0}, so the pacing allows about {shopware.AdminApiRequestsPerSecond * shopware.SearchPageSize:N0} contacts/s");
         var seededRss = InProcessRelay.RssMb();
-        var jobs = relay.Get<FullSync>();
-        var runner = relay.Get<FullSyncRunner>();
         var spotlerBefore = spotler.Requests.Count;
         var shopBefore = shop.Api.Requests.Count;
-        var clock = Stopwatch.StartNew();
-        await jobs.StartAsync(shopKey);
-        var result = await runner.RunAsync(shopKey, "bench");
-        while (result == FullSyncRunOutcome.Retrying)
-        {
-            Console.WriteLine($"  transient failure: {(await jobs.GetAsync(shopKey)).Error}; resuming");
-            result = await runner.RunAsync(shopKey, "bench");
-        }
-        clock.Stop();
-
-        var progress = await jobs.GetAsync(shopKey);
+        var (progress, elapsed) = await FullSyncAsync(relay, shopKey);
         var spotlerCalls = spotler.Requests.Count - spotlerBefore;
         var shopCalls = shop.Api.Requests.Count - shopBefore;
-        var perSecond = progress.Done / clock.Elapsed.TotalSeconds;
+        var perSecond = progress.Done / elapsed.TotalSeconds;
         var contactsPerCall = spotlerCalls == 0 ? 0 : (double)progress.Done / spotlerCalls;
-        Console.WriteLine($"  state {progress.State}, done {progress.Done:N0}, failed {progress.Failed:N0}, in Spotler {spotler.Contacts.Count:N0}, in {clock.Elapsed.TotalSeconds:N1} s");
+        Console.WriteLine($"  state {progress.State}, done {progress.Done:N0}, failed {progress.Failed:N0}, in Spotler {spotler.Contacts.Count:N0}, in {elapsed.TotalSeconds:N1} s");
         Console.WriteLine($"  shop API calls {shopCalls:N0}; Spotler calls {spotlerCalls:N0} (batches {spotler.ContactListBatches.Count:N0}, largest {spotler.ContactListBatches.DefaultIfEmpty().Max()})");
         Console.WriteLine($"  contacts/s            {perSecond,10:N0}   (target >= 2,000)   {Verdict(perSecond >= 2000)}");
         Console.WriteLine($"  contacts per call     {contactsPerCall,10:N1}   (target >= 50, i.e. <= 1 Spotler call per 50 contacts)   {Verdict(contactsPerCall >= 50)}");
@@ -83,5 +52,46 @@ internal static class E2eBenchmark
         if (redis is not null) Console.WriteLine($"  redis used memory     {await redis.UsedMemoryMbAsync(),7:N0} MB");
     }
 
-    private static string Verdict(bool met) => met ? "met" : "NOT MET";
+    /// <summary>The relay's Shopware pacing, raised only by --shop-rps to see the relay's ceiling without it; the figures that count use the default.</summary>
+    public static Dictionary<string, string?> ShopPacing(Arguments args) => args.Get("shop-rps") is { } rps
+        ? new() { ["Shopware:AdminApiRequestsPerSecond"] = rps, ["Shopware:AdminApiBurst"] = rps }
+        : [];
+
+    /// <summary>Sync on, to the Spotler simulator, as the admin page saves it; mappings left to the defaults unless given.</summary>
+    public static async Task SaveSpotlerAsync(InProcessRelay relay, string shopKey, SpotlerSimulator spotler, Relay.Mapping.FieldMapping? mapping = null)
+    {
+        var store = relay.Get<ShopSettingsStore>();
+        var current = await store.GetAsync(shopKey);
+        var (outcome, _) = await store.SaveAsync(shopKey, new ShopSettings
+        {
+            SyncEnabled = true,
+            Target = new TargetSettings
+            {
+                Kind = "spotler",
+                BaseUrl = spotler.BaseUrl,
+                Credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" },
+            },
+            Customers = mapping ?? current.Customers,
+            Subscribers = mapping ?? current.Subscribers,
+        }, current.Version);
+        if (outcome != SaveOutcome.Saved) throw new InvalidOperationException($"Saving the settings: {outcome}");
+    }
+
+    /// <summary>A full sync started and run to its end (resumed after a transient failure), timed.</summary>
+    public static async Task<(SyncProgress Progress, TimeSpan Elapsed)> FullSyncAsync(InProcessRelay relay, string shopKey)
+    {
+        var jobs = relay.Get<FullSync>();
+        var runner = relay.Get<FullSyncRunner>();
+        var clock = Stopwatch.StartNew();
+        await jobs.StartAsync(shopKey);
+        var result = await runner.RunAsync(shopKey, "bench");
+        while (result == FullSyncRunOutcome.Retrying)
+        {
+            Console.WriteLine($"  transient failure: {(await jobs.GetAsync(shopKey)).Error}; resuming");
+            result = await runner.RunAsync(shopKey, "bench");
+        }
+        return (await jobs.GetAsync(shopKey), clock.Elapsed);
+    }
+
+    public static string Verdict(bool met) => met ? "met" : "NOT MET";
 }

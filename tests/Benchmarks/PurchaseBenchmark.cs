@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Relay.Mapping;
 using Relay.Settings;
 using Relay.Sync;
@@ -22,13 +21,7 @@ internal static class PurchaseBenchmark
     {
         var customers = args.Int("customers", 100_000);
         var orders = args.Int("orders", 300_000);
-        var settings = new Dictionary<string, string?>();
-        if (args.Get("shop-rps") is { } rps)
-        {
-            settings["Shopware:AdminApiRequestsPerSecond"] = rps;
-            settings["Shopware:AdminApiBurst"] = rps;
-        }
-        await using var bench = await InstalledShop.StartAsync(args, settings);
+        await using var bench = await InstalledShop.StartAsync(args, E2eBenchmark.ShopPacing(args));
         var (relay, redis, shop, shopKey) = (bench.Relay, bench.Redis, bench.Shop, bench.ShopKey);
         await using var spotler = await SpotlerSimulator.StartAsync("ck", "cs");
 
@@ -44,21 +37,7 @@ internal static class PurchaseBenchmark
                 new FieldRule { Target = "profileField3", Sources = [ShopFields.TotalSpent] },
             ],
         };
-        var store = relay.Get<ShopSettingsStore>();
-        var current = await store.GetAsync(shopKey);
-        var (outcome, _) = await store.SaveAsync(shopKey, new ShopSettings
-        {
-            SyncEnabled = true,
-            Target = new TargetSettings
-            {
-                Kind = "spotler",
-                BaseUrl = spotler.BaseUrl,
-                Credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" },
-            },
-            Customers = mapping,
-            Subscribers = mapping,
-        }, current.Version);
-        if (outcome != SaveOutcome.Saved) throw new InvalidOperationException($"Saving the settings: {outcome}");
+        await E2eBenchmark.SaveSpotlerAsync(relay, shopKey, spotler, mapping);
 
         for (var i = 0; i < customers; i++)
             shop.Api.AddCustomer(new SimulatedCustomer { Email = $"klant{i:D7}@example.nl", FirstName = "Klant", LastName = $"Nummer {i}", CustomerNumber = $"K{i:D7}" });
@@ -80,30 +59,17 @@ internal static class PurchaseBenchmark
         Console.WriteLine($"  shop API pacing {shopware.AdminApiRequestsPerSecond:N0} requests/s ({(args.Get("shop-rps") is null ? "the relay's default" : "raised by --shop-rps")}), pages of {shopware.SearchPageSize:N0}: " +
                           $"{(customers + orders) / shopware.SearchPageSize:N0} pages to read, at least {(double)(customers + orders) / shopware.SearchPageSize / shopware.AdminApiRequestsPerSecond:N0} s");
         var seededRss = InProcessRelay.RssMb();
-        var jobs = relay.Get<FullSync>();
-        var runner = relay.Get<FullSyncRunner>();
-        var clock = Stopwatch.StartNew();
-        await jobs.StartAsync(shopKey);
-        var result = await runner.RunAsync(shopKey, "bench");
-        while (result == FullSyncRunOutcome.Retrying)
-        {
-            Console.WriteLine($"  transient failure: {(await jobs.GetAsync(shopKey)).Error}; resuming");
-            result = await runner.RunAsync(shopKey, "bench");
-        }
-        clock.Stop();
-
-        var progress = await jobs.GetAsync(shopKey);
-        var perSecond = progress.Done / clock.Elapsed.TotalSeconds;
+        var (progress, elapsed) = await E2eBenchmark.FullSyncAsync(relay, shopKey);
+        var perSecond = progress.Done / elapsed.TotalSeconds;
         var sample = spotler.Contacts.Values.FirstOrDefault(c => c.Properties.GetValueOrDefault("email") == "klant0000000@example.nl");
         var expectedCount = (orders / customers + (orders % customers > 0 ? 1 : 0)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var figuresRight = spotler.Contacts.Values.Count(c => c.Properties.GetValueOrDefault("profileField2") is not null);
-        Console.WriteLine($"  state {progress.State}, done {progress.Done:N0}, failed {progress.Failed:N0}, in Spotler {spotler.Contacts.Count:N0} ({figuresRight:N0} with figures), in {clock.Elapsed.TotalSeconds:N1} s");
+        Console.WriteLine($"  state {progress.State}, done {progress.Done:N0}, failed {progress.Failed:N0}, in Spotler {spotler.Contacts.Count:N0} ({figuresRight:N0} with figures), in {elapsed.TotalSeconds:N1} s");
         Console.WriteLine($"  sample klant0000000: orders {sample?.Properties.GetValueOrDefault("profileField2")} (expected {expectedCount}), total {sample?.Properties.GetValueOrDefault("profileField3")}, " +
                           $"first {sample?.Properties.GetValueOrDefault("firstPurchaseDate")}, last {sample?.Properties.GetValueOrDefault("lastPurchaseDate")}");
-        Console.WriteLine($"  contacts/s            {perSecond,10:N0}   (target >= 2,000, whole run including reading the orders)   {Verdict(perSecond >= 2000)}");
+        Console.WriteLine($"  contacts/s            {perSecond,10:N0}   (target >= 2,000, whole run including reading the orders)   {E2eBenchmark.Verdict(perSecond >= 2000)}");
         Console.WriteLine($"  peak RSS (VmHWM)      {InProcessRelay.PeakRssMb(),7:N0} MB   (this process: relay, both simulators, the seeded shop; {seededRss:N0} MB before the sync)");
         if (redis is not null) Console.WriteLine($"  redis used memory     {await redis.UsedMemoryMbAsync(),7:N0} MB");
     }
 
-    private static string Verdict(bool met) => met ? "met" : "NOT MET";
 }
