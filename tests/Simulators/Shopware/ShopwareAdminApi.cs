@@ -117,6 +117,8 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     public static readonly string[] ManifestPermissions =
     [
         "customer:read", "newsletter_recipient:read", "newsletter_recipient:update", "sales_channel:read", "language:read", "webhook:read", "webhook:update",
+        "order:read", "order_line_item:read", "order_delivery:read", "order_transaction:read", "order_customer:read", "currency:read",
+        "payment_method:read", "shipping_method:read", "state_machine:read", "state_machine_state:read",
     ];
 
     private readonly HashSet<string> _granted = new(ManifestPermissions, StringComparer.Ordinal);
