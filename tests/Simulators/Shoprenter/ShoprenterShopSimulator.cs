@@ -31,7 +31,8 @@ public sealed class ShoprenterSimulatorOptions
 public sealed record SrCustomer(int InnerId, string Email, string Firstname, string Lastname, string Telephone, DateTimeOffset Created, DateTimeOffset Updated);
 public sealed record SrSubscriber(int InnerId, string Email, string Firstname, string Lastname, bool Subscribed, DateTimeOffset Created, DateTimeOffset Updated, DateTimeOffset SubscribedAt);
 public sealed record SrWebhook(string Id, string Event, string Type, string Url, bool Active);
-public sealed record SrRequest(string Method, string Path, string Query, int Status);
+/// <param name="At">Arrival on the limiter's clock, in ticks.</param>
+public sealed record SrRequest(string Method, string Path, string Query, int Status, long At = 0);
 
 /// <summary>
 /// One Shoprenter shop on a real Kestrel server (<see cref="SimulatorHost"/>), strict where the documentation
@@ -45,7 +46,9 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
 {
     private SimulatorHost? _host;
     private readonly object _gate = new();
-    private int _nextId = 1;
+    private int _nextCustomer = 1;
+    private int _nextSubscriber = 1;
+    private int _nextWebhook = 1;
     private readonly Queue<long> _window = new();
     private readonly Dictionary<string, DateTimeOffset> _tokens = new();
     private readonly Queue<int> _forced = new();
@@ -91,7 +94,7 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     {
         lock (_gate)
         {
-            var id = _nextId++;
+            var id = _nextCustomer++;
             var at = updated ?? Options.Time.GetUtcNow();
             Customers[id] = new SrCustomer(id, email, firstname, lastname, "+36201234567", at, at);
             return id;
@@ -102,7 +105,7 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     {
         lock (_gate)
         {
-            var id = _nextId++;
+            var id = _nextSubscriber++;
             var when = at ?? Options.Time.GetUtcNow();
             Subscribers[id] = new SrSubscriber(id, email, firstname, lastname, subscribed, when, when, when);
             return id;
@@ -262,7 +265,7 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
         }
         finally
         {
-            lock (_gate) Requests.Add(new SrRequest(request.Method, "/" + (path ?? ""), request.QueryString.Value ?? "", status));
+            lock (_gate) Requests.Add(new SrRequest(request.Method, "/" + (path ?? ""), request.QueryString.Value ?? "", status, LimiterNow()));
         }
     }
 
@@ -366,11 +369,11 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
         IEnumerable<JsonObject> rows = resource switch
         {
             "customers" => Customers.Values.OrderBy(c => c.InnerId)
-                .Where(c => query["email"].Count == 0 || c.Email == query["email"])
+                .Where(c => query["email"].Count == 0 || string.Equals(c.Email, query["email"], StringComparison.OrdinalIgnoreCase))
                 .Where(c => query["updatedAtMin"].Count == 0 || ParseLocal(query["updatedAtMin"]!) is not { } min || c.Updated >= min)
                 .Select(c => CustomerJson(c, root)),
             "newsletterSubscribers" => Subscribers.Values.OrderBy(s => s.InnerId)
-                .Where(s => query["email"].Count == 0 || s.Email == query["email"])
+                .Where(s => query["email"].Count == 0 || string.Equals(s.Email, query["email"], StringComparison.OrdinalIgnoreCase))
                 .Where(s => query["status"].Count == 0 || (s.Subscribed ? "1" : "0") == query["status"])
                 .Select(s => SubscriberJson(s, root)),
             _ => Webhooks.Values.Select(w => WebhookJson(w, root)),
@@ -417,7 +420,7 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
             return (400, Error(400, "event and webHookParameters [{type: json|xml, url}] are required"));
         if (evt is not ("order_confirm" or "order_status_change" or "newsletter_subscribe" or "newsletter_unsubscribe" or "newsletter_update_subscriber" or "abandoned_cart"))
             return (400, Error(400, $"Unknown event: {evt}"));
-        var id = ResourceId("webHook", "notification_id", _nextId++);
+        var id = ResourceId("webHook", "notification_id", _nextWebhook++);
         var hook = new SrWebhook(id, evt, parameters[0]!["type"]!.ToString(), url, o["status"]?.ToString() != "0");
         Webhooks[id] = hook;
         return (200, WebhookJson(hook, root));

@@ -42,8 +42,8 @@ public sealed class ShoprenterTestbed : IAsyncDisposable
         shop?.Invoke(options);
         var simulator = await ShoprenterShopSimulator.StartAsync(options);
         var all = Settings(simulator, settings);
-        // A timer on a clock that moves only when stepped would never end an attempt: no attempt timeout there.
-        if (time is SteppedTimeProvider) all.TryAdd("Shoprenter:Http:AttemptTimeout", Timeout.InfiniteTimeSpan.ToString());
+        // A timer on a clock that jumps over every wait would fire at once: no attempt timeout there.
+        if (time is Relay.Tests.Targets.VirtualTimeProvider) all.TryAdd("Shoprenter:Http:AttemptTimeout", Timeout.InfiniteTimeSpan.ToString());
         var relay = new RelayApplication(all, time).WithWebHostBuilder(b =>
         {
             if (sharedStore is not null) b.ConfigureTestServices(s => s.AddSingleton(sharedStore));
