@@ -46,7 +46,7 @@ public static class ShoprenterConnection
 
     internal static async Task<Results<Ok<ShoprenterConnectionView>, ProblemHttpResult>> PutAsync(
         ShoprenterConnectionInput input, ClaimsPrincipal user, ShoprenterShops shops, ShoprenterClient client, SecretProtector protector,
-        IOptions<ShoprenterOptions> options, ILoggerFactory logs, CancellationToken ct)
+        ShopDirectory directory, TimeProvider time, IOptions<ShoprenterOptions> options, ILoggerFactory logs, CancellationToken ct)
     {
         if (await RecordOf(user, shops) is not { } found) return NotShoprenter();
         var (shopKey, record) = found;
@@ -54,6 +54,7 @@ public static class ShoprenterConnection
         {
             record = record with { Legacy = null };
             await shops.SaveAsync(shopKey, record);
+            await NoteAsync(directory, shopKey, null, time);
             return TypedResults.Ok(View(record, protector));
         }
         if (input.Mode != "legacy")
@@ -77,8 +78,19 @@ public static class ShoprenterConnection
             await shops.SaveAsync(shopKey, previous);
             return ShoprenterEndpoints.Problem(422, "The legacy API refused these credentials", e.Message);
         }
+        await NoteAsync(directory, shopKey, LegacyInUse, time);
         logs.CreateLogger("Relay.Platforms.Shoprenter.Connection").LogWarning("Shoprenter shop {Shop} switched to the deprecated legacy API by its merchant", shopKey);
         return TypedResults.Ok(View(record with { Legacy = legacy }, protector));
+    }
+
+    /// <summary>What the admin page's status view shows beside the installation while the legacy API is in use.</summary>
+    public const string LegacyInUse = "uses Shoprenter's deprecated Basic-auth API, chosen by the merchant; switch back to the app's access when it works";
+
+    /// <summary>The page's status view shows the shop's status reason: while the legacy API is chosen, it says so there.</summary>
+    private static async Task NoteAsync(ShopDirectory directory, string shopKey, string? reason, TimeProvider time)
+    {
+        if (await directory.GetAsync(shopKey) is { Status: ShopStatus.Active } info && info.StatusReason != reason)
+            await directory.SaveAsync(info with { StatusReason = reason, UpdatedAt = time.GetUtcNow() });
     }
 
     /// <summary>Only the shop's own legacy host: the relay sends the password there.</summary>

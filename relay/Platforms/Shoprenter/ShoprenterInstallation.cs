@@ -57,7 +57,7 @@ public sealed class ShoprenterInstallation(
         var info = await directory.GetAsync(shopKey);
         await directory.SaveAsync(info is null || info.Status == ShopStatus.Deleted
             ? new ShopInfo(ShoprenterShops.Platform, shopName, url, ShopStatus.Active, now, now)
-            : info with { Url = url, Status = ShopStatus.Active, StatusReason = null, UpdatedAt = now });
+            : info with { Url = url, Status = ShopStatus.Active, StatusReason = existing?.Legacy is null ? null : ShoprenterConnection.LegacyInUse, UpdatedAt = now });
 
         // A failure here does not undo the install: the shop works, and the reconciliation polls what webhooks would bring.
         await webhooks.RegisterAsync(shopKey, ct);

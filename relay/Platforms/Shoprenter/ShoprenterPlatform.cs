@@ -8,6 +8,7 @@ namespace Relay.Platforms.Shoprenter;
 public sealed class ShoprenterPlatform(ShoprenterContacts contacts, ShoprenterReconciliation reconciliation, IOptions<ShoprenterOptions> options) : IPlatform
 {
     public string Name => ShoprenterShops.Platform;
+    public string DisplayName => "Shoprenter";
     public IShopContacts Contacts => contacts;
     public IReadOnlyList<string> InboxKinds { get; } = [ShoprenterEndpoints.WebhookKind];
     public IShopReconciliation? Reconciliation => reconciliation;

@@ -229,6 +229,8 @@ public sealed class ShoprenterClientTests
         Assert.Contains("\"mode\":\"legacy\"", view);
         Assert.Contains("deprecated", view);
         Assert.DoesNotContain("api-password", view);
+        using var status = await bed.Client.GetAsync("/admin/api/status");
+        Assert.Contains("deprecated Basic-auth API", await status.Content.ReadAsStringAsync());
         var grants = bed.Shop.TokenGrants;
         var page = await bed.ShoprenterClient().ListAsync(bed.ShopKey, "customers", 0);
         Assert.Single(page.Items);
@@ -237,5 +239,6 @@ public sealed class ShoprenterClientTests
         using var back = await bed.Client.PutAsJsonAsync("/shoprenter/connection", new { mode = "oauth" });
         Assert.Contains("\"mode\":\"oauth\"", await back.Content.ReadAsStringAsync());
         Assert.Null((await bed.RecordAsync())!.Legacy);
+        Assert.Null((await bed.InfoAsync())!.StatusReason);
     }
 }
