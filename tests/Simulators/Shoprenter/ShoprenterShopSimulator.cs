@@ -32,6 +32,9 @@ public sealed record SrCustomer(int InnerId, string Email, string Firstname, str
 public sealed record SrSubscriber(int InnerId, string Email, string Firstname, string Lastname, bool Subscribed, DateTimeOffset Created, DateTimeOffset Updated, DateTimeOffset SubscribedAt);
 public sealed record SrWebhook(string Id, string Event, string Type, string Url, bool Active);
 /// <param name="At">Arrival on the limiter's clock, in ticks.</param>
+/// <summary>A customer or subscriber as /_sim takes it.</summary>
+public sealed record SrContactInput(string Email, string FirstName = "Anna", string LastName = "Kovács", bool Subscribed = true);
+
 public sealed record SrRequest(string Method, string Path, string Query, int Status, long At = 0);
 
 /// <summary>
@@ -53,6 +56,8 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     private readonly Dictionary<string, DateTimeOffset> _tokens = new();
     private readonly Queue<int> _forced = new();
 
+    private HttpClient? _relay;
+
     private ShoprenterShopSimulator(ShoprenterSimulatorOptions options) => Options = options;
 
     public ShoprenterSimulatorOptions Options { get; }
@@ -71,9 +76,10 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     /// <summary>The token endpoint refuses the app (client no longer valid for the shop).</summary>
     public bool RefuseTokens { get; set; }
 
-    public static async Task<ShoprenterShopSimulator> StartAsync(ShoprenterSimulatorOptions? options = null, int port = 0)
+    /// <param name="relay">Reaches the relay, for the /_sim routes that act as Shoprenter towards it (install, webhook deliveries).</param>
+    public static async Task<ShoprenterShopSimulator> StartAsync(ShoprenterSimulatorOptions? options = null, int port = 0, HttpClient? relay = null)
     {
-        var sim = new ShoprenterShopSimulator(options ?? new ShoprenterSimulatorOptions());
+        var sim = new ShoprenterShopSimulator(options ?? new ShoprenterSimulatorOptions()) { _relay = relay };
         sim._host = await SimulatorHost.StartAsync(sim.Map, port);
         return sim;
     }
@@ -214,8 +220,35 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     private void Map(WebApplication app)
     {
         app.MapGet("/", () => Results.Text("Shoprenter shop simulator"));
+        MapControl(app.MapGroup(SimulatorControl.Prefix));
         app.MapPost("/oauth/{shopName}/app/token", TokenAsync);
         app.Map("/{shopName}/{api}/{**path}", ApiAsync);
+    }
+
+    /// <summary>
+    /// What a demo or a person drives the shop with: the install as Shoprenter performs it, the app's entry
+    /// link, seeding, and a storefront unsubscribe with its webhook delivery.
+    /// </summary>
+    private void MapControl(RouteGroupBuilder control)
+    {
+        control.MapPost("/install", async () =>
+        {
+            using var response = await _relay!.GetAsync(BuildSignedPath("/shoprenter/install"));
+            return Results.Json(new { relayStatus = (int)response.StatusCode, location = response.Headers.Location?.OriginalString });
+        });
+        control.MapGet("/entry-url", () => Results.Json(new { url = BuildSignedPath("/shoprenter/entry", withAppUrl: false) }));
+        control.MapPost("/customers", (List<SrContactInput> input) => Results.Json(input.Select(c => SeedCustomer(c.Email, c.FirstName, c.LastName)).ToList()));
+        control.MapPost("/subscribers", (List<SrContactInput> input) =>
+            Results.Json(input.Select(c => SeedSubscriber(c.Email, c.Subscribed, firstname: c.FirstName, lastname: c.LastName)).ToList()));
+        control.MapGet("/subscribers", () => Results.Json(Read(s => s.Subscribers.Values.OrderBy(v => v.InnerId)
+            .Select(v => new { id = v.InnerId, email = v.Email, status = v.Subscribed ? "1" : "0" }).ToList())));
+        control.MapPost("/subscribers/{innerId:int}/unsubscribe", async (int innerId) =>
+        {
+            using var delivery = UnsubscribeInStorefront(innerId);
+            var path = delivery.RequestUri!.OriginalString;
+            using var response = await _relay!.SendAsync(delivery);
+            return Results.Json(new { relayStatus = (int)response.StatusCode, path });
+        });
     }
 
     private async Task<IResult> TokenAsync(string shopName, HttpRequest request)
