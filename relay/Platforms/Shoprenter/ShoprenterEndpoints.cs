@@ -180,7 +180,7 @@ public static class ShoprenterEndpoints
             return Problem(400, "Unknown event", $"The relay registers only {string.Join(", ", ShoprenterWebhooks.Events)}.");
 
         var max = options.Value.MaxWebhookBodyBytes;
-        var body = await ReadCappedAsync(request, max, ct);
+        var body = await WebhookBodies.ReadCappedAsync(request, max, ct);
         if (body is null)
         {
             Reject(metrics, "size");
@@ -203,21 +203,6 @@ public static class ShoprenterEndpoints
 
     private static bool SameSecret(string expected, string received) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(expected)), SHA256.HashData(Encoding.UTF8.GetBytes(received)));
-
-    /// <summary>The raw bytes, or null when there are more than <paramref name="max"/>.</summary>
-    private static async Task<byte[]?> ReadCappedAsync(HttpRequest request, int max, CancellationToken ct)
-    {
-        if (request.ContentLength > max) return null;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > max) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     internal static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);

@@ -67,7 +67,8 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     /// <param name="relay">Reaches the relay; null: a client for <see cref="StandaloneOptions.RelayUrl"/>.</param>
     public static async Task<StandaloneSimulators> StartAsync(StandaloneOptions options, HttpClient? relay = null)
     {
-        var owned = relay is null ? new HttpClient { BaseAddress = new Uri(options.RelayUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) } : null;
+        // Redirects are the relay's answers (the install sends the merchant on to the shop admin), not to be followed.
+        var owned = relay is null ? new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(options.RelayUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) } : null;
         relay ??= owned!;
         var shop = await ShopwareShopSimulator.StartAsync(relay, new ShopwareShopSimulatorOptions
         {
