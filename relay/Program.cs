@@ -2,6 +2,7 @@ using Relay;
 using Relay.Admin;
 using Relay.Health;
 using Relay.Operator;
+using Relay.Orders;
 using Relay.Pipeline;
 using Relay.Secrets;
 using Relay.Settings;
@@ -26,6 +27,7 @@ builder.Services.AddShoper();
 builder.Services.AddShoprenter();
 builder.Services.AddTargets();
 builder.Services.AddSync();
+builder.Services.AddOrders();
 
 // Configure the web surface: errors as problem+json, admin page and sessions, operator API, OpenAPI
 builder.UseInlineIoWhenEnabled();

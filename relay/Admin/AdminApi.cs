@@ -16,7 +16,7 @@ namespace Relay.Admin;
 /// works on the token's shop only: no route takes a shop from the URL, and ids in the URL (dead
 /// letters) are looked up inside that shop, so another shop's id is simply not found.
 /// </summary>
-public static class AdminApi
+public static partial class AdminApi
 {
     public const string GroupPath = "/admin/api";
     public const int MaxDeadLettersShown = 200;
@@ -55,6 +55,7 @@ public static class AdminApi
         group.MapGet("/dead-letters", DeadLettersAsync).WithName("AdminDeadLetters");
         group.MapPost("/dead-letters/{id}/replay", ReplayAsync).WithName("AdminReplayDeadLetter").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/status", StatusAsync).WithName("AdminStatus");
+        group.MapAdminOrders();
         return group;
     }
 
@@ -91,7 +92,7 @@ public static class AdminApi
 
     internal static async Task<Results<Ok<AdminSettingsView>, ValidationProblem, ProblemHttpResult>> SaveSettingsAsync(
         AdminSettingsInput input, ClaimsPrincipal user, ShopSettingsStore settings, TargetFactory targets, ShopPlatforms platforms,
-        ShopSettingsValidator validator, FullSync sync, IOptions<AdminOptions> options, ILoggerFactory logs)
+        ShopSettingsValidator validator, FullSync sync, TargetBindings bindings, ShopDirectory shops, IOptions<AdminOptions> options, ILoggerFactory logs)
     {
         var shopKey = ShopOf(user);
         var current = await settings.GetAsync(shopKey);
@@ -130,13 +131,22 @@ public static class AdminApi
             PullInterval = TimeSpan.FromMinutes(pullMinutes),
             SyncEnabled = syncEnabled,
             TimeZone = input.TimeZone is { } zone ? (string.IsNullOrWhiteSpace(zone) ? null : zone.Trim()) : current.TimeZone,
+            Orders = input.Orders ?? current.Orders,
         };
         // The sync engine's own checks (option values the target's parser refuses, custom field names…).
         foreach (var (field, messages) in validator.Validate(next))
             errors.TryAdd(field, messages);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: "The settings were not saved", detail: "Correct the marked fields and save again.");
+        if (await bindings.MoveBindingAsync(shopKey, current.Target, next.Target) is { } other)
+        {
+            var otherShop = await shops.GetAsync(other);
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "System already connected to another shop",
+                detail: $"This {targets.Provider(next.Target!.Kind)?.DisplayName} system is already connected to the shop {otherShop?.Url ?? other} ({other}). It takes one webshop only: a second one would overwrite the first one's data. Disconnect it there first, or use another system.",
+                extensions: new Dictionary<string, object?> { ["otherShop"] = other });
+        }
         var (outcome, saved) = await settings.SaveAsync(shopKey, next, input.ExpectedVersion!.Value);
+        if (outcome == SaveOutcome.VersionConflict) await bindings.MoveBindingAsync(shopKey, next.Target, current.Target);
         if (outcome == SaveOutcome.VersionConflict)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Changed elsewhere",
                 detail: $"The settings were saved elsewhere (now version {saved.Version}) after you loaded them. Reload to see the changes, then save again.",
@@ -170,7 +180,8 @@ public static class AdminApi
             s.EraseInTargetOnDelete,
             (int)s.PullInterval.TotalMinutes,
             s.SyncEnabled,
-            s.TimeZone);
+            s.TimeZone,
+            s.Orders);
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ public sealed record AdminSettingsView(
     bool EraseInTargetOnDelete,
     int PullIntervalMinutes,
     bool SyncEnabled,
-    string? TimeZone = null);
+    string? TimeZone = null,
+    Orders.OrderSettings? Orders = null);
 
 /// <param name="CredentialsSet">Names of the stored credentials; their values never leave the relay.</param>
 public sealed record AdminTargetView(
@@ -44,6 +45,8 @@ public sealed record AdminSettingsInput
     public bool? SyncEnabled { get; init; }
     /// <summary>The IANA zone the shop writes zone-less times in, when not its platform's usual one; "" goes back to the platform's.</summary>
     public string? TimeZone { get; init; }
+    /// <summary>Orders to a target that keeps them: the status pairing, the statuses that send, the nightly time.</summary>
+    public Orders.OrderSettings? Orders { get; init; }
 }
 
 /// <param name="Credentials">Write-only. A name left out (or blank) keeps the stored value of the same target kind.</param>

@@ -20,6 +20,9 @@ public interface IPlatform
     /// <summary>The shop side of the sync: reads customers and subscribers, writes opt-outs.</summary>
     IShopContacts Contacts { get; }
 
+    /// <summary>The shop side of the order sync. Null: the platform's orders are not read (yet).</summary>
+    Orders.IShopOrders? Orders => null;
+
     /// <summary>The inbox kinds its webhook endpoints queue; one of its <c>IQueueHandler</c>s forwards each.</summary>
     IReadOnlyList<string> InboxKinds { get; }
 

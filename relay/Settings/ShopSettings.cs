@@ -40,6 +40,9 @@ public sealed record ShopSettings
     /// <summary>Off while the merchant is still setting up: nothing is forwarded or pulled back.</summary>
     public bool SyncEnabled { get; init; }
 
+    /// <summary>Orders to a target that keeps them: status pairing, which statuses send, the nightly time.</summary>
+    public Orders.OrderSettings Orders { get; init; } = new();
+
     /// <summary>The target account, with the merchant's chosen lists: the target folds them into its own option unless that was set explicitly.</summary>
     public TargetAccount? TargetAccountFor(string shopKey) =>
         Target is { } target

@@ -53,6 +53,8 @@ public sealed class ShopSettingsValidator(TargetFactory targets)
         foreach (var (field, messages) in mappingErrors)
             foreach (var message in messages) Add(field, message);
 
+        Orders.OrderSettingsRules.Validate(settings.Orders, Add);
+
         if (settings.PullInterval < MinPullInterval || settings.PullInterval > MaxPullInterval)
             Add("pullInterval", $"Must be between {MinPullInterval} and {MaxPullInterval}.");
         if (settings.TimeZone is { } zone && !ZonelessTime.IsKnown(zone))

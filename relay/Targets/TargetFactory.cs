@@ -26,6 +26,12 @@ public interface ITargetProvider
     /// </summary>
     bool PullsByAddress => false;
 
+    /// <summary>
+    /// The account's system, when the target allows only one shop per system (MiniCRM: one webshop per
+    /// system id), as a key unique across targets; null when any number of shops may share an account.
+    /// </summary>
+    string? ExclusiveSystem(TargetAccount account) => null;
+
     ITarget Create(TargetAccount account);
 }
 

@@ -24,7 +24,8 @@ public sealed class ShoperClient(IShoperRestApi api, ShoperTokens tokens)
     public const int MaxBulkOperations = 25;
 
     public static readonly string[] WebhookEvents =
-        ["subscriber.create", "subscriber.edit", "subscriber.delete", "client.create", "client.edit", "client.delete"];
+        ["subscriber.create", "subscriber.edit", "subscriber.delete", "client.create", "client.edit", "client.delete",
+         "order.create", "order.edit", "order.paid", "order.status", "order.delete"];
 
     /// <summary>Shoper's JSON, both ways.</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -82,7 +83,19 @@ public sealed class ShoperClient(IShoperRestApi api, ShoperTokens tokens)
         return results;
     }
 
-    private async Task<ShoperPage<T>> ListAsync<T>(string shopKey, string resource, int page, int limit,
+    /// <summary>Every row of a collection, a page of 50 at a time, as raw JSON (orders, order-products, statuses, currencies).</summary>
+    public async IAsyncEnumerable<JsonElement> ListAllAsync(string shopKey, string resource, IReadOnlyDictionary<string, object?>? filters,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var page = 1; ; page++)
+        {
+            var result = await ListAsync<JsonElement>(shopKey, resource, page, MaxPageSize, filters, ct);
+            foreach (var row in result.List) yield return row;
+            if (page >= result.Pages || result.List.Count < MaxPageSize) yield break;
+        }
+    }
+
+    public async Task<ShoperPage<T>> ListAsync<T>(string shopKey, string resource, int page, int limit,
         IReadOnlyDictionary<string, object?>? filters, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);

@@ -5,7 +5,7 @@ using Relay.Sync;
 namespace Relay.Platforms.Shoper;
 
 /// <summary>Shoper as the relay's shared parts see it (registered by <c>AddShoper()</c>).</summary>
-public sealed class ShoperPlatform(ShoperContacts contacts, IOptions<ShoperOptions> options) : IPlatform
+public sealed class ShoperPlatform(ShoperContacts contacts, ShoperOrders orders, IOptions<ShoperOptions> options) : IPlatform
 {
     /// <summary>Shoper's ShopApp JS SDK (protocol §3, the version current reference apps use): the admin page's only third-party script.</summary>
     public const string SdkOrigin = "https://dcsaascdn.net";
@@ -13,6 +13,7 @@ public sealed class ShoperPlatform(ShoperContacts contacts, IOptions<ShoperOptio
     public string Name => ShoperShops.Platform;
     public string DisplayName => "Shoper";
     public IShopContacts Contacts => contacts;
+    public Orders.IShopOrders Orders => orders;
     public IReadOnlyList<string> InboxKinds { get; } = [ShoperEndpoints.WebhookKind];
     public IShopReconciliation? Reconciliation => null;
 

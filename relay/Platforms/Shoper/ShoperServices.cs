@@ -41,6 +41,7 @@ public static class ShoperServices
 
         // The parts the shared code works through (IPlatform).
         services.AddSingleton<ShoperContacts>();
+        services.AddSingleton<ShoperOrders>();
         services.AddSingleton<Pipeline.IQueueHandler, ShoperWebhookForwarder>();
         services.AddSingleton<Platforms.IPlatform, ShoperPlatform>();
 

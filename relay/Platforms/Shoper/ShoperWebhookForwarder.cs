@@ -14,7 +14,7 @@ namespace Relay.Platforms.Shoper;
 /// merchant enabled it. Kinds without an event name (queued before the name was kept) are read by
 /// their id field alone.
 /// </summary>
-public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sync, ShopActivity shops) : IQueueHandler
+public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sync, ShopActivity shops, Orders.OrderSync orders) : IQueueHandler
 {
     public bool Handles(string kind) => kind == ShoperEndpoints.WebhookKind || kind.StartsWith(ShoperEndpoints.WebhookKind + ":", StringComparison.Ordinal);
 
@@ -60,6 +60,20 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
         var isSubscriber = eventName?.StartsWith("subscriber.", StringComparison.Ordinal) ?? subscriberId is not null;
         var isClient = eventName?.StartsWith("client.", StringComparison.Ordinal) ?? (subscriberId is null && userId is not null);
         var deleted = eventName?.EndsWith(".delete", StringComparison.Ordinal) == true;
+
+        // order.create/edit/paid/status/delete: the body's keys are camelCase unlike REST, but order_id is there;
+        // the order is read again from REST (lines, status, currency as the shop holds them now).
+        if (eventName?.StartsWith("order.", StringComparison.Ordinal) == true)
+        {
+            if ((JsonFields.Str(body, "order_id") ?? JsonFields.Str(body, "orderId")) is not { } orderId)
+                throw new PermanentFailureException($"A Shoper {eventName} webhook without order_id.");
+            if (deleted)
+                await sync.LogAsync(ctx, Orders.OrderSync.ActivityKind, ActivityOutcome.Skipped,
+                    $"Order {orderId} was deleted in the shop; what the target has of it stays (its status there is the last one sent).", email, evt.EventId);
+            else
+                await orders.SendLiveAsync(ctx, orderId, evt.EventId, ct);
+            return;
+        }
 
         if (isSubscriber && subscriberId is not null)
         {

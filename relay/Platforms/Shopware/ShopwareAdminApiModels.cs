@@ -26,6 +26,8 @@ public sealed record ShopwareCriteria
     public IReadOnlyList<ShopwareFilter>? Filter { get; init; }
     public IReadOnlyList<ShopwareSort>? Sort { get; init; }
     public IReadOnlyDictionary<string, string[]>? Includes { get; init; }
+    /// <summary>Related entities to load with each row ("lineItems": {}); Shopware returns none unless asked.</summary>
+    public IReadOnlyDictionary<string, object>? Associations { get; init; }
 }
 
 public sealed record ShopwareFilter(string Type, string Field, object? Value = null, IReadOnlyDictionary<string, object?>? Parameters = null)
@@ -33,6 +35,11 @@ public sealed record ShopwareFilter(string Type, string Field, object? Value = n
     public static ShopwareFilter EqualTo(string field, object? value) => new("equals", field, value);
     public static ShopwareFilter EqualsAny(string field, params string[] values) => new("equalsAny", field, values);
     public static ShopwareFilter Prefix(string field, string value) => new("prefix", field, value);
+    /// <summary>Either of the filters (a "multi" filter with operator OR); Field is unused.</summary>
+    public static ShopwareFilter Any(params ShopwareFilter[] queries) => new("multi", null!) { Operator = "or", Queries = queries };
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Operator { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<ShopwareFilter>? Queries { get; init; }
+
     public static ShopwareFilter Since(string field, DateTimeOffset from) =>
         new("range", field, Parameters: new Dictionary<string, object?> { ["gte"] = from.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz") });
 }

@@ -4,11 +4,12 @@ using Relay.Sync;
 namespace Relay.Platforms.Shopware;
 
 /// <summary>Shopware 6 as the relay's shared parts see it (registered by <c>AddShopware()</c>).</summary>
-public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconciliation reconciliation) : IPlatform
+public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconciliation reconciliation, ShopwareOrders orders) : IPlatform
 {
     public string Name => ShopwareShops.Platform;
     public string DisplayName => "Shopware";
     public IShopContacts Contacts => contacts;
+    public Orders.IShopOrders Orders => orders;
     public IReadOnlyList<string> InboxKinds { get; } = [ShopwareWebhooks.InboxKind];
 
     /// <summary>Shopware switches failing webhooks off silently, and imports write without events.</summary>

@@ -51,6 +51,7 @@ public static class ShopwareServices
 
         // The parts the shared code works through (IPlatform).
         services.AddSingleton<ShopwareContacts>();
+        services.AddSingleton<ShopwareOrders>();
         services.AddSingleton<ShopwareReconciliation>();
         services.AddSingleton<Pipeline.IQueueHandler, ShopwareWebhookForwarder>();
         services.AddSingleton<Platforms.IPlatform, ShopwarePlatform>();

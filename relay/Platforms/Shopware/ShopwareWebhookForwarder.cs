@@ -13,7 +13,7 @@ namespace Relay.Platforms.Shopware;
 /// Admin API: what the target gets is what the shop holds now, whatever order events arrive in.
 /// </summary>
 public sealed class ShopwareWebhookForwarder(
-    SyncContexts contexts, ContactSync sync, ShopActivity shops) : IQueueHandler
+    SyncContexts contexts, ContactSync sync, ShopActivity shops, Orders.OrderSync orders) : IQueueHandler
 {
     public bool Handles(string kind) => kind == ShopwareWebhooks.InboxKind;
 
@@ -47,7 +47,7 @@ public sealed class ShopwareWebhookForwarder(
         {
             case "customer.written":
             case "customer.deleted":
-                var writes = WrittenCustomers(payload).ToList();
+                var writes = WrittenIds(payload, "customer").ToList();
                 foreach (var id in writes.Where(w => w.Deleted).Select(w => w.Id))
                     await sync.EraseAsync(ctx, ShopRecordKind.Customer, id, null, eventId, ct);
                 var changed = writes.Where(w => !w.Deleted).Select(w => w.Id).Distinct().ToList();
@@ -91,6 +91,22 @@ public sealed class ShopwareWebhookForwarder(
                 await sync.PushAsync(ctx, records, SyncMode.Live, eventId, ct);
                 break;
 
+            case "checkout.order.placed":
+                if (IdOf(Entity(payload, "order")) is { } placedId)
+                    await orders.SendLiveAsync(ctx, placedId, eventId, ct);
+                break;
+
+            case "order.written":
+                foreach (var id in WrittenIds(payload, "order").Where(w => !w.Deleted).Select(w => w.Id).Distinct())
+                    await orders.SendLiveAsync(ctx, id, eventId, ct);
+                break;
+
+            // An order or payment state entered (state_enter.order.state.completed, state_enter.order_transaction.state.paid…).
+            case var stateEvent when stateEvent.StartsWith("state_enter.order", StringComparison.Ordinal):
+                if (IdOf(Entity(payload, "order")) is { } changedId)
+                    await orders.SendLiveAsync(ctx, changedId, eventId, ct);
+                break;
+
             default:
                 await sync.LogAsync(ctx, envelope.Event, ActivityOutcome.Skipped, "The relay does not forward this event.", null, eventId);
                 break;
@@ -108,13 +124,13 @@ public sealed class ShopwareWebhookForwarder(
         await sync.PushAsync(ctx, records, SyncMode.Live, eventId, ct);
     }
 
-    /// <summary>customer entries of an entity-written payload; customer_address and translations are not contacts.</summary>
-    private static IEnumerable<(string Id, bool Deleted)> WrittenCustomers(JsonElement payload)
+    /// <summary>Entries of one entity in an entity-written payload; its addresses and translations are other entities.</summary>
+    private static IEnumerable<(string Id, bool Deleted)> WrittenIds(JsonElement payload, string entity)
     {
         if (payload.ValueKind != JsonValueKind.Array) yield break;
         foreach (var write in payload.EnumerateArray())
         {
-            if (JsonFields.Str(write, "entity") != "customer") continue;
+            if (JsonFields.Str(write, "entity") != entity) continue;
             var id = write.TryGetProperty("primaryKey", out var pk) && pk.ValueKind == JsonValueKind.String ? pk.GetString() : null;
             if (id is null) continue;
             yield return (id, JsonFields.Str(write, "operation") == "delete");

@@ -13,7 +13,7 @@ namespace Relay.Targets.MiniCrm;
 /// company becomes a Business the Person belongs to. No batch endpoint: one contact, several calls,
 /// all paced in the system's shared budget (<see cref="MiniCrmSettings.Pace"/>).
 /// </summary>
-public sealed class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
+public sealed partial class MiniCrmClient(IMiniCrmApi api, string accountId, MiniCrmSettings settings, TimeProvider time) : ITarget
 {
     private const string Name = "MiniCRM";
     private readonly OutboundCall _call = new(accountId, settings.BaseUri);

@@ -32,6 +32,10 @@ public sealed class MiniCrmTargetProvider(IServiceProvider services, TimeProvide
     public IReadOnlyList<string> OptionNames { get; } = ["requestsPerMinute", "consentField", "consentSubscribed", "consentUnsubscribed"];
     public PartnerClock Clock => MiniCrmSettings.Clock;
 
+    /// <summary>MiniCRM allows one webshop integration per system: a second shop would overwrite the first one's data.</summary>
+    public string? ExclusiveSystem(TargetAccount account) =>
+        account.Credentials.GetValueOrDefault("systemId")?.Trim() is { Length: > 0 } systemId ? $"minicrm:{account.BaseUri(MiniCrmSettings.ProductionBaseUrl).Host}:{systemId}" : null;
+
     // Typed clients are transient: one per target keeps the factory's handler rotation.
     public ITarget Create(TargetAccount account) =>
         new MiniCrmClient(services.GetRequiredService<IMiniCrmApi>(), account.AccountId, MiniCrmSettings.From(account), time);

@@ -35,6 +35,8 @@ const state = {
   mappingKind: 'customers',
   mapping: { customers: [], subscribers: [] },
   syncTimer: 0,
+  ordersTimer: 0,
+  orderStatuses: null,
   activeTab: 'connection',
 };
 
@@ -182,6 +184,7 @@ function wireTabs() {
 function onTabShown(name) {
   if (name === 'mapping' || name === 'options') ensureTargetFields();
   if (name === 'sync') refreshSync();
+  if (name === 'orders') { renderOrders(); refreshOrderSync(); }
   if (name === 'activity') { loadActivity(); loadDeadLetters(); }
   if (name === 'status') loadStatus();
 }
@@ -248,7 +251,11 @@ async function testConnection() {
   try {
     const result = await api('POST', '/targets/test', { target: enteredTarget() });
     markInvalid(null);
-    if (result.ok) showResult('connection-result', 'ok', `${t('connection.ok')} ${result.message}`);
+    if (result.ok) {
+      showResult('connection-result', 'ok', `${t('connection.ok')} ${result.message}`);
+      // The shop's statuses may have changed since the pairing was made: each test loads them again.
+      loadOrderStatuses({ target: enteredTarget() });
+    }
     else showResult('connection-result', 'error', `${t('connection.failed')}: ${t(`outcome.${result.outcome}`)}`, [result.message]);
   } catch (error) {
     showError('connection-result', error);
@@ -441,6 +448,7 @@ function settingsInput() {
     pullIntervalMinutes: Number.parseInt($('pull-interval').value, 10) || 0,
     timeZone: $('time-zone').value.trim(),
     syncEnabled: $('sync-enabled').checked,
+    orders: ordersInput(),
   };
 }
 
@@ -465,10 +473,12 @@ async function save(resultId, button) {
 
 function applySettings(settings) {
   state.settings = settings;
+  state.pairing = null;
   state.mapping = { customers: copyRules(settings.customers), subscribers: copyRules(settings.subscribers) };
   renderConnection();
   renderMapping();
   renderOptions();
+  renderOrders();
   $('settings-version').textContent = settings.version === 0 ? t('notSavedYet') : t('version', { version: settings.version, at: format.dateTime(settings.updatedAt) });
 }
 
@@ -527,6 +537,102 @@ async function cancelSync() {
     renderSync(await api('DELETE', '/sync'));
   } catch (error) {
     showError('sync-result', error);
+  }
+}
+
+// ---- Orders ------------------------------------------------------------------------------------
+
+const savedOrders = () => state.settings?.orders ?? { enabled: false, statusPairs: {}, sendFrom: [], nightlyAt: null };
+
+/** The pairing as the page shows it: the loaded statuses, else the saved pairs alone (before a load). */
+function renderOrders() {
+  const saved = state.pairing ?? savedOrders();
+  const loaded = state.orderStatuses;
+  const shopStatuses = loaded?.ok ? loaded.shop : Object.keys(saved.statusPairs ?? {}).map((id) => ({ id, name: id }));
+  const targetStatuses = loaded?.ok ? loaded.target : [...new Set(Object.values(saved.statusPairs ?? {}))].map((id) => ({ id, name: id }));
+  $('orders-rows').replaceChildren(...(shopStatuses.length ? shopStatuses.map((status) => {
+    const pair = h('select', { id: `pair-${status.id}`, 'data-shop-status': status.id, 'aria-label': status.name },
+      h('option', { value: '', text: t('orders.unpaired') }),
+      ...targetStatuses.map((target) => h('option', { value: target.id, text: target.name })));
+    pair.value = saved.statusPairs?.[status.id] ?? '';
+    const send = h('input', { type: 'checkbox', id: `send-${status.id}`, 'data-send-from': status.id, 'aria-label': `${t('orders.sendFrom')}: ${status.name}` });
+    send.checked = (saved.sendFrom ?? []).includes(status.id);
+    pair.addEventListener('change', () => { state.pairing = ordersInput(); renderUnpaired(); });
+    send.addEventListener('change', () => { state.pairing = ordersInput(); });
+    return h('tr', {}, h('td', { text: status.name }), h('td', {}, pair), h('td', {}, send));
+  }) : [emptyRow(3, t('orders.noStatuses'))]));
+  $('orders-enabled').checked = saved.enabled;
+  $('orders-nightly').value = saved.nightlyAt ?? '';
+  renderUnpaired();
+  resized();
+}
+
+/** Unpaired statuses are said, never guessed: their orders wait until they are paired. */
+function renderUnpaired() {
+  const unpaired = [...document.querySelectorAll('[data-shop-status]')].filter((s) => !s.value).map((s) => s.getAttribute('aria-label'));
+  $('orders-unpaired').textContent = unpaired.length ? t('orders.unpairedList', { statuses: unpaired.join(', ') }) : '';
+}
+
+function ordersInput() {
+  if (!document.querySelector('[data-shop-status]'))
+    return { ...(state.pairing ?? savedOrders()), enabled: $('orders-enabled').checked, nightlyAt: $('orders-nightly').value || null };
+  const statusPairs = {};
+  for (const select of document.querySelectorAll('[data-shop-status]')) if (select.value) statusPairs[select.dataset.shopStatus] = select.value;
+  const sendFrom = [...document.querySelectorAll('[data-send-from]')].filter((c) => c.checked).map((c) => c.dataset.sendFrom);
+  return { enabled: $('orders-enabled').checked, statusPairs, sendFrom, nightlyAt: $('orders-nightly').value || null };
+}
+
+async function loadOrderStatuses(probe) {
+  try {
+    const statuses = await api('POST', '/orders/statuses', probe ?? null);
+    state.orderStatuses = statuses;
+    if (statuses.ok) clearResult('orders-result');
+    else showResult('orders-result', 'error', t('orders.notLoaded'), [statuses.message]);
+    renderOrders();
+  } catch (error) {
+    showError('orders-result', error);
+  }
+}
+
+function renderOrderSync(view) {
+  const sync = view.progress;
+  const running = sync.state === 'running';
+  const bar = $('orders-progress');
+  if (sync.percent === null && running) bar.removeAttribute('value');
+  else bar.value = sync.percent ?? 0;
+  const parts = [t(`sync.state.${sync.state}`)];
+  if (sync.state !== 'idle') {
+    parts.push(sync.total === null ? t('sync.countUnknown', { done: format.number(sync.done) }) : t('sync.count', { done: format.number(sync.done), total: format.number(sync.total) }));
+    parts.push(t('orders.counts', { sent: format.number(view.sent), waiting: format.number(view.waiting), failed: format.number(sync.failed) }));
+    if (running && sync.etaSeconds !== null) parts.push(t('sync.eta', { eta: format.duration(sync.etaSeconds) }));
+    if (sync.error) parts.push(sync.error);
+  }
+  $('orders-figures').textContent = parts.join(' · ');
+  $('orders-figures').dataset.state = sync.state;
+  resized();
+}
+
+async function refreshOrderSync() {
+  clearTimeout(state.ordersTimer);
+  try {
+    const view = await api('GET', '/orders/sync');
+    renderOrderSync(view);
+    if (view.progress.state === 'running' && state.activeTab === 'orders') state.ordersTimer = setTimeout(refreshOrderSync, 1000);
+  } catch (error) {
+    showError('orders-sync-result', error);
+  }
+}
+
+/** One at a time per shop: pressing again while one runs shows the running one. */
+async function startOrderSync() {
+  clearResult('orders-sync-result');
+  try {
+    const view = await api('POST', '/orders/sync');
+    renderOrderSync(view);
+    if (view.joined) showResult('orders-sync-result', 'info', t('orders.joined'));
+    state.ordersTimer = setTimeout(refreshOrderSync, 1000);
+  } catch (error) {
+    showError('orders-sync-result', error);
   }
 }
 
@@ -652,6 +758,9 @@ function wire() {
   });
   $('mapping-load-fields').addEventListener('click', () => loadTargetFields(true));
   $('sync-start').addEventListener('click', startSync);
+  $('orders-load').addEventListener('click', () => loadOrderStatuses(null));
+  $('orders-form').addEventListener('submit', (event) => { event.preventDefault(); save('orders-result', $('save-orders')); });
+  $('orders-sync').addEventListener('click', startOrderSync);
   $('sync-cancel').addEventListener('click', cancelSync);
   $('activity-filter').addEventListener('change', loadActivity);
   $('activity-refresh').addEventListener('click', () => { loadActivity(); loadDeadLetters(); });

@@ -10,7 +10,7 @@ namespace Simulators.MiniCrm;
 /// under PUT /Api/R3/Contact, field search, schemas, plain-text error bodies, and a limit of
 /// <see cref="RequestsPerMinute"/> per sliding minute answered with 429 beyond it.
 /// </summary>
-public sealed class MiniCrmSimulator : IAsyncDisposable
+public sealed partial class MiniCrmSimulator : IAsyncDisposable
 {
     private SimulatorHost _host = null!;
     private readonly string _authorization;
@@ -97,6 +97,7 @@ public sealed class MiniCrmSimulator : IAsyncDisposable
             _contacts.TryGetValue(id, out var contact) ? Json(c, contact.ToJson()) : Text(c, 404, "Contact not found"));
         api.MapPut("/Contact", Create);
         api.MapPut("/Contact/{id:int}", Update);
+        MapOrders(app.MapGroup("/Api/Order"));
         api.MapGet("/PurgePerson/{id:int}", (HttpContext c, int id) =>
             _contacts.TryRemove(id, out _) ? Json(c, new JsonObject { ["Id"] = id }) : Text(c, 404, "Contact not found"));
     }

@@ -49,7 +49,7 @@ public enum SimWebhookSigning { RegisteredSecret, DerivedAppKey, AppstoreSecret 
 /// signed messages Shoper sends to an app: Appstore notifications, webhook deliveries, iframe links.
 /// A second host plays the shop's old URL and redirects (301) to the real one.
 /// </summary>
-public sealed class ShoperShopSimulator : IAsyncDisposable
+public sealed partial class ShoperShopSimulator : IAsyncDisposable
 {
     private SimulatorHost? _shop;
     private SimulatorHost? _oldAddress;
@@ -297,6 +297,7 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
             lock (_gate) return Webhooks.Remove(id) ? Results.Json(1) : Error(404, "not_found", "Webhook not found");
         });
         rest.MapPost("/bulk", async (HttpRequest r) => Bulk(await JsonNode.ParseAsync(r.Body)));
+        MapOrders(rest);
     }
 
     private void Record(HttpContext ctx, int status)
@@ -455,11 +456,19 @@ public sealed class ShoperShopSimulator : IAsyncDisposable
                 "=" => actual == Text(op.Value),
                 "!=" => actual != Text(op.Value),
                 "in" => op.Value is JsonArray list && list.Any(v => Text(v) == actual),
+                // Shoper's times are "YYYY-MM-DD HH:MM:SS" and ids numbers: compared as Shoper's SQL does.
+                ">=" => actual is not null && Compare(actual, Text(op.Value)) >= 0,
+                "<=" => actual is not null && Compare(actual, Text(op.Value)) <= 0,
                 "like" => actual is not null && actual.Contains(Text(op.Value)?.Trim('%') ?? "", StringComparison.OrdinalIgnoreCase),
                 _ => false,
             });
         return actual == Text(filter);
     }
+
+    private static int Compare(string a, string? b) =>
+        decimal.TryParse(a, NumberStyles.Number, CultureInfo.InvariantCulture, out var x) && decimal.TryParse(b, NumberStyles.Number, CultureInfo.InvariantCulture, out var y)
+            ? x.CompareTo(y)
+            : string.CompareOrdinal(a, b);
 
     private static string? Text(JsonNode? node) => node switch
     {

@@ -24,6 +24,12 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     private readonly List<SimulatedCustomer> _customers = [];
     private readonly List<SimulatedNewsletterRecipient> _recipients = [];
     private readonly List<SimulatedWebhook> _webhooks = [];
+    private readonly List<SimulatedOrder> _orders = [];
+    private readonly List<SimulatedState> _states =
+    [
+        .. new[] { "open", "in_progress", "completed", "cancelled" }.Select(SimulatedState.Order),
+        .. new[] { "open", "paid", "paid_partially", "authorized", "refunded", "refunded_partially", "cancelled", "failed", "reminded" }.Select(SimulatedState.Payment),
+    ];
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
     private readonly ConcurrentQueue<string> _requests = new();
     private DateTimeOffset _windowStart;
@@ -109,6 +115,32 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return webhook;
     }
 
+    public SimulatedOrder AddOrder(SimulatedOrder order)
+    {
+        lock (_gate)
+        {
+            if (order.CreatedAt == default) order.CreatedAt = time.GetUtcNow();
+            if (order.OrderDateTime == default) order.OrderDateTime = order.CreatedAt;
+            _orders.Add(order);
+            ShopwareEntityChanges.Record();
+        }
+        return order;
+    }
+
+    /// <summary>A change made in the shop's admin: the order's updatedAt moves, as Shopware's DAL does it.</summary>
+    public void ChangeOrder(string id, Action<SimulatedOrder> change)
+    {
+        lock (_gate)
+        {
+            var order = _orders.Single(o => o.Id == id);
+            change(order);
+            order.UpdatedAt = time.GetUtcNow();
+            ShopwareEntityChanges.Record();
+        }
+    }
+
+    public IReadOnlyList<SimulatedOrder> Orders { get { lock (_gate) return _orders.ToList(); } }
+
     public IReadOnlyList<SimulatedCustomer> Customers { get { lock (_gate) return _customers.ToList(); } }
     public IReadOnlyList<SimulatedNewsletterRecipient> NewsletterRecipients { get { lock (_gate) return _recipients.ToList(); } }
     public IReadOnlyList<SimulatedWebhook> Webhooks { get { lock (_gate) return _webhooks.ToList(); } }
@@ -158,7 +190,7 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         app.MapPost("/api/search/{entity}", async (string entity, HttpRequest request) =>
         {
             using var criteria = await JsonDocument.ParseAsync(request.Body);
-            if (entity is not ("customer" or "newsletter-recipient" or "webhook"))
+            if (entity is not ("customer" or "newsletter-recipient" or "webhook" or "order" or "state-machine-state"))
                 return Results.Json(Error("404", "FRAMEWORK__DEFINITION_NOT_FOUND", $"Definition for entity \"{entity}\" does not exist."), statusCode: 404);
             if (criteria.RootElement.TryGetProperty("limit", out var limit) && limit.GetInt32() > MaxLimit)
                 return Results.Json(Error("400", "FRAMEWORK__QUERY_LIMIT_EXCEEDED", $"The limit must be lower than or equal to MAX_LIMIT(={MaxLimit}). Given: {limit.GetInt32()}"), statusCode: 400);
@@ -166,7 +198,9 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                 && filter.GetRawText().Contains("\"email\"", StringComparison.Ordinal)
                 ? Matches(entity, JsonDocument.Parse("{}").RootElement)
                 : Matches(entity, criteria.RootElement);
-            return Results.Json(Search(rows, criteria.RootElement));
+            var found = Search(rows, criteria.RootElement);
+            if (entity == "order") WithoutUnaskedAssociations(found, criteria.RootElement);
+            return Results.Json(found);
         });
 
         app.MapMethods("/api/newsletter-recipient/{id}", ["PATCH"], async (string id, HttpRequest request) =>
@@ -253,6 +287,9 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
             get
             {
                 if (_fields.TryGetValue(field, out var cached)) return cached;
+                // A field of an association ("stateMachine.technicalName"), as the DAL resolves it.
+                if (field.IndexOf('.') is var dot and > 0)
+                    return _fields[field] = field[(dot + 1)..].Split('.').Aggregate(this[field[..dot]], (node, name) => node is JsonObject o ? o[name] : null);
                 var property = Properties.GetOrAdd((entity.GetType(), field), key => key.Item1.GetProperties().FirstOrDefault(p =>
                     string.Equals(p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
                         .Cast<System.Text.Json.Serialization.JsonPropertyNameAttribute>().FirstOrDefault()?.Name ?? Json.PropertyNamingPolicy!.ConvertName(p.Name),
@@ -284,6 +321,8 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
             {
                 "customer" => _customers.Cast<object>().ToList(),
                 "newsletter-recipient" => _recipients.Cast<object>().ToList(),
+                "order" => _orders.Cast<object>().ToList(),
+                "state-machine-state" => _states.Cast<object>().ToList(),
                 _ => _webhooks.Cast<object>().ToList(),
             };
         }
@@ -300,7 +339,7 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                     : matches.OrderBy(r => r[field]?.ToJsonString(), StringComparer.Ordinal)).ToList();
             }
         }
-        if (entity != "webhook")
+        if (entity is "customer" or "newsletter-recipient" or "order")
         {
             lock (_gate)
             {
@@ -323,13 +362,27 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return new JsonObject { ["total"] = exact ? matches.Count : data.Count, ["data"] = array, ["aggregations"] = new JsonArray() };
     }
 
+    /// <summary>The Admin API loads an order's associations only when the criteria ask for them.</summary>
+    private static void WithoutUnaskedAssociations(JsonObject result, JsonElement criteria)
+    {
+        var asked = criteria.TryGetProperty("associations", out var a) && a.ValueKind == JsonValueKind.Object
+            ? a.EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal)
+            : [];
+        foreach (var row in result["data"]!.AsArray())
+            foreach (var name in SimulatedOrder.AssociationNames.Where(n => !asked.Contains(n)))
+                row!.AsObject()[name] = null;
+    }
+
     private static bool Matches(Row row, JsonElement filter)
     {
-        var field = filter.GetProperty("field").GetString()!;
+        var field = filter.TryGetProperty("field", out var f) ? f.GetString() ?? "" : "";
         var actual = row[field];
         var value = filter.TryGetProperty("value", out var v) ? v : default;
         return filter.GetProperty("type").GetString() switch
         {
+            "multi" => string.Equals(filter.GetProperty("operator").GetString(), "or", StringComparison.OrdinalIgnoreCase)
+                ? filter.GetProperty("queries").EnumerateArray().Any(q => Matches(row, q))
+                : filter.GetProperty("queries").EnumerateArray().All(q => Matches(row, q)),
             "equals" => Same(actual, value),
             "equalsAny" => value.EnumerateArray().Any(x => Same(actual, x)),
             "prefix" => actual?.GetValue<string>().StartsWith(value.GetString()!, StringComparison.Ordinal) == true,

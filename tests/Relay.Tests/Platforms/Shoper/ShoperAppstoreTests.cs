@@ -46,7 +46,8 @@ public sealed class ShoperAppstoreTests
 
         var webhook = Assert.Single(bed.Shop.Webhooks.Values);
         Assert.Equal(ShoperTestbed.PublicBaseUrl + "/shoper/webhooks", webhook.Url);
-        Assert.Equal(["subscriber.create", "subscriber.edit", "subscriber.delete", "client.create", "client.edit", "client.delete"], webhook.Events);
+        Assert.Equal(["subscriber.create", "subscriber.edit", "subscriber.delete", "client.create", "client.edit", "client.delete",
+            "order.create", "order.edit", "order.paid", "order.status", "order.delete"], webhook.Events);
         Assert.Equal(0, webhook.Format);
         Assert.True(webhook.Active);
         Assert.Equal(webhook.WebhookId, record.WebhookId);

@@ -70,9 +70,12 @@ public sealed class ShopwareSetupTests
         foreach (var e in new[] { "app.installed", "app.activated", "app.deactivated", "app.updated", "app.deleted" })
             Assert.Equal("__RELAY_BASE_URL__/shopware/lifecycle", webhooks[e]);
         foreach (var e in new[] { "customer.written", "customer.deleted", "checkout.customer.register", "checkout.customer.deleted",
-                     "newsletter.register", "newsletter.confirm", "newsletter.unsubscribe" })
+                     "newsletter.register", "newsletter.confirm", "newsletter.unsubscribe",
+                     "checkout.order.placed", "order.written", "state_enter.order.state.completed", "state_enter.order.state.cancelled",
+                     "state_enter.order.state.in_progress", "state_enter.order_transaction.state.paid",
+                     "state_enter.order_transaction.state.refunded", "state_enter.order_transaction.state.cancelled" })
             Assert.Equal("__RELAY_BASE_URL__/shopware/webhook", webhooks[e]);
-        Assert.Equal(12, webhooks.Count);
+        Assert.Equal(20, webhooks.Count);
     }
 
     [Fact]
@@ -83,7 +86,9 @@ public sealed class ShopwareSetupTests
 
         Assert.Equal(new[]
         {
-            "read:customer", "read:language", "read:newsletter_recipient", "read:sales_channel", "read:webhook",
+            "read:currency", "read:customer", "read:language", "read:newsletter_recipient",
+            "read:order", "read:order_customer", "read:order_delivery", "read:order_line_item", "read:order_transaction",
+            "read:payment_method", "read:sales_channel", "read:shipping_method", "read:state_machine", "read:state_machine_state", "read:webhook",
             "update:newsletter_recipient", "update:webhook",
         }, permissions);
         Assert.Equal("__RELAY_BASE_URL__/shopware/register", manifest.Descendants("registrationUrl").Single().Value);
