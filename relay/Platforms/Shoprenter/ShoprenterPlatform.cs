@@ -5,11 +5,12 @@ using Relay.Sync;
 namespace Relay.Platforms.Shoprenter;
 
 /// <summary>Shoprenter as the relay's shared parts see it (registered by <c>AddShoprenter()</c>).</summary>
-public sealed class ShoprenterPlatform(ShoprenterContacts contacts, ShoprenterReconciliation reconciliation, IOptions<ShoprenterOptions> options) : IPlatform
+public sealed class ShoprenterPlatform(ShoprenterContacts contacts, ShoprenterOrders orders, ShoprenterReconciliation reconciliation, IOptions<ShoprenterOptions> options) : IPlatform
 {
     public string Name => ShoprenterShops.Platform;
     public string DisplayName => "Shoprenter";
     public IShopContacts Contacts => contacts;
+    public Orders.IShopOrders Orders => orders;
     public IReadOnlyList<string> InboxKinds { get; } = [ShoprenterEndpoints.WebhookKind];
     public IShopReconciliation? Reconciliation => reconciliation;
 

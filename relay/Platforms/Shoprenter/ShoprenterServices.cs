@@ -44,6 +44,7 @@ public static class ShoprenterServices
 
         // The parts the shared code works through (IPlatform).
         services.AddSingleton<ShoprenterContacts>();
+        services.AddSingleton<ShoprenterOrders>();
         services.AddSingleton<ShoprenterReconciliation>();
         services.AddSingleton<Pipeline.IQueueHandler, ShoprenterWebhookForwarder>();
         services.AddSingleton<Platforms.IPlatform, ShoprenterPlatform>();

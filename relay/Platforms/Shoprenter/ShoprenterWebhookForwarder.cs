@@ -9,11 +9,12 @@ namespace Relay.Platforms.Shoprenter;
 
 /// <summary>
 /// Queued Shoprenter webhooks → target. The kind carries the event ("shoprenter.webhook:newsletter_unsubscribe");
-/// the body is the delivery as JSON (<c>{"newsletter":{"subscriber":[…]}}</c>, XML deliveries converted at
-/// intake). Each subscriber is re-read from the REST API, so the target gets what the shop holds now
-/// whatever order deliveries arrive in; one the shop no longer has was deleted, which counts as an unsubscribe.
+/// the body is the delivery as JSON (<c>{"newsletter":{"subscriber":[…]}}</c> or <c>{"orders":{"order":[…]}}</c>,
+/// XML deliveries converted at intake). Each subscriber or order is re-read from the REST API, so the target gets
+/// what the shop holds now whatever order deliveries arrive in; a subscriber the shop no longer has was deleted,
+/// which counts as an unsubscribe; orders go through the order sync (<see cref="Orders.OrderSync"/>).
 /// </summary>
-public sealed class ShoprenterWebhookForwarder(SyncContexts contexts, ContactSync sync, ShopActivity shops) : IQueueHandler
+public sealed class ShoprenterWebhookForwarder(SyncContexts contexts, ContactSync sync, ShopActivity shops, Orders.OrderSync orders) : IQueueHandler
 {
     public bool Handles(string kind) => kind == ShoprenterEndpoints.WebhookKind || kind.StartsWith(ShoprenterEndpoints.WebhookKind + ":", StringComparison.Ordinal);
 
@@ -46,6 +47,11 @@ public sealed class ShoprenterWebhookForwarder(SyncContexts contexts, ContactSyn
                 await sync.LogAsync(evt.ShopKey, eventName, ActivityOutcome.Skipped, skip!, null, evt.EventId);
                 return;
             }
+            if (eventName.StartsWith("order_", StringComparison.Ordinal))
+            {
+                await ForwardOrdersAsync(ctx, ShoprenterWebhookBody.Orders(body), eventName, evt, ct);
+                return;
+            }
             var subscribers = ShoprenterWebhookBody.Subscribers(body);
             if (subscribers.Count == 0)
             {
@@ -58,6 +64,24 @@ public sealed class ShoprenterWebhookForwarder(SyncContexts contexts, ContactSyn
         {
             await sync.LogAsync(evt.ShopKey, eventName, ActivityOutcome.Failed, SyncFailures.Describe(e), null, evt.EventId);
             throw SyncFailures.ForPipeline(e);
+        }
+    }
+
+    /// <summary>
+    /// order_confirm / order_status_change: each order named is read again (orderExtend) and sent as the
+    /// shop holds it now; its innerResourceId ("orders/{id}") or innerId names it.
+    /// </summary>
+    private async Task ForwardOrdersAsync(SyncContext ctx, IReadOnlyList<JsonElement> named, string eventName, InboxEvent evt, CancellationToken ct)
+    {
+        if (named.Count == 0)
+            throw new PermanentFailureException($"A Shoprenter {eventName} webhook without orders.order.");
+        foreach (var order in named)
+        {
+            var id = JsonFields.Str(order, "innerResourceId") is { Length: > 0 } resource && resource.LastIndexOf('/') is var slash and >= 0
+                ? resource[(slash + 1)..]
+                : JsonFields.Str(order, "innerId") is { Length: > 0 } inner ? ShoprenterOrders.OrderId(inner)
+                : throw new PermanentFailureException($"A Shoprenter {eventName} webhook names an order by neither innerResourceId nor innerId.");
+            await orders.SendLiveAsync(ctx, id, evt.EventId, ct);
         }
     }
 

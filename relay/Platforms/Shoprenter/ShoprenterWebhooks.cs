@@ -17,8 +17,8 @@ namespace Relay.Platforms.Shoprenter;
 public sealed class ShoprenterWebhooks(ShoprenterShops shops, IServiceProvider services, SecretProtector protector,
     IOptions<ShoprenterOptions> options, ILogger<ShoprenterWebhooks> logger)
 {
-    /// <summary>Consent changes; customers have no webhook (the reconciliation polls them with updatedAtMin).</summary>
-    public static readonly string[] Events = ["newsletter_subscribe", "newsletter_unsubscribe", "newsletter_update_subscriber"];
+    /// <summary>Consent changes and orders; customers have no webhook (the reconciliation polls them with updatedAtMin).</summary>
+    public static readonly string[] Events = ["newsletter_subscribe", "newsletter_unsubscribe", "newsletter_update_subscriber", "order_confirm", "order_status_change"];
 
     public static bool IsEvent(string name) => Events.Contains(name, StringComparer.Ordinal);
 
@@ -116,18 +116,23 @@ public static class ShoprenterWebhookBody
         return obj;
     }
 
+    /// <summary>The orders of an order delivery: orders.order, one object or an array.</summary>
+    public static IReadOnlyList<JsonElement> Orders(JsonElement root) => Items(root, "orders", "order");
+
     /// <summary>
     /// The subscribers of a newsletter delivery: newsletter.subscriber, one object or an array (XML
     /// with a single subscriber reads as one object).
     /// </summary>
-    public static IReadOnlyList<JsonElement> Subscribers(JsonElement root)
+    public static IReadOnlyList<JsonElement> Subscribers(JsonElement root) => Items(root, "newsletter", "subscriber");
+
+    private static IReadOnlyList<JsonElement> Items(JsonElement root, string wrapper, string item)
     {
-        if (!root.TryGetProperty("newsletter", out var newsletter) || newsletter.ValueKind != JsonValueKind.Object
-            || !newsletter.TryGetProperty("subscriber", out var subscriber)) return [];
-        return subscriber.ValueKind switch
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(wrapper, out var outer) || outer.ValueKind != JsonValueKind.Object
+            || !outer.TryGetProperty(item, out var inner)) return [];
+        return inner.ValueKind switch
         {
-            JsonValueKind.Array => subscriber.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.Object).ToList(),
-            JsonValueKind.Object => [subscriber],
+            JsonValueKind.Array => inner.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.Object).ToList(),
+            JsonValueKind.Object => [inner],
             _ => [],
         };
     }

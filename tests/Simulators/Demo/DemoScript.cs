@@ -229,7 +229,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         var installStatus = install["relayStatus"]!.GetValue<int>();
         if (installStatus != 302) throw Failed($"the Shoprenter install answered {installStatus}");
         Line($"GET /shoprenter/install?shopname=demoshop&code=…&timestamp=…&hmac=… -> 302 {install["location"]}");
-        Line("the relay got a one-hour token (client credentials) and registered 3 newsletter webhooks at a secret URL");
+        Line("the relay got a one-hour token (client credentials) and registered its newsletter and order webhooks at a secret URL");
         const string shopKey = "shoprenter:demoshop";
 
         await SimAsync(HttpMethod.Post, Control("customers"), new JsonArray(

@@ -30,6 +30,11 @@ public sealed class ShoprenterSimulatorOptions
 
 public sealed record SrCustomer(int InnerId, string Email, string Firstname, string Lastname, string Telephone, DateTimeOffset Created, DateTimeOffset Updated);
 public sealed record SrSubscriber(int InnerId, string Email, string Firstname, string Lastname, bool Subscribed, DateTimeOffset Created, DateTimeOffset Updated, DateTimeOffset SubscribedAt);
+/// <summary>A line of an order: net unit price and tax rate, as Shoprenter's orderProducts carry them.</summary>
+public sealed record SrOrderProduct(string Name, string Sku, decimal NetPrice, int Quantity, decimal TaxRate);
+/// <param name="ShippingGross">The SHIPPING total (gross); <paramref name="CouponGross"/> the COUPON total, what it takes off.</param>
+public sealed record SrOrder(int InnerId, string Email, int StatusInnerId, DateTimeOffset Created, DateTimeOffset Updated, IReadOnlyList<SrOrderProduct> Products,
+    decimal ShippingGross = 0, string? CouponCode = null, decimal CouponGross = 0, string Currency = "HUF", bool AbandonedCart = false);
 public sealed record SrWebhook(string Id, string Event, string Type, string Url, bool Active);
 /// <param name="At">Arrival on the limiter's clock, in ticks.</param>
 /// <summary>A customer or subscriber as /_sim takes it.</summary>
@@ -69,6 +74,14 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     public Dictionary<int, SrCustomer> Customers { get; } = new();
     public Dictionary<int, SrSubscriber> Subscribers { get; } = new();
     public Dictionary<string, SrWebhook> Webhooks { get; } = new();
+    public Dictionary<int, SrOrder> Orders { get; } = new();
+    /// <summary>Order statuses by inner id, with their Hungarian and English names (orderStatusDescriptions).</summary>
+    public Dictionary<int, (string Hu, string En)> OrderStatuses { get; } = new()
+    {
+        [1] = ("Függőben lévő", "Pending"),
+        [5] = ("Teljesítve", "Completed"),
+        [7] = ("Törölve", "Cancelled"),
+    };
     public List<SrRequest> Requests { get; } = new();
     public List<int> BatchSizes { get; } = new();
     public int TokenGrants { get; private set; }
@@ -134,6 +147,33 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     public static string ResourceId(string resource, string key, int innerId) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{resource}-{key}={innerId}"));
     public static string CustomerId(int innerId) => ResourceId("customer", "customer_id", innerId);
     public static string SubscriberId(int innerId) => ResourceId("newsletterSubscriber", "subscriber_id", innerId);
+    public static string OrderId(int innerId) => ResourceId("order", "order_id", innerId);
+    public static string OrderStatusId(int innerId) => ResourceId("orderStatus", "order_status_id", innerId);
+
+    public void SeedOrder(SrOrder order)
+    {
+        lock (_gate) Orders[order.InnerId] = order;
+    }
+
+    /// <summary>What order_confirm and order_status_change send: {"orders":{"order":[…]}} with innerId and innerResourceId.</summary>
+    public string OrderPayload(int innerId)
+    {
+        SrOrder o;
+        lock (_gate) o = Orders[innerId];
+        var order = new JsonObject
+        {
+            ["storeName"] = Options.ShopName,
+            ["innerId"] = innerId.ToString(CultureInfo.InvariantCulture),
+            ["innerResourceId"] = "orders/" + OrderId(innerId),
+            ["outerResourceId"] = "",
+            ["firstname"] = "Anna",
+            ["lastname"] = "Kovács",
+            ["email"] = o.Email,
+            ["currency"] = o.Currency,
+            ["orderHistory"] = new JsonObject { ["status"] = o.StatusInnerId.ToString(CultureInfo.InvariantCulture), ["statusText"] = OrderStatuses[o.StatusInnerId].Hu, ["dateAdded"] = Local(o.Updated, " ") },
+        };
+        return new JsonObject { ["orders"] = new JsonObject { ["order"] = new JsonArray(order) } }.ToJsonString();
+    }
 
     // ---- what Shoprenter sends an app ---------------------------------------------------------------
 
@@ -359,6 +399,9 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     {
         ["customers"] = ["innerId", "email", "createdAtMin", "createdAtMax", "updatedAtMin", "updatedAtMax"],
         ["newsletterSubscribers"] = ["email", "status", "subscribedAt"],
+        ["orderExtend"] = ["innerId", "innerIdMin", "orderStatusId", "email", "excludeAbandonedCart", "excludeStorno", "createdAtMin", "createdAtMax", "updatedAtMin", "updatedAtMax"],
+        ["orderStatuses"] = [],
+        ["orderStatusDescriptions"] = ["orderStatusId", "languageId"],
         ["webHooks"] = [],
     };
 
@@ -372,9 +415,9 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
         {
             switch (method, resource, id)
             {
-                case ("GET", "customers" or "newsletterSubscribers" or "webHooks", null):
+                case ("GET", "customers" or "newsletterSubscribers" or "webHooks" or "orderExtend" or "orderStatuses" or "orderStatusDescriptions", null):
                     return List(resource, query, root);
-                case ("GET", "customers" or "newsletterSubscribers" or "webHooks", not null):
+                case ("GET", "customers" or "newsletterSubscribers" or "webHooks" or "orderExtend" or "orderStatuses", not null):
                     return Find(resource, id, root) is { } found ? (200, found) : (404, Error(404, "Not found"));
                 case ("PUT", "newsletterSubscribers", not null):
                     return PutSubscriber(id, body, root);
@@ -409,6 +452,27 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
                 .Where(s => query["email"].Count == 0 || string.Equals(s.Email, query["email"], StringComparison.OrdinalIgnoreCase))
                 .Where(s => query["status"].Count == 0 || (s.Subscribed ? "1" : "0") == query["status"])
                 .Select(s => SubscriberJson(s, root)),
+            "orderExtend" => Orders.Values.OrderBy(o => o.InnerId)
+                .Where(o => query["excludeAbandonedCart"] != "1" || !o.AbandonedCart)
+                .Where(o => query["updatedAtMin"].Count == 0 || ParseLocal(query["updatedAtMin"]!) is not { } min || o.Updated >= min)
+                .Select(o => OrderJson(o, root)),
+            "orderStatuses" => OrderStatuses.Keys.Order().Select(id => new JsonObject
+            {
+                ["href"] = $"{root}/orderStatuses/{OrderStatusId(id)}",
+                ["id"] = OrderStatusId(id),
+                ["orderStatusDescriptions"] = new JsonObject { ["href"] = $"{root}/orderStatusDescriptions?orderStatusId={OrderStatusId(id)}" },
+            }),
+            "orderStatusDescriptions" => OrderStatuses.OrderBy(s => s.Key).SelectMany(s => new[] { (Status: s.Key, Language: 1, Name: s.Value.Hu), (Status: s.Key, Language: 2, Name: s.Value.En) })
+                .Where(d => query["orderStatusId"].Count == 0 || OrderStatusId(d.Status) == query["orderStatusId"])
+                .Select(d => new JsonObject
+                {
+                    ["href"] = $"{root}/orderStatusDescriptions/{ResourceId("orderStatusDescription", "order_status_id", d.Status)}{d.Language}",
+                    ["id"] = ResourceId("orderStatusDescription", "order_status_id", d.Status) + d.Language,
+                    ["name"] = d.Name,
+                    ["color"] = "#ff00ff",
+                    ["orderStatus"] = new JsonObject { ["href"] = $"{root}/orderStatuses/{OrderStatusId(d.Status)}" },
+                    ["language"] = new JsonObject { ["href"] = $"{root}/languages/{ResourceId("language", "language_id", d.Language)}" },
+                }),
             _ => Webhooks.Values.Select(w => WebhookJson(w, root)),
         };
         var all = rows.ToList();
@@ -432,6 +496,8 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     {
         "customers" => Customers.Values.FirstOrDefault(c => CustomerId(c.InnerId) == id) is { } c ? CustomerJson(c, root) : null,
         "newsletterSubscribers" => Subscribers.Values.FirstOrDefault(s => SubscriberId(s.InnerId) == id) is { } s ? SubscriberJson(s, root) : null,
+        "orderExtend" => Orders.Values.FirstOrDefault(o => OrderId(o.InnerId) == id) is { } o ? OrderJson(o, root) : null,
+        "orderStatuses" => OrderStatuses.Keys.FirstOrDefault(k => OrderStatusId(k) == id) is var k and > 0 ? new JsonObject { ["id"] = id } : null,
         _ => Webhooks.TryGetValue(id, out var w) ? WebhookJson(w, root) : null,
     };
 
@@ -479,7 +545,7 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
                 result = (method, parts[0], id) switch
                 {
                     ("GET", "customers" or "newsletterSubscribers", null) => List(parts[0], query, root),
-                    ("GET", "customers" or "newsletterSubscribers", not null) => Find(parts[0], id, root) is { } f ? (200, f) : (404, Error(404, "Not found")),
+                    ("GET", "customers" or "newsletterSubscribers" or "orderExtend", not null) => Find(parts[0], id, root) is { } f ? (200, f) : (404, Error(404, "Not found")),
                     ("PUT", "newsletterSubscribers", not null) => PutSubscriber(id, item?["data"]?.DeepClone(), root),
                     _ => result,
                 };
@@ -527,6 +593,59 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
         ["dateUpdated"] = Local(s.Updated),
         ["language"] = new JsonObject { ["href"] = $"{root}/languages/bGFuZ3VhZ2UtbGFuZ3VhZ2VfaWQ9MQ==" },
     };
+
+    /// <summary>An orderExtend row: the order with its orderProducts (net prices), orderTotals (gross) and currency.</summary>
+    private JsonObject OrderJson(SrOrder o, string root)
+    {
+        string Money(decimal value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
+        var net = o.Products.Sum(p => p.NetPrice * p.Quantity);
+        var tax = o.Products.Sum(p => Math.Round(p.NetPrice * p.Quantity * p.TaxRate / 100, 2));
+        var total = net + tax + o.ShippingGross - o.CouponGross;
+        var totals = new JsonArray(
+            new JsonObject { ["name"] = "Nettó részösszeg:", ["value"] = Money(net), ["type"] = "SUB_TOTAL" },
+            new JsonObject { ["name"] = "ÁFA:", ["value"] = Money(tax), ["type"] = "TAX" },
+            new JsonObject { ["name"] = "Bruttó részösszeg:", ["value"] = Money(net + tax), ["type"] = "SUB_TOTAL_WITH_TAX" },
+            new JsonObject { ["name"] = "Futárszolgálat:", ["value"] = Money(o.ShippingGross), ["type"] = "SHIPPING" });
+        if (o.CouponCode is not null) totals.Add(new JsonObject { ["name"] = $"Kupon ({o.CouponCode}):", ["value"] = Money(-o.CouponGross), ["type"] = "COUPON" });
+        totals.Add(new JsonObject { ["name"] = "Összesen bruttó:", ["value"] = Money(total), ["type"] = "TOTAL" });
+        return new JsonObject
+        {
+            ["href"] = $"{root}/orderExtend/{OrderId(o.InnerId)}",
+            ["id"] = OrderId(o.InnerId),
+            ["innerId"] = o.InnerId.ToString(CultureInfo.InvariantCulture),
+            ["firstname"] = "Anna",
+            ["lastname"] = "Kovács",
+            ["phone"] = "+36201234567",
+            ["email"] = o.Email,
+            ["paymentCompany"] = "",
+            ["shippingMethodName"] = "Futárszolgálat",
+            ["shippingMethodTaxRate"] = "27.0000",
+            ["paymentMethodName"] = "Utánvét",
+            ["paymentMethodTaxRate"] = "0.0000",
+            ["total"] = Money(total),
+            ["couponTaxRate"] = o.CouponCode is null ? "-1.0000" : "27.0000",
+            ["dateCreated"] = Local(o.Created),
+            ["dateUpdated"] = Local(o.Updated),
+            ["customer"] = new JsonObject { ["href"] = $"{root}/customers/{CustomerId(1)}" },
+            ["orderStatus"] = new JsonObject { ["href"] = $"{root}/orderStatuses/{OrderStatusId(o.StatusInnerId)}" },
+            ["currency"] = new JsonObject { ["href"] = $"{root}/currencies/Y3VycmVuY3ktY3VycmVuY3lfaWQ9NA==", ["name"] = o.Currency, ["code"] = o.Currency },
+            ["coupon"] = o.CouponCode is null ? null : new JsonObject { ["code"] = o.CouponCode },
+            ["orderTotals"] = totals,
+            ["orderProducts"] = new JsonArray(o.Products.Select(p => (JsonNode)new JsonObject
+            {
+                ["name"] = p.Name,
+                ["sku"] = p.Sku,
+                ["price"] = Money(p.NetPrice),
+                ["total"] = Money(p.NetPrice * p.Quantity),
+                ["taxRate"] = Money(p.TaxRate),
+                ["priceCurrency"] = Money(p.NetPrice),
+                ["stock1"] = p.Quantity.ToString(CultureInfo.InvariantCulture),
+                ["stock2"] = "0",
+                ["stock3"] = "0",
+                ["stock4"] = "0",
+            }).ToArray()),
+        };
+    }
 
     private static JsonObject WebhookJson(SrWebhook w, string root) => new()
     {

@@ -16,7 +16,7 @@ namespace Relay.Tests.Platforms.Shoprenter;
 public sealed class ShoprenterInstallTests
 {
     [Fact]
-    public async Task An_install_gets_a_token_registers_the_newsletter_webhooks_and_sends_the_merchant_to_app_url()
+    public async Task An_install_gets_a_token_registers_the_newsletter_and_order_webhooks_and_sends_the_merchant_to_app_url()
     {
         await using var bed = await ShoprenterTestbed.StartAsync();
 
@@ -30,7 +30,7 @@ public sealed class ShoprenterInstallTests
         Assert.Equal(ShopStatus.Active, (await bed.InfoAsync())!.Status);
         Assert.Equal(1, bed.Shop.TokenGrants);
         var hooks = bed.Shop.Read(s => s.Webhooks.Values.ToList());
-        Assert.Equal(["newsletter_subscribe", "newsletter_unsubscribe", "newsletter_update_subscriber"], hooks.Select(h => h.Event).Order());
+        Assert.Equal(["newsletter_subscribe", "newsletter_unsubscribe", "newsletter_update_subscriber", "order_confirm", "order_status_change"], hooks.Select(h => h.Event).Order());
         Assert.All(hooks, h => Assert.StartsWith($"{ShoprenterTestbed.PublicBaseUrl}/shoprenter/webhooks/{bed.Shop.Options.ShopName}/", h.Url));
         Assert.All(hooks, h => Assert.Equal("json", h.Type));
         Assert.Single(hooks.Select(h => h.Url.Split('/')[^2]).Distinct());

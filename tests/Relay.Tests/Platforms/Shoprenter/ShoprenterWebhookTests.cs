@@ -58,7 +58,7 @@ public sealed class ShoprenterWebhookTests
         Assert.True(await bed.Get<ShoprenterWebhooks>().RegisterAsync(bed.ShopKey, CancellationToken.None));
 
         var hooks = bed.Shop.Read(s => s.Webhooks.Values.ToList());
-        Assert.Equal(3, hooks.Count);
+        Assert.Equal(5, hooks.Count);
         Assert.DoesNotContain(hooks, h => h.Url == old);
         using var stale = await bed.Client.PostAsync(new Uri(old).AbsolutePath, new StringContent(bed.Shop.NewsletterPayload(id), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Unauthorized, stale.StatusCode);
