@@ -46,13 +46,15 @@ public static partial class AdminApi
             return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", "The relay does not read this shop platform's orders yet."));
         if (account is null || provider is null)
             return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "configuration", "Choose a system that keeps orders first."));
-        if (targets.Create(account) is not IOrderTarget orderTarget)
-            return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", $"{provider.DisplayName} keeps no orders: only contacts are synced."));
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.Value.TargetCallTimeout);
         IReadOnlyList<OrderStatus> target;
-        try { target = await orderTarget.ListOrderStatusesAsync(timeout.Token); }
+        try
+        {
+            if (targets.Create(account) is not IOrderTarget orderTarget)
+                return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", $"{provider.DisplayName} keeps no orders: only contacts are synced."));
+            target = await orderTarget.ListOrderStatusesAsync(timeout.Token);
+        }
         catch (Exception e) when (Failure(e, provider, options.Value, ct) is { } failure)
         {
             return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, failure.Outcome, failure.Message));

@@ -17,7 +17,9 @@ public sealed class OrderSyncRunner(
     OrderSyncJobs jobs, SyncContexts contexts, OrderSync orders, OrderLedger ledger, ContactSync activity, IRelayStore store,
     SyncProblems problems, IOptions<SyncOptions> options, ILogger<OrderSyncRunner> logger)
 {
-    public const string Job = "orders";
+    public const string Job = SyncProblems.Orders;
+    /// <summary>Customers whose orders are sent at the same time within one shop's run.</summary>
+    public const int SendersPerShop = 2;
 
     private static string LeaseKey(string shopKey) => StoreKeys.ShopItem(shopKey, "orders:sync:lease");
 
@@ -70,53 +72,87 @@ public sealed class OrderSyncRunner(
         if (runId is null || cursor is null || cursor.RunId != runId) return FullSyncRunOutcome.NotRunning;
         var started = (await jobs.GetAsync(shopKey)).StartedAt;
 
-        for (var pages = 0; ; pages++)
+        // The next page is read while this one is sent; a page not used (a failure, a pause) is awaited and dropped.
+        Task<OrderPage>? nextPage = null;
+        try
         {
-            if (maxPages is { } max && pages >= max) return FullSyncRunOutcome.Paused;
-            ct.ThrowIfCancellationRequested();
-            var page = await shopOrders.ReadChangedAsync(shopKey, cursor.Since, cursor.Position, ct);
-            var known = await ledger.GetManyAsync(ctx.Ledger, page.Orders.Select(o => o.Id).ToList());
-            long sent = 0, waiting = 0, failed = 0;
-            foreach (var order in page.Orders)
+            for (var pages = 0; ; pages++)
             {
-                switch (await orders.SendAsync(ctx, order, known.GetValueOrDefault(order.Id), live: false, null, ct))
+                if (maxPages is { } max && pages >= max) return FullSyncRunOutcome.Paused;
+                ct.ThrowIfCancellationRequested();
+                var page = await (nextPage ?? shopOrders.ReadChangedAsync(shopKey, cursor.Since, cursor.Position, ct));
+                nextPage = page.Next is { } following && (maxPages is not { } limit || pages + 1 < limit)
+                    ? shopOrders.ReadChangedAsync(shopKey, cursor.Since, following, ct)
+                    : null;
+                var known = await ledger.GetManyAsync(ctx.Ledger, page.Orders.Select(o => o.Id).ToList());
+                long sent = 0, waiting = 0, failed = 0, customersDone = 0;
+                using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                // Two customers at a time: while one call is on its way the next slot of the target's budget is
+                // already taken, so the sync keeps to the limit (the shared budget, not this, sets the rate). One
+                // customer's orders go one after another, so a new customer is not created twice.
+                var customers = page.Orders.GroupBy(o => o.Email?.Trim().ToLowerInvariant() ?? "#" + o.Id);
+                try
                 {
-                    case OrderOutcome.Sent: sent++; break;
-                    case OrderOutcome.Waiting: waiting++; break;
-                    case OrderOutcome.Failed: failed++; break;
+                    await Parallel.ForEachAsync(customers, new ParallelOptions { MaxDegreeOfParallelism = SendersPerShop, CancellationToken = leaseLost.Token }, async (customer, token) =>
+                    {
+                        foreach (var order in customer)
+                        {
+                            switch (await orders.SendAsync(ctx, order, known.GetValueOrDefault(order.Id), live: false, null, token))
+                            {
+                                case OrderOutcome.Sent: Interlocked.Increment(ref sent); break;
+                                case OrderOutcome.Waiting: Interlocked.Increment(ref waiting); break;
+                                case OrderOutcome.Failed: Interlocked.Increment(ref failed); break;
+                            }
+                        }
+                        // A long page at 60 calls a minute must not outlive the lease unnoticed.
+                        if (Interlocked.Increment(ref customersDone) % 20 == 0 && !await store.RenewLeaseAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease))
+                            await leaseLost.CancelAsync();
+                    });
                 }
-                // A long page at 60 calls a minute must not outlive the lease unnoticed.
-                if (sent > 0 && sent % 50 == 0 && !await store.RenewLeaseAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease))
+                catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
                     return FullSyncRunOutcome.Busy;
-            }
-            if (!await store.RenewLeaseAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease)) return FullSyncRunOutcome.Busy;
+                }
+                if (!await store.RenewLeaseAsync(LeaseKey(shopKey), owner, options.Value.FullSyncLease)) return FullSyncRunOutcome.Busy;
 
-            var current = await jobs.GetAsync(shopKey);
-            if (current.State != SyncState.Running || await jobs.RunIdAsync(shopKey) != runId) return FullSyncRunOutcome.NotRunning;
-            var progress = current with
-            {
-                Done = current.Done + page.Orders.Count,
-                Total = current.Total ?? page.Total,
-                Sent = current.Sent + sent,
-                Waiting = current.Waiting + waiting,
-                Failed = current.Failed + failed,
-                Error = null,
-            };
-            if (page.Next is null)
-            {
-                // Changes are read again from this run's start, less how far the shop's clock may be off: an
-                // order the target already has costs nothing, one missed would be lost until it changes.
-                var nextSince = started - ctx.Shop.Clock.Uncertainty;
-                var finished = await jobs.FinishAsync(shopKey, progress with { State = SyncState.Completed, Total = Math.Max(progress.Total ?? 0, progress.Done) }, nextSince);
-                await activity.LogAsync(shopKey, OrderSync.ActivityKind, finished.Failed == 0 ? ActivityOutcome.Ok : ActivityOutcome.Failed,
-                    string.Create(CultureInfo.InvariantCulture,
-                        $"Order sync finished ({finished.Trigger}): {finished.Done} orders read, {finished.Sent} sent, {finished.Waiting} waiting for a status pairing, {finished.Failed} failed."),
-                    null, null);
-                return FullSyncRunOutcome.Finished;
+                var current = await jobs.GetAsync(shopKey);
+                if (current.State != SyncState.Running || await jobs.RunIdAsync(shopKey) != runId) return FullSyncRunOutcome.NotRunning;
+                var progress = current with
+                {
+                    Done = current.Done + page.Orders.Count,
+                    Total = current.Total ?? page.Total,
+                    Sent = current.Sent + sent,
+                    Waiting = current.Waiting + waiting,
+                    Failed = current.Failed + failed,
+                    Error = null,
+                };
+                if (page.Next is null)
+                {
+                    // Changes are read again from this run's start, less how far the shop's clock may be off: an
+                    // order the target already has costs nothing, one missed would be lost until it changes.
+                    var nextSince = started - ctx.Shop.Clock.Uncertainty;
+                    var finished = await jobs.FinishAsync(shopKey, progress with { State = SyncState.Completed, Total = Math.Max(progress.Total ?? 0, progress.Done) }, nextSince);
+                    await activity.LogAsync(shopKey, OrderSync.ActivityKind, finished.Failed == 0 ? ActivityOutcome.Ok : ActivityOutcome.Failed,
+                        string.Create(CultureInfo.InvariantCulture,
+                            $"Order sync finished ({finished.Trigger}): {finished.Done} orders read, {finished.Sent} sent, {finished.Waiting} waiting for a status pairing, {finished.Failed} failed."),
+                        null, null);
+                    return FullSyncRunOutcome.Finished;
+                }
+                cursor = cursor with { Position = page.Next };
+                await jobs.SaveCursorAsync(shopKey, cursor);
+                await jobs.SaveAsync(shopKey, progress);
             }
-            cursor = cursor with { Position = page.Next };
-            await jobs.SaveCursorAsync(shopKey, cursor);
-            await jobs.SaveAsync(shopKey, progress);
+        }
+        finally
+        {
+            if (nextPage is not null)
+            {
+                try { await nextPage; }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    logger.LogDebug("Order sync of {ShopKey}: the page read ahead was dropped ({Error})", shopKey, e.Message);
+                }
+            }
         }
     }
 }
@@ -172,9 +208,10 @@ public sealed class OrderSyncWorker(
     }
 
     /// <summary>
-    /// Due from the merchant's time in the shop's zone for twelve hours, once per night: a relay that was
-    /// down at that time still runs the night's sync when it comes back, and a shop configured in the
-    /// afternoon does not start one at once.
+    /// Due from the merchant's time in the shop's zone for six hours, once per night: a relay that was
+    /// down at that time still runs the night's sync when it comes back that night, and a shop configured
+    /// by day does not start one at once (a night missed costs nothing: the next run reads every change
+    /// since the last one began).
     /// </summary>
     public async Task StartNightlyIfDueAsync(string shopKey)
     {
@@ -184,7 +221,7 @@ public sealed class OrderSyncWorker(
         var local = TimeZoneInfo.ConvertTime(time.GetUtcNow(), ZonelessTime.Zone(zone)).DateTime;
         var sinceAt = local.TimeOfDay - at.ToTimeSpan();
         if (sinceAt < TimeSpan.Zero) sinceAt += TimeSpan.FromDays(1);
-        if (sinceAt >= TimeSpan.FromHours(12)) return;
+        if (sinceAt >= TimeSpan.FromHours(6)) return;
         if (!await jobs.ClaimNightAsync(shopKey, DateOnly.FromDateTime(local - sinceAt))) return;
         var (_, joined) = await jobs.StartAsync(shopKey, "nightly");
         logger.LogInformation("Nightly order sync of {ShopKey} {Started}", shopKey, joined ? "joined the running one" : "started");

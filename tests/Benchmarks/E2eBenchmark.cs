@@ -17,35 +17,20 @@ namespace Benchmarks;
 /// </summary>
 internal static class E2eBenchmark
 {
-    private const string AppName = "RelayBench";
-
     public static async Task RunAsync(Arguments args)
     {
         var contacts = args.Int("contacts", 100_000);
-        var appSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Shopware:AppName"] = AppName,
-            ["Shopware:AppSecret"] = appSecret,
-            ["Shopware:PublicBaseUrl"] = "http://localhost",
-        };
+        var settings = new Dictionary<string, string?>();
         // Only to see the relay's ceiling without its politeness pacing; the figures that count use the default.
         if (args.Get("shop-rps") is { } rps)
         {
             settings["Shopware:AdminApiRequestsPerSecond"] = rps;
             settings["Shopware:AdminApiBurst"] = rps;
         }
-        var (relay, redis) = await InProcessRelay.StartAsync(args, settings);
-        await using var _redis = redis;
-        await using var _relay = relay;
-
-        using var relayClient = relay.CreateClient();
-        await using var shop = await ShopwareShopSimulator.StartAsync(relayClient, new ShopwareShopSimulatorOptions { AppName = AppName, AppSecret = appSecret });
-        var install = await shop.InstallAsync();
-        if (!install.Succeeded) throw new InvalidOperationException($"Shop install failed: {install}");
+        await using var bench = await InstalledShop.StartAsync(args, settings);
+        var (relay, redis, shop, shopKey) = (bench.Relay, bench.Redis, bench.Shop, bench.ShopKey);
         await using var spotler = await SpotlerSimulator.StartAsync("ck", "cs");
 
-        var shopKey = Relay.Platforms.Shopware.ShopwareShops.KeyOf(shop.ShopId);
         var store = relay.Get<ShopSettingsStore>();
         var current = await store.GetAsync(shopKey);
         var (outcome, _) = await store.SaveAsync(shopKey, new ShopSettings

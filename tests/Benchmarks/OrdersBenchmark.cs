@@ -17,30 +17,15 @@ namespace Benchmarks;
 /// </summary>
 internal static class OrdersBenchmark
 {
-    private const string AppName = "RelayBench";
-
     public static async Task RunAsync(Arguments args)
     {
         var orders = args.Int("orders", 20_000);
         var perMinute = args.Int("per-minute", 6000);
-        var appSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        var (relay, redis) = await InProcessRelay.StartAsync(args, new Dictionary<string, string?>
-        {
-            ["Shopware:AppName"] = AppName,
-            ["Shopware:AppSecret"] = appSecret,
-            ["Shopware:PublicBaseUrl"] = "http://localhost",
-        });
-        await using var _redis = redis;
-        await using var _relay = relay;
-
-        using var relayClient = relay.CreateClient();
-        await using var shop = await ShopwareShopSimulator.StartAsync(relayClient, new ShopwareShopSimulatorOptions { AppName = AppName, AppSecret = appSecret });
-        var install = await shop.InstallAsync();
-        if (!install.Succeeded) throw new InvalidOperationException($"Shop install failed: {install}");
+        await using var bench = await InstalledShop.StartAsync(args);
+        var (relay, redis, shop, shopKey) = (bench.Relay, bench.Redis, bench.Shop, bench.ShopKey);
         await using var minicrm = await MiniCrmSimulator.StartAsync("12345", "minicrm-api-key");
         minicrm.RequestsPerMinute = perMinute;
 
-        var shopKey = Relay.Platforms.Shopware.ShopwareShops.KeyOf(shop.ShopId);
         var store = relay.Get<ShopSettingsStore>();
         var (outcome, _) = await store.SaveAsync(shopKey, new ShopSettings
         {

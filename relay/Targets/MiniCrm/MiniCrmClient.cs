@@ -23,7 +23,7 @@ public sealed partial class MiniCrmClient(IMiniCrmApi api, string accountId, Min
     /// consent read before an upsert already searched, and at 60 calls a minute the upsert should not
     /// search again. Null: searched, no such person.
     /// </summary>
-    private readonly Dictionary<string, int?> _personIds = new(StringComparer.OrdinalIgnoreCase);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int?> _personIds = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task TestConnectionAsync(CancellationToken ct = default) =>
         await SendAsync(() => api.ListCategoriesAsync(settings.BasicAuthorization, _call, _pace, ct), ct);

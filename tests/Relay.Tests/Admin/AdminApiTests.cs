@@ -43,6 +43,10 @@ public sealed class AdminApiTests : IAsyncLifetime
         (HttpMethod.Get, "/admin/api/dead-letters", null),
         (HttpMethod.Post, "/admin/api/dead-letters/1-0/replay", null),
         (HttpMethod.Get, "/admin/api/status", null),
+        (HttpMethod.Get, "/admin/api/orders/statuses", null),
+        (HttpMethod.Post, "/admin/api/orders/statuses", new { }),
+        (HttpMethod.Get, "/admin/api/orders/sync", null),
+        (HttpMethod.Post, "/admin/api/orders/sync", null),
     ];
 
     public async Task InitializeAsync()
