@@ -6,7 +6,6 @@ using Relay.Orders;
 using Relay.Pipeline;
 using Relay.Secrets;
 using Relay.Settings;
-using Relay.Shops;
 using Relay.Storage;
 using Relay.Sync;
 using Relay.Targets;
@@ -18,7 +17,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRelayStore(PipelineOptions.PartitionsOf);
 builder.Services.AddSecrets();
 builder.Services.AddPipeline();
-builder.Services.AddSingleton<ShopDirectory>();
+builder.Services.AddShops();
 builder.Services.AddSingleton<ShopSettingsStore>();
 
 // Configure the platforms, the marketing systems and the sync between them

@@ -406,7 +406,8 @@ public static partial class AdminApi
     // ---- Status -------------------------------------------------------------------------------
 
     internal static async Task<Ok<AdminStatus>> StatusAsync(
-        ClaimsPrincipal user, ShopDirectory shops, ShopPlatforms platforms, ShopSettingsStore settings, IRelayStore store, SyncProblems problems, TimeProvider time, IOptions<AdminOptions> options)
+        ClaimsPrincipal user, ShopDirectory shops, ShopPlatforms platforms, ShopSettingsStore settings, IRelayStore store, SyncProblems problems,
+        ShopPauses pauses, ShopWebhookHealth webhookHealth, TimeProvider time, IOptions<AdminOptions> options)
     {
         var shopKey = ShopOf(user);
         var shop = (await shops.GetAsync(shopKey))!;
@@ -424,7 +425,7 @@ public static partial class AdminApi
             shop.Key, shop.Platform, platforms.Named(shop.Platform)?.DisplayName ?? shop.Platform, shop.Url, Camel(shop.Status.ToString()), shop.StatusReason, shop.LastEventAt,
             shop.LastEventAt is { } last && now - last <= quiet, (int)Math.Round(quiet.TotalHours),
             tokenHealth, shop.Status == ShopStatus.NeedsReinstall, saved.Target is not null, saved.SyncEnabled, deadLetters, now,
-            await problems.ListAsync(shopKey)));
+            await problems.ListAsync(shopKey), await pauses.ListAsync(shopKey), await webhookHealth.GetAsync(shopKey)));
     }
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];

@@ -97,6 +97,8 @@ public sealed record AdminDeadLetter(string Id, string EventId, string Kind, int
 
 /// <param name="WebhooksArriving">True when the shop sent an event within <see cref="AdminStatus.QuietAfterHours"/> hours.</param>
 /// <param name="TokenHealth">"ok", "failing" (the relay cannot reach the shop's API: reinstall), "inactive".</param>
+/// <param name="Paused">Features paused because the shop took a permission away, with the permissions it lacks.</param>
+/// <param name="WebhookHealth">The relay's webhooks in the shop as last checked (null: not checked yet).</param>
 public sealed record AdminStatus(
     string ShopKey,
     string Platform,
@@ -113,4 +115,6 @@ public sealed record AdminStatus(
     bool SyncEnabled,
     int DeadLetters,
     DateTimeOffset Now,
-    IReadOnlyList<Relay.Sync.SyncProblem>? Problems = null);
+    IReadOnlyList<Relay.Sync.SyncProblem>? Problems = null,
+    IReadOnlyList<Relay.Sync.FeaturePause>? Paused = null,
+    Relay.Sync.WebhookHealthReport? WebhookHealth = null);

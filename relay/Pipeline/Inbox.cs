@@ -12,9 +12,10 @@ public enum AcceptOutcome { Accepted, Duplicate }
 /// </summary>
 public sealed class Inbox(IRelayStore store, IOptions<PipelineOptions> options, TimeProvider time, RelayMetrics metrics)
 {
-    public async Task<AcceptOutcome> AcceptAsync(string shopKey, string eventId, string kind, string body)
+    /// <param name="sequence">The platform's delivery sequence, where it numbers deliveries (see <see cref="OrderedWrites"/>).</param>
+    public async Task<AcceptOutcome> AcceptAsync(string shopKey, string eventId, string kind, string body, long? sequence = null)
     {
-        var evt = new InboxEvent(shopKey, eventId, kind, body, time.GetUtcNow());
+        var evt = new InboxEvent(shopKey, eventId, kind, body, time.GetUtcNow(), sequence);
         var accepted = await store.AcceptAsync(evt, options.Value.DedupTtl);
         metrics.EventsReceived.Add(1, new KeyValuePair<string, object?>("outcome", accepted ? "accepted" : "duplicate"));
         return accepted ? AcceptOutcome.Accepted : AcceptOutcome.Duplicate;

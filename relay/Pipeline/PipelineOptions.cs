@@ -21,6 +21,9 @@ public sealed class PipelineOptions
     /// <summary>An entry a consumer read and did not ack for this long is taken over by another.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How often an event that waits (<see cref="WaitingException"/>) is looked at again.</summary>
+    public TimeSpan WaitingRecheck { get; set; } = TimeSpan.FromMinutes(1);
+
     public bool WorkersEnabled { get; set; } = true;
     public int WorkerConcurrency { get; set; } = 8;
     public int BatchSize { get; set; } = 32;

@@ -104,6 +104,12 @@ public sealed class QueueWorker(
         {
             await DeadLetterAsync(item, e.Message);
         }
+        catch (WaitingException e)
+        {
+            await store.ScheduleRetryAsync(item, time.GetUtcNow() + _options.WaitingRecheck, e.Message, countsAsAttempt: false);
+            metrics.EventsProcessed.Add(1, new KeyValuePair<string, object?>("outcome", "waiting"));
+            logger.LogInformation("Waiting: {Reason}", e.Message);
+        }
         catch (Exception e)
         {
             var error = e is OperationCanceledException && timeout.IsCancellationRequested && !ct.IsCancellationRequested

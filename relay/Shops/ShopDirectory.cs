@@ -10,6 +10,10 @@ public enum ShopStatus { Pending, Active, Inactive, NeedsReinstall, Deleted }
 /// What every part of the relay needs to know about a tenant, whatever its platform. The platform
 /// folders keep their own credentials beside it (encrypted); this is the shared, harmless part.
 /// </summary>
+/// <param name="KeptUntil">
+/// A <see cref="ShopStatus.Deleted"/> shop whose platform asked to keep its user data for a reinstall:
+/// the <see cref="KeptShopSweep"/> forgets it once this has passed. Null: nothing is kept for it.
+/// </param>
 public sealed record ShopInfo(
     string Platform,
     string ShopId,
@@ -18,7 +22,8 @@ public sealed record ShopInfo(
     DateTimeOffset InstalledAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastEventAt = null,
-    string? StatusReason = null)
+    string? StatusReason = null,
+    DateTimeOffset? KeptUntil = null)
 {
     public string Key => ShopKeys.Of(Platform, ShopId);
 }

@@ -24,8 +24,11 @@ public interface IRelayStore
     /// <summary>Done: ack and delete, so memory follows the backlog, not the history.</summary>
     Task AckAsync(QueueItem item);
 
-    /// <summary>Ack and park the event in the delayed-retry set until <paramref name="dueAt"/>.</summary>
-    Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error);
+    /// <summary>
+    /// Ack and park the event in the delayed-retry set until <paramref name="dueAt"/>. Unless
+    /// <paramref name="countsAsAttempt"/>, it comes back with the attempts it had: it waited, it did not fail.
+    /// </summary>
+    Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error, bool countsAsAttempt = true);
 
     /// <summary>Moves retries that are due back into the stream. Returns how many moved.</summary>
     Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max);
@@ -42,6 +45,22 @@ public interface IRelayStore
 
     /// <summary>Drops queued, retrying and dead work of one shop (uninstall).</summary>
     Task<int> PurgeShopAsync(string shopKey, int partitions);
+
+    // ---- Ordered writes ------------------------------------------------------------
+
+    /// <summary>
+    /// Starts writing version <paramref name="sequence"/> of the thing <paramref name="key"/> stands for, in one
+    /// step: <see cref="OrderedWrite.Stale"/> when an equal or later sequence was written already;
+    /// <see cref="OrderedWrite.Busy"/> while another owner is writing it (until it ends or
+    /// <paramref name="holdFor"/> has passed); otherwise <see cref="OrderedWrite.Go"/>, and the caller holds it.
+    /// </summary>
+    Task<OrderedWrite> BeginOrderedWriteAsync(string key, long sequence, string owner, TimeSpan holdFor);
+
+    /// <summary>
+    /// Ends what <see cref="BeginOrderedWriteAsync"/> began: when <paramref name="written"/>, the sequence is
+    /// remembered for <paramref name="keep"/> (the highest one stays); the hold is released if still the owner's.
+    /// </summary>
+    Task EndOrderedWriteAsync(string key, long sequence, string owner, bool written, TimeSpan keep);
 
     // ---- Documents, counters, logs --------------------------------------------------
 
@@ -103,3 +122,6 @@ public interface IRelayStore
 }
 
 public sealed record QueueDepth(long Waiting, long Pending, long Retrying);
+
+/// <summary>What <see cref="IRelayStore.BeginOrderedWriteAsync"/> found (the values are the Redis script's answers).</summary>
+public enum OrderedWrite { Go = 0, Stale = 1, Busy = 2 }

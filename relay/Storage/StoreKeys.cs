@@ -17,6 +17,9 @@ public static class StoreKeys
     public static string Shop(string shopKey) => $"relay:{{{shopKey}}}:";
     public static string ShopItem(string shopKey, string name) => $"relay:{{{shopKey}}}:{name}";
 
+    /// <summary>Who is writing what an ordered-write key stands for; beside it, so in the same slot.</summary>
+    public static string OrderedWriteHold(string key) => key + ":hold";
+
     public const string ConsumerGroup = "workers";
 
     /// <summary>Stable across processes and restarts (string.GetHashCode is randomised per process).</summary>

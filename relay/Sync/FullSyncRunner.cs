@@ -36,6 +36,15 @@ public sealed class FullSyncRunner(
                 await jobs.FinishAsync(shopKey, (await jobs.GetAsync(shopKey)) with { State = SyncState.Failed, Error = skip });
                 return FullSyncRunOutcome.Finished;
             }
+            if (ctx.PauseOf(ShopFeature.ReadContacts) is { } pause)
+            {
+                // The job stays running and carries on from its cursor on a later tick, once the permission is back.
+                await problems.ReportAsync(shopKey, SyncProblems.FullSync, pause.Reason);
+                var waiting = await jobs.GetAsync(shopKey);
+                if (waiting.State == SyncState.Running && waiting.Error != pause.Reason)
+                    await jobs.SaveAsync(shopKey, waiting with { Error = pause.Reason });
+                return FullSyncRunOutcome.Retrying;
+            }
             var outcome = await RunPagesAsync(ctx, owner, maxPages, ct);
             await problems.ClearAsync(shopKey, SyncProblems.FullSync);
             return outcome;

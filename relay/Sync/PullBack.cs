@@ -50,6 +50,8 @@ public sealed class PullBackRunner(
                 await problems.ClearAsync(shopKey, SyncProblems.PullBack);
                 return new PullBackResult(PullBackOutcome.Skipped, Reason: skip);
             }
+            if (ctx.PauseOf(ShopFeature.WriteOptOuts) is { } pause)
+                return await SkipPausedAsync(ctx, pause, ct);
             var result = await PullAsync(ctx, ct);
             await problems.ClearAsync(shopKey, SyncProblems.PullBack);
             return result;
@@ -68,6 +70,19 @@ public sealed class PullBackRunner(
         {
             await store.ReleaseLeaseAsync(LockKey(shopKey), owner);
         }
+    }
+
+    /// <summary>
+    /// The shop may not take opt-outs now, so the target is not asked for them: its cursor stays where it
+    /// is and the next run after the permission is back pulls everything from there. The run counts as
+    /// done for the schedule, and the reconciliation (which needs other permissions) still runs.
+    /// </summary>
+    private async Task<PullBackResult> SkipPausedAsync(SyncContext ctx, FeaturePause pause, CancellationToken ct)
+    {
+        var state = await GetStateAsync(ctx.ShopKey);
+        await store.SetAsync(StateKey(ctx.ShopKey), JsonSerializer.Serialize(state with { LastRunAt = time.GetUtcNow() }, JsonDefaults.Options));
+        await problems.ReportAsync(ctx.ShopKey, SyncProblems.PullBack, pause.Reason);
+        return new PullBackResult(PullBackOutcome.Skipped, Reason: pause.Reason) { Reconciliation = await ReconcileAsync(ctx, ct) };
     }
 
     private async Task<PullBackResult> PullAsync(SyncContext ctx, CancellationToken ct)

@@ -6,8 +6,20 @@ namespace Relay.Sync;
 
 /// <summary>Everything one unit of sync work for one shop needs: its settings (default maps filled in), its platform and a live target.</summary>
 /// <param name="TargetProvider">What the target's kind declares: its clock, whether it is asked by address.</param>
-public sealed record SyncContext(string ShopKey, ShopSettings Settings, ITarget Target, IPlatform Platform, LedgerScope Ledger, ITargetProvider TargetProvider)
+/// <param name="Pauses">The shop's features paused for lack of a permission (<see cref="ShopPauses"/>).</param>
+public sealed record SyncContext(
+    string ShopKey, ShopSettings Settings, ITarget Target, IPlatform Platform, LedgerScope Ledger, ITargetProvider TargetProvider,
+    IReadOnlyList<FeaturePause>? Pauses = null)
 {
+    /// <summary>Why <paramref name="feature"/> is paused in this shop; null when it may run.</summary>
+    public FeaturePause? PauseOf(string feature) => Pauses?.FirstOrDefault(p => p.Feature == feature);
+
+    /// <summary>Work that needs <paramref name="feature"/> waits (<see cref="FeaturePausedException"/>) while it is paused.</summary>
+    public void ThrowIfPaused(string feature)
+    {
+        if (PauseOf(feature) is { } pause) throw new FeaturePausedException(pause);
+    }
+
     public string TargetKind => Settings.Target!.Kind.ToLowerInvariant();
 
     public IShopContacts Shop => Platform.Contacts;
@@ -20,7 +32,7 @@ public sealed record SyncContext(string ShopKey, ShopSettings Settings, ITarget 
 }
 
 /// <summary>Builds a <see cref="SyncContext"/>, or says why the shop is not syncing (a skip, not a failure).</summary>
-public sealed class SyncContexts(ShopSettingsStore settings, TargetFactory targets, ShopPlatforms platforms)
+public sealed class SyncContexts(ShopSettingsStore settings, TargetFactory targets, ShopPlatforms platforms, ShopPauses pauses)
 {
     public async Task<(SyncContext? Context, string? SkipReason)> ForShopAsync(string shopKey)
     {
@@ -35,6 +47,7 @@ public sealed class SyncContexts(ShopSettingsStore settings, TargetFactory targe
         var provider = targets.Provider(account.Kind)!;
         var effective = stored.WithDefaultMaps(provider.DefaultMaps(platform.RecordShape));
         var identifier = provider.CredentialNames.FirstOrDefault() is { } name ? account.Credentials.GetValueOrDefault(name) : null;
-        return (new SyncContext(shopKey, effective, target, platform, LedgerScope.For(shopKey, account, identifier), provider), null);
+        return (new SyncContext(shopKey, effective, target, platform, LedgerScope.For(shopKey, account, identifier), provider,
+            await pauses.ListAsync(shopKey)), null);
     }
 }

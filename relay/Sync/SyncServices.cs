@@ -26,6 +26,8 @@ public static class SyncServices
         services.AddSingleton<ShopSettingsValidator>();
         services.AddSingleton<ActivityLog>();
         services.AddSingleton<SyncProblems>();
+        services.AddSingleton<ShopPauses>();
+        services.AddSingleton<ShopWebhookHealth>();
         services.AddSingleton<FullSync>();
 
         services.AddSingleton<ContactLedger>();

@@ -42,6 +42,7 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
                 await sync.LogAsync(evt.ShopKey, "shoper", ActivityOutcome.Skipped, skip!, null, evt.EventId);
                 return;
             }
+            ctx.ThrowIfPaused(ShopFeature.ReadContacts);
             await ForwardAsync(ctx, body, evt, ct);
         }
         catch (Exception e) when (e is not PermanentFailureException && SyncFailures.IsPermanent(e))

@@ -22,6 +22,23 @@ public interface IShopwareAdminApi
     Task<HttpResponseMessage> UpdateAsync(string entity, string id, [Body] object changes,
         [Property(OutboundHttp.CallProperty)] OutboundCall call, [Property(ShopwareAdminTokenHandler.AccessProperty)] ShopwareApiAccess access,
         [Property(SharedPacingHandler.PaceProperty)] OutboundPace pace, CancellationToken ct);
+
+    /// <summary>Per-webhook health of the calling app (webhook health API; 404 where the shop has none).</summary>
+    [Get("/api/app-system/webhook/state")]
+    Task<HttpResponseMessage> WebhookStateAsync(
+        [Property(OutboundHttp.CallProperty)] OutboundCall call, [Property(ShopwareAdminTokenHandler.AccessProperty)] ShopwareApiAccess access,
+        [Property(SharedPacingHandler.PaceProperty)] OutboundPace pace, CancellationToken ct);
+
+    /// <summary>Switches the named webhooks of the calling app back on: at most 50 names, 10 calls a minute.</summary>
+    [Post("/api/app-system/webhook/reactivate")]
+    Task<HttpResponseMessage> ReactivateWebhooksAsync([Body] ShopwareReactivationRequest request,
+        [Property(OutboundHttp.CallProperty)] OutboundCall call, [Property(ShopwareAdminTokenHandler.AccessProperty)] ShopwareApiAccess access,
+        [Property(SharedPacingHandler.PaceProperty)] OutboundPace pace, CancellationToken ct);
+
+    [Get("/api/app-system/webhook/reactivation-history")]
+    Task<HttpResponseMessage> ReactivationHistoryAsync(
+        [Property(OutboundHttp.CallProperty)] OutboundCall call, [Property(ShopwareAdminTokenHandler.AccessProperty)] ShopwareApiAccess access,
+        [Property(SharedPacingHandler.PaceProperty)] OutboundPace pace, CancellationToken ct);
 }
 
 /// <summary>The Admin API's token endpoint (client credentials); <see cref="ShopwareAdminTokenHandler"/> calls it.</summary>

@@ -89,6 +89,32 @@ public static class ShopwareNewsletterStatus
 public sealed record ShopwareWebhook(string Id, string Name, string EventName, string Url, bool Active, string? AppId = null);
 
 /// <summary>
+/// One webhook of the calling app as <c>GET /api/app-system/webhook/state</c> reports it. EndpointState is
+/// healthy, degraded, suspended or disabled; DisabledOrigin operator (the merchant switched it off) or
+/// escalation (suspended too long). Times come in the database's format ("2026-07-13 10:00:00.000", UTC),
+/// not ISO 8601, so they are read as text (<see cref="ShopwareTimes.Parse"/>).
+/// </summary>
+public sealed record ShopwareWebhookState(
+    string Name, string? EndpointState, bool Active, int ErrorCount,
+    string? CooldownUntil, string? SuspendedSince, string? DisabledSince, string? DisabledOrigin, string? Url);
+
+public sealed record ShopwareReactivationRequest(IReadOnlyList<string> Names);
+
+/// <summary>One answer of the reactivate call: Reset when it is healthy again; Refused says why not (operator_disabled).</summary>
+public sealed record ShopwareReactivation(string Name, string? Url, bool Reset, string? Refused = null);
+
+/// <summary>One entry of <c>GET /api/app-system/webhook/reactivation-history</c> (shape defined here; see the README).</summary>
+public sealed record ShopwareReactivationRecord(string Name, string? FromState, string? TriggeredBy, string? ReactivatedAt);
+
+public static class ShopwareTimes
+{
+    /// <summary>A time as the health API writes it: the database's "yyyy-MM-dd HH:mm:ss.fff" in UTC, or ISO 8601.</summary>
+    public static DateTimeOffset? Parse(string? text) =>
+        DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
+}
+
+/// <summary>
 /// An Admin API call that did not succeed. <see cref="IsTransient"/> tells the pipeline whether a retry
 /// can help (429, 5xx, timeouts); <see cref="RetryAfter"/> carries the shop's own hint.
 /// </summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -93,6 +94,52 @@ public sealed class ShopwareAdminClient(
         }
         return reactivated;
     }
+
+    /// <summary>Most webhook names one reactivate call may carry.</summary>
+    public const int MaxReactivationNames = 50;
+
+    /// <summary>
+    /// The app's webhooks with their health, from the webhook health API (6.8; 6.7 with WEBHOOKS_REWORK).
+    /// Null when the shop has no such API: the route is missing (404) or belongs to another method (405).
+    /// </summary>
+    public async Task<IReadOnlyList<ShopwareWebhookState>?> WebhookStatesAsync(ShopwareApiAccess access, CancellationToken ct = default)
+    {
+        using var response = await api.WebhookStateAsync(access.Call, access, Pace(access), ct);
+        return await ReadIfOfferedAsync<WebhookStateBody>(response, "webhook state", ct) is { } body ? body.Webhooks ?? [] : null;
+    }
+
+    /// <summary>Switches the named webhooks back on; a 429 (ten calls a minute) surfaces as <see cref="ShopwareApiException"/>.</summary>
+    public async Task<IReadOnlyList<ShopwareReactivation>> ReactivateWebhooksAsync(ShopwareApiAccess access, IReadOnlyList<string> names, CancellationToken ct = default)
+    {
+        if (names.Count is 0 or > MaxReactivationNames)
+            throw new ArgumentOutOfRangeException(nameof(names), $"A reactivation names 1 to {MaxReactivationNames} webhooks.");
+        using var response = await api.ReactivateWebhooksAsync(new ShopwareReactivationRequest(names), access.Call, access, Pace(access), ct);
+        await ShopwareApiException.ThrowUnlessSuccessAsync(response, "reactivate webhooks", time);
+        var body = await response.Content.ReadFromJsonAsync<ReactivateBody>(Json, ct);
+        foreach (var r in body?.Reactivated ?? [])
+            logger.LogInformation("Webhook {Webhook} of {ShopKey}: {Outcome}", r.Name, access.ShopKey, r.Reset ? "switched back on" : r.Refused ?? "unchanged");
+        return body?.Reactivated ?? [];
+    }
+
+    /// <summary>Past reactivations, newest first; null when the shop keeps no such history (404/405).</summary>
+    public async Task<IReadOnlyList<ShopwareReactivationRecord>?> ReactivationHistoryAsync(ShopwareApiAccess access, CancellationToken ct = default)
+    {
+        using var response = await api.ReactivationHistoryAsync(access.Call, access, Pace(access), ct);
+        return await ReadIfOfferedAsync<HistoryBody>(response, "webhook reactivation history", ct) is { } body ? body.History ?? [] : null;
+    }
+
+    /// <summary>The body of a call on an API the shop may not have; null when the route is missing (404) or another method's (405).</summary>
+    private async Task<T?> ReadIfOfferedAsync<T>(HttpResponseMessage response, string what, CancellationToken ct) where T : class
+    {
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) return null;
+        await ShopwareApiException.ThrowUnlessSuccessAsync(response, what, time);
+        return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+            ?? throw new ShopwareApiException(response.StatusCode, $"Shopware answered {what} with an empty body.");
+    }
+
+    private sealed record WebhookStateBody(List<ShopwareWebhookState>? Webhooks);
+    private sealed record ReactivateBody(List<ShopwareReactivation>? Reactivated);
+    private sealed record HistoryBody(List<ShopwareReactivationRecord>? History);
 
     /// <summary>Shared pacing per shop across relay instances, so a full sync does not run into the shop's limits.</summary>
     private OutboundPace Pace(ShopwareApiAccess access) =>

@@ -33,6 +33,14 @@ public sealed class ShopwareOptions
     /// <summary>How long a registration may wait for its confirmation. Shopware confirms within seconds.</summary>
     public TimeSpan PendingRegistrationLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a shop uninstalled with keepUserData=true keeps its settings, ledger and credentials for a
+    /// reinstall before the sweep forgets it. 30 days: a merchant who uninstalls by mistake or reinstalls
+    /// after a migration usually does so within days, and personal data (the ledger's addresses) should
+    /// not outlive its use by much longer (GDPR storage limitation). Fixed per shop at its uninstall.
+    /// </summary>
+    public TimeSpan KeepUserDataRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Largest request body accepted from a shop.</summary>
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 

@@ -41,6 +41,8 @@ public static class ShopwareServices
                 "Shopware:WebhookTolerance must be between 00:01:00 and 1.00:00:00 (default 00:15:00).")
             .Validate(o => o.PendingRegistrationLifetime >= TimeSpan.FromMinutes(1),
                 "Shopware:PendingRegistrationLifetime must be at least 00:01:00.")
+            .Validate(o => o.KeepUserDataRetention >= TimeSpan.FromHours(1) && o.KeepUserDataRetention <= TimeSpan.FromDays(365),
+                "Shopware:KeepUserDataRetention must be between 01:00:00 and 365.00:00:00 (default 30.00:00:00).")
             .Validate(o => o.MaxBodyBytes is >= 1024 and <= 64 * 1024 * 1024,
                 "Shopware:MaxBodyBytes must be between 1024 and 67108864.")
             .Validate(o => o.AdminApiRequestsPerSecond > 0 && o.AdminApiBurst >= 1,
@@ -93,7 +95,7 @@ public static class ShopwareServices
             .AcceptsSignedJson();
         group.MapPost("/webhook", ShopwareWebhooks.ReceiveEventAsync)
             .WithName("ShopwareWebhook")
-            .WithSummary("Contact and consent webhooks; verified, deduplicated by source.eventId and queued.")
+            .WithSummary("Contact and consent webhooks; verified, deduplicated by X-Shopware-Event-Id (else source.eventId) and queued with X-Shopware-Sequence where Shopware sends it.")
             .CountsRejections(ShopwareShops.Platform)
             .AcceptsSignedJson();
         group.MapGet("/module", ShopwareModule.OpenAsync)

@@ -11,9 +11,12 @@ namespace Relay.Platforms.Shopware;
 /// Queued Shopware webhooks → target. Entity-written events carry only ids and newsletter events
 /// may carry neither address nor status (protocol §3.3/§3.4), so every record is re-read from the
 /// Admin API: what the target gets is what the shop holds now, whatever order events arrive in.
+/// A re-read alone does not order two deliveries in flight at once (the older one may have read before
+/// the change and write after the newer one), so sequenced deliveries (WEBHOOKS_REWORK) also go through
+/// <see cref="OrderedWrites"/>, per customer and per newsletter recipient.
 /// </summary>
 public sealed class ShopwareWebhookForwarder(
-    SyncContexts contexts, ContactSync sync, ShopActivity shops, Orders.OrderSync orders) : IQueueHandler
+    SyncContexts contexts, ContactSync sync, ShopActivity shops, OrderedWrites ordered, Orders.OrderSync orders) : IQueueHandler
 {
     public bool Handles(string kind) => kind == ShopwareWebhooks.InboxKind;
 
@@ -31,7 +34,19 @@ public sealed class ShopwareWebhookForwarder(
                 await sync.LogAsync(evt.ShopKey, envelope.Event, ActivityOutcome.Skipped, skip!, null, evt.EventId);
                 return;
             }
-            await ForwardAsync(ctx, envelope, evt.EventId, ct);
+            // Every event is re-read from the shop: without that permission it waits in the queue.
+            ctx.ThrowIfPaused(ShopFeature.ReadContacts);
+            if (evt.Sequence is not { } sequence)
+            {
+                await ForwardAsync(ctx, envelope, evt.EventId, _ => true, ct);
+                return;
+            }
+            await using var turn = await ordered.BeginAsync(evt.ShopKey, sequence, OrderingKeys(envelope));
+            if (turn.Outdated.Count > 0)
+                await sync.LogAsync(ctx, envelope.Event, ActivityOutcome.Skipped,
+                    $"Not sent: this change of the record, or a newer one, reached the target already (delivery {sequence} came late).", null, evt.EventId);
+            await ForwardAsync(ctx, envelope, evt.EventId, turn.IsCurrent, ct);
+            await turn.CompleteAsync();
         }
         catch (Exception e) when (e is not PermanentFailureException && SyncFailures.IsPermanent(e))
         {
@@ -40,14 +55,42 @@ public sealed class ShopwareWebhookForwarder(
         }
     }
 
-    private async Task ForwardAsync(SyncContext ctx, ShopwareWebhookEnvelope envelope, string eventId, CancellationToken ct)
+    /// <summary>The records an event changes, as ordering keys: the entity name and id, as Shopware names them.</summary>
+    private static IEnumerable<string> OrderingKeys(ShopwareWebhookEnvelope envelope)
     {
         var payload = envelope.Payload;
         switch (envelope.Event)
         {
             case "customer.written":
             case "customer.deleted":
-                var writes = WrittenIds(payload, "customer").ToList();
+                return WrittenIds(payload, "customer").Select(w => CustomerKey(w.Id));
+            case "checkout.customer.deleted":
+                return Entity(payload, "customer") is { } deleted && JsonFields.Str(deleted, "id") is { } id ? [CustomerKey(id)] : [];
+            case "checkout.customer.register":
+            case "checkout.customer.double_opt_in_registration":
+            case "checkout.customer.guest_register":
+                return IdOf(Entity(payload, "customer")) is { } customerId ? [CustomerKey(customerId)] : [];
+            case "newsletter.register":
+            case "newsletter.confirm":
+            case "newsletter.unsubscribe":
+                return IdOf(Entity(payload, "newsletterRecipient")) is { } recipientId ? [RecipientKey(recipientId)] : [];
+            default:
+                return [];
+        }
+    }
+
+    private static string CustomerKey(string id) => "customer:" + id;
+    private static string RecipientKey(string id) => "newsletter_recipient:" + id;
+
+    /// <param name="current">Whether this delivery may still write the record with that ordering key.</param>
+    private async Task ForwardAsync(SyncContext ctx, ShopwareWebhookEnvelope envelope, string eventId, Func<string, bool> current, CancellationToken ct)
+    {
+        var payload = envelope.Payload;
+        switch (envelope.Event)
+        {
+            case "customer.written":
+            case "customer.deleted":
+                var writes = WrittenIds(payload, "customer").Where(w => current(CustomerKey(w.Id))).ToList();
                 foreach (var id in writes.Where(w => w.Deleted).Select(w => w.Id))
                     await sync.EraseAsync(ctx, ShopRecordKind.Customer, id, null, eventId, ct);
                 var changed = writes.Where(w => !w.Deleted).Select(w => w.Id).Distinct().ToList();
@@ -56,14 +99,14 @@ public sealed class ShopwareWebhookForwarder(
 
             case "checkout.customer.deleted":
                 // The business event carries the customer as it was, address included (protocol §3.4).
-                if (Entity(payload, "customer") is { } deleted && JsonFields.Str(deleted, "id") is { } deletedId)
+                if (Entity(payload, "customer") is { } deleted && JsonFields.Str(deleted, "id") is { } deletedId && current(CustomerKey(deletedId)))
                     await sync.EraseAsync(ctx, ShopRecordKind.Customer, deletedId, JsonFields.Str(deleted, "email"), eventId, ct);
                 break;
 
             case "checkout.customer.register":
             case "checkout.customer.double_opt_in_registration":
             case "checkout.customer.guest_register":
-                if (IdOf(Entity(payload, "customer")) is { } customerId)
+                if (IdOf(Entity(payload, "customer")) is { } customerId && current(CustomerKey(customerId)))
                     await PushAsync(ctx, ShopRecordKind.Customer, [customerId], eventId, ct);
                 break;
 
@@ -73,6 +116,7 @@ public sealed class ShopwareWebhookForwarder(
                 var recipient = Entity(payload, "newsletterRecipient");
                 if (IdOf(recipient) is not { } recipientId)
                     throw new PermanentFailureException($"{envelope.Event} names no newsletter recipient id.");
+                if (!current(RecipientKey(recipientId))) return;
                 var records = await ctx.Shop.GetAsync(ctx.ShopKey, ShopRecordKind.Subscriber, [recipientId], ct);
                 if (records.Count == 0 && envelope.Event == "newsletter.unsubscribe" && recipient is { } r && JsonFields.Str(r, "email") is { } email)
                     // Gone already (deleted right after unsubscribing): the event itself still says who and what.

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Relay.Pipeline;
 using Relay.Shops;
+using Relay.Sync;
 
 namespace Relay.Platforms.Shopware;
 
@@ -29,20 +30,45 @@ public static class ShopwareWebhooks
             return ShopwareHttp.TooLarge(o.MaxBodyBytes);
         if (Parse(body, withPayload: false) is not { } envelope)
             return MalformedBody();
-        if (envelope.EventId is not { Length: > 0 and <= 128 } eventId)
-            return ShopwareHttp.Problem(400, "Webhook incomplete", "source.eventId is required: it is what makes a retried delivery recognisable.");
+        // WEBHOOKS_REWORK deliveries name the event in a header too; legacy ones only in the body.
+        var eventIdHeader = request.Headers[EventIdHeader].ToString();
+        if ((eventIdHeader.Length > 0 ? eventIdHeader : envelope.EventId) is not { Length: > 0 and <= 128 } eventId)
+            return ShopwareHttp.Problem(400, "Webhook incomplete",
+                $"{EventIdHeader} or source.eventId (1 to 128 characters) is required: it is what makes a retried delivery recognisable.");
+        if (!TryReadSequence(request, out var sequence))
+            return ShopwareHttp.Problem(400, "Webhook malformed", $"{SequenceHeader} must be a non-negative integer.");
 
         var (shop, problem) = await AuthenticateAsync(request, body, envelope, shops, o, time, mayUseRecent: true);
         if (problem is not null) return problem;
         if (shop!.Status != ShopStatus.Active)
             return ShopwareHttp.Problem(401, "Shop not active", "The app is not active for this shop; its events are not accepted.");
 
-        await inbox.AcceptAsync(shop.Key, eventId, InboxKind, Encoding.UTF8.GetString(body));
+        await inbox.AcceptAsync(shop.Key, eventId, InboxKind, Encoding.UTF8.GetString(body), sequence);
         return TypedResults.NoContent();
     }
 
+    // WEBHOOKS_REWORK (ADR 2026-04-14, protocol §3.2): at-least-once delivery with Shopware's own retries.
+    // The event id is stable across retries; the sequence numbers the app's deliveries in the order the
+    // events happened (a retry may overtake a later event); the attempt counts retries and is not needed:
+    // dedup on the event id already drops a repeated attempt.
+    public const string EventIdHeader = "X-Shopware-Event-Id";
+    public const string SequenceHeader = "X-Shopware-Sequence";
+    public const string AttemptHeader = "X-Shopware-Attempt";
+
+    /// <summary>False only when the header is there and is not a sequence; absent (legacy delivery) is null.</summary>
+    private static bool TryReadSequence(HttpRequest request, out long? sequence)
+    {
+        sequence = null;
+        var header = request.Headers[SequenceHeader].ToString();
+        if (header.Length == 0) return true;
+        if (!long.TryParse(header, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return false;
+        sequence = value;
+        return true;
+    }
+
     public static async Task<Results<NoContent, ProblemHttpResult>> ReceiveLifecycleAsync(
-        HttpRequest request, ShopwareShops shops, ShopDirectory directory, Storage.IRelayStore store,
+        HttpRequest request, ShopwareShops shops, ShopDirectory directory, Storage.IRelayStore store, ShopPauses pauses, ActivityLog activity,
         IOptions<ShopwareOptions> options, IOptions<PipelineOptions> pipeline, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
     {
         var o = options.Value;
@@ -65,7 +91,14 @@ public static class ShopwareWebhooks
             return TypedResults.NoContent();
         try
         {
-            await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions);
+            if (envelope.Event == "app.permissions.updated")
+            {
+                if (GrantedPermissions(envelope.Payload) is not { } granted)
+                    return ShopwareHttp.Problem(400, "Webhook malformed", "app.permissions.updated must carry data.payload.permissions, a list of strings.");
+                await ApplyPermissionsAsync(shop!.Key, granted, DateTimeOffset.FromUnixTimeSeconds(envelope.Timestamp), pauses, activity, now);
+            }
+            else
+                await ApplyLifecycleAsync(envelope, shop!, directory, store, now, partitions, o.KeepUserDataRetention);
         }
         catch when (seenKey is not null)
         {
@@ -78,7 +111,7 @@ public static class ShopwareWebhooks
     }
 
     private static async Task ApplyLifecycleAsync(ShopwareWebhookEnvelope envelope, ShopInfo shop, ShopDirectory directory,
-        Storage.IRelayStore store, DateTimeOffset now, int partitions)
+        Storage.IRelayStore store, DateTimeOffset now, int partitions, TimeSpan keepUserDataRetention)
     {
         switch (envelope.Event)
         {
@@ -101,8 +134,14 @@ public static class ShopwareWebhooks
                     && envelope.Payload.TryGetProperty("keepUserData", out var keep) && keep.ValueKind == JsonValueKind.True;
                 if (keepUserData)
                 {
+                    // Settings, ledger and credentials stay for a reinstall (which Shopware signs with the
+                    // stashed secret); queued work goes, and the sweep forgets the rest after the retention.
                     await store.PurgeShopAsync(shop.Key, partitions);
-                    await directory.SaveAsync(shop with { Status = ShopStatus.Deleted, UpdatedAt = now, StatusReason = "App uninstalled; user data kept" });
+                    await directory.SaveAsync(shop with
+                    {
+                        Status = ShopStatus.Deleted, UpdatedAt = now, KeptUntil = now + keepUserDataRetention,
+                        StatusReason = "App uninstalled; user data kept for a reinstall until KeptUntil",
+                    });
                 }
                 else
                     await directory.ForgetAsync(shop.Key, partitions);
@@ -111,6 +150,24 @@ public static class ShopwareWebhooks
                 // shopware.updated, app.config.changed and events added later need nothing from us.
                 break;
         }
+    }
+
+    /// <summary>["customer:read", ...]: the privileges the merchant accepted, all of them (not a change).</summary>
+    private static List<string>? GrantedPermissions(JsonElement payload) =>
+        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("permissions", out var list) && list.ValueKind == JsonValueKind.Array
+        && list.EnumerateArray().All(p => p.ValueKind == JsonValueKind.String)
+            ? list.EnumerateArray().Select(p => p.GetString()!).ToList()
+            : null;
+
+    /// <summary>A revoked permission pauses the features that need it; granting it back resumes them.</summary>
+    private static async Task ApplyPermissionsAsync(string shopKey, IReadOnlyList<string> granted, DateTimeOffset asOf, ShopPauses pauses, ActivityLog activity, DateTimeOffset now)
+    {
+        var (paused, resumed) = await pauses.ApplyAsync(shopKey, ShopwarePermissions.Missing(granted), asOf);
+        foreach (var p in paused)
+            await activity.AppendAsync(shopKey, new ActivityEntry(now, "permissions", ActivityOutcome.Skipped, p.Reason, null, null));
+        foreach (var p in resumed)
+            await activity.AppendAsync(shopKey, new ActivityEntry(now, "permissions", ActivityOutcome.Ok,
+                $"{ShopFeature.Describe(p.Feature)} resumed: the shop grants {string.Join(", ", p.Missing)} again.", null, null));
     }
 
     /// <summary>

@@ -101,13 +101,13 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
         return Task.CompletedTask;
     }
 
-    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error)
+    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error, bool countsAsAttempt = true)
     {
         lock (_gate)
         {
             var p = P(item.Partition);
             if (p.Pending.Remove(item.EntryId))
-                p.Retries.Add((dueAt, item.Event, item.Attempt + 1));
+                p.Retries.Add((dueAt, item.Event, countsAsAttempt ? item.Attempt + 1 : item.Attempt));
         }
         return Task.CompletedTask;
     }
@@ -186,6 +186,33 @@ public sealed class EmbeddedRelayStore(TimeProvider time, int partitions) : IRel
             if (_dead.Remove(shopKey, out var dead)) removed += dead.Count;
             return Task.FromResult(removed);
         }
+    }
+
+    public Task<OrderedWrite> BeginOrderedWriteAsync(string key, long sequence, string owner, TimeSpan holdFor)
+    {
+        lock (_gate)
+        {
+            if (Live(key) is { } written && long.Parse(written) >= sequence) return Task.FromResult(OrderedWrite.Stale);
+            var hold = StoreKeys.OrderedWriteHold(key);
+            if (Live(hold) is { } holder && holder != owner) return Task.FromResult(OrderedWrite.Busy);
+            _values[hold] = (owner, Expiry(holdFor));
+            return Task.FromResult(OrderedWrite.Go);
+        }
+    }
+
+    public Task EndOrderedWriteAsync(string key, long sequence, string owner, bool written, TimeSpan keep)
+    {
+        lock (_gate)
+        {
+            if (written)
+            {
+                var highest = Live(key) is { } last && long.Parse(last) > sequence ? long.Parse(last) : sequence;
+                _values[key] = (highest.ToString(System.Globalization.CultureInfo.InvariantCulture), Expiry(keep));
+            }
+            var hold = StoreKeys.OrderedWriteHold(key);
+            if (Live(hold) == owner) _values.Remove(hold);
+        }
+        return Task.CompletedTask;
     }
 
     private string? Live(string key)

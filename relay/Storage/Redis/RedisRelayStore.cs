@@ -14,7 +14,8 @@ namespace Relay.Storage.Redis;
 public sealed class RedisRelayStore : IRelayStore, IDisposable
 {
     // Stream entry fields: s shop key, e event id, k kind, t accepted-at (Unix ms), b raw body,
-    // a attempt. The body goes in as it came, so the hot path encodes nothing.
+    // a attempt, q the platform's delivery sequence (only when it has one). The body goes in as it
+    // came, so the hot path encodes nothing.
 
     // The inbox: dedup and enqueue in one step, on the master of the partition (the dedup key and the
     // stream share its hash tag). 1 = stored, 0 = a duplicate within the TTL. Each event is its own call:
@@ -23,7 +24,11 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     // per event measurably (README › Benchmarks).
     private const string AcceptScript = """
         if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-          redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'e', ARGV[3], 'k', ARGV[4], 't', ARGV[5], 'b', ARGV[6], 'a', '0')
+          if ARGV[7] == '' then
+            redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'e', ARGV[3], 'k', ARGV[4], 't', ARGV[5], 'b', ARGV[6], 'a', '0')
+          else
+            redis.call('XADD', KEYS[2], '*', 's', ARGV[2], 'e', ARGV[3], 'k', ARGV[4], 't', ARGV[5], 'b', ARGV[6], 'a', '0', 'q', ARGV[7])
+          end
           return 1
         end
         return 0
@@ -47,7 +52,11 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
         for _, member in ipairs(due) do
           local m = cjson.decode(member)
-          redis.call('XADD', KEYS[2], '*', 's', m.s, 'e', m.e, 'k', m.k, 't', m.t, 'b', m.b, 'a', m.a)
+          if type(m.q) == 'string' and m.q ~= '' then
+            redis.call('XADD', KEYS[2], '*', 's', m.s, 'e', m.e, 'k', m.k, 't', m.t, 'b', m.b, 'a', m.a, 'q', m.q)
+          else
+            redis.call('XADD', KEYS[2], '*', 's', m.s, 'e', m.e, 'k', m.k, 't', m.t, 'b', m.b, 'a', m.a)
+          end
           redis.call('ZREM', KEYS[1], member)
         end
         return #due
@@ -102,6 +111,36 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         return 1
         """;
 
+    // Ordered writes: KEYS[1] holds the last sequence written, KEYS[2] (same hash tag) the writer's hold.
+    // Sequences are compared as decimal strings (no leading zeros): Lua numbers lose precision above 2^53.
+    private const string NewerFunction = """
+        local function newer(a, b)
+          if b == false or b == nil then return true end
+          if #a ~= #b then return #a > #b end
+          return a > b
+        end
+        """ + "\n";
+
+    private const string BeginOrderedWriteScript = NewerFunction + """
+        if not newer(ARGV[1], redis.call('GET', KEYS[1])) then return 1 end
+        local holder = redis.call('GET', KEYS[2])
+        if holder and holder ~= ARGV[2] then return 2 end
+        redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+        return 0
+        """;
+
+    private const string EndOrderedWriteScript = NewerFunction + """
+        if ARGV[3] == '1' then
+          if newer(ARGV[1], redis.call('GET', KEYS[1])) then
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+          else
+            redis.call('PEXPIRE', KEYS[1], ARGV[4])
+          end
+        end
+        if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+        return 1
+        """;
+
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly int _partitions;
@@ -150,7 +189,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         var partition = StoreKeys.PartitionOf(evt.ShopKey, _partitions);
         var stored = await _db.ScriptEvaluateAsync(AcceptScript,
             [StoreKeys.Seen(partition, evt.ShopKey, evt.EventId), StoreKeys.Stream(partition)],
-            [(long)dedupTtl.TotalSeconds, evt.ShopKey, evt.EventId, evt.Kind, evt.AcceptedAt.ToUnixTimeMilliseconds(), evt.Body]);
+            [(long)dedupTtl.TotalSeconds, evt.ShopKey, evt.EventId, evt.Kind, evt.AcceptedAt.ToUnixTimeMilliseconds(), evt.Body, SequenceField(evt)]);
         return (long)stored == 1;
     });
 
@@ -191,13 +230,16 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     }
 
     private static InboxEvent EventOf(StreamEntry entry) =>
-        new(entry["s"]!, entry["e"]!, entry["k"]!, entry["b"]!, DateTimeOffset.FromUnixTimeMilliseconds((long)entry["t"]));
+        new(entry["s"]!, entry["e"]!, entry["k"]!, entry["b"]!, DateTimeOffset.FromUnixTimeMilliseconds((long)entry["t"]),
+            entry["q"] is { IsNull: false } q ? (long)q : null);
 
     private static NameValueEntry[] EventFields(InboxEvent evt, int attempt, params NameValueEntry[] more) =>
     [
         new("s", evt.ShopKey), new("e", evt.EventId), new("k", evt.Kind), new("t", evt.AcceptedAt.ToUnixTimeMilliseconds()),
-        new("b", evt.Body), new("a", attempt), .. more,
+        new("b", evt.Body), new("a", attempt), .. evt.Sequence is { } q ? [new NameValueEntry("q", q)] : Array.Empty<NameValueEntry>(), .. more,
     ];
+
+    private static string SequenceField(InboxEvent evt) => evt.Sequence?.ToString(CultureInfo.InvariantCulture) ?? "";
 
     private async Task EnsureGroupAsync(int partition)
     {
@@ -219,15 +261,15 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
     private Task AckAsync(string stream, RedisValue entryId) =>
         _db.ScriptEvaluateAsync(AckScript, [stream], [StoreKeys.ConsumerGroup, entryId]);
 
-    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error) => RedisOutages.Guard(() =>
+    public Task ScheduleRetryAsync(QueueItem item, DateTimeOffset dueAt, string error, bool countsAsAttempt = true) => RedisOutages.Guard(() =>
         _db.ScriptEvaluateAsync(RetryScript, [StoreKeys.Stream(item.Partition), StoreKeys.Retry(item.Partition)],
-            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item)]));
+            [StoreKeys.ConsumerGroup, item.EntryId, dueAt.ToUnixTimeMilliseconds(), RetryMember(item, countsAsAttempt ? item.Attempt + 1 : item.Attempt)]));
 
     /// <summary>The entry id makes the member unique: the same event failing twice is two retries, not one.</summary>
-    private static string RetryMember(QueueItem item) => JsonSerializer.Serialize(new RetryEntry(
+    private static string RetryMember(QueueItem item, int attempt) => JsonSerializer.Serialize(new RetryEntry(
         item.EntryId, item.Event.ShopKey, item.Event.EventId, item.Event.Kind,
         item.Event.AcceptedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), item.Event.Body,
-        (item.Attempt + 1).ToString(CultureInfo.InvariantCulture)), StoreJson.Default.RetryEntry);
+        attempt.ToString(CultureInfo.InvariantCulture), SequenceField(item.Event)), StoreJson.Default.RetryEntry);
 
     public Task<int> PromoteDueRetriesAsync(int partition, DateTimeOffset now, int max) => RedisOutages.Guard(async () =>
         (int)await _db.ScriptEvaluateAsync(PromoteScript, [StoreKeys.Retry(partition), StoreKeys.Stream(partition)],
@@ -315,6 +357,20 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
         await _db.KeyDeleteAsync(StoreKeys.DeadLetters(shopKey));
         return removed + (int)dead;
     });
+
+    // ---- Ordered writes ------------------------------------------------------------
+
+    public Task<OrderedWrite> BeginOrderedWriteAsync(string key, long sequence, string owner, TimeSpan holdFor) => RedisOutages.Guard(async () =>
+        (OrderedWrite)(long)await _db.ScriptEvaluateAsync(BeginOrderedWriteScript, [key, StoreKeys.OrderedWriteHold(key)],
+            [Sequence(sequence), owner, (long)holdFor.TotalMilliseconds]));
+
+    public Task EndOrderedWriteAsync(string key, long sequence, string owner, bool written, TimeSpan keep) => RedisOutages.Guard(() =>
+        _db.ScriptEvaluateAsync(EndOrderedWriteScript, [key, StoreKeys.OrderedWriteHold(key)],
+            [Sequence(sequence), owner, written ? 1 : 0, (long)keep.TotalMilliseconds]));
+
+    private static string Sequence(long sequence) => sequence >= 0
+        ? sequence.ToString(CultureInfo.InvariantCulture)
+        : throw new ArgumentOutOfRangeException(nameof(sequence), "Sequences are not negative.");
 
     // ---- Documents, counters, logs --------------------------------------------------
 
@@ -412,7 +468,7 @@ public sealed class RedisRelayStore : IRelayStore, IDisposable
 }
 
 /// <summary>A delayed retry as its sorted-set member; all strings so Lua's cjson keeps numbers exact.</summary>
-internal sealed record RetryEntry(string n, string s, string e, string k, string t, string b, string a);
+internal sealed record RetryEntry(string n, string s, string e, string k, string t, string b, string a, string q);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(RetryEntry))]
 internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -694,7 +694,7 @@ function renderStatus(status) {
     : status.webhooksArriving ? t('status.webhooksOk', { at: format.dateTime(status.lastEventAt) })
       : t('status.webhooksQuiet', { hours: status.quietAfterHours, at: format.dateTime(status.lastEventAt) });
   const facts = [
-    [t('status.shop'), status.shopUrl],
+    [t('status.shopUrl'), status.shopUrl],
     [t('status.platform'), status.platformName],
     [t('status.installation'), (has(`shopStatus.${status.shopStatus}`) ? t(`shopStatus.${status.shopStatus}`) : status.shopStatus) + (status.statusReason ? ` (${status.statusReason})` : '')],
     [t('status.webhooks'), webhooks],
@@ -708,9 +708,36 @@ function renderStatus(status) {
       : [[t('status.problems'), t('status.problemsNone')]]),
   ];
   $('status-facts').replaceChildren(...facts.flatMap(([term, value]) => [h('dt', { text: term }), h('dd', { text: value })]));
+  $('paused-features').replaceChildren(...(status.paused ?? []).map((p) => h('li', {
+    'data-feature': p.feature,
+    text: t('paused.line', {
+      feature: has(`paused.${p.feature}`) ? t(`paused.${p.feature}`) : p.feature,
+      permissions: p.missing.join(', '),
+      since: format.dateTime(p.since),
+    }),
+  })));
+  renderWebhookHealth(status.webhookHealth);
   $('shop-line').textContent = status.shopUrl;
   if (status.needsReinstall) showBanner(t('status.reinstall'), 'warn');
   resized();
+}
+
+/** The platform's report on the relay's webhooks in the shop: one row each, whatever the platform. */
+function renderWebhookHealth(report) {
+  $('health-checked').textContent = !report ? t('health.never')
+    : t(report.detailed ? 'health.checked' : 'health.checkedOnOff', { at: format.dateTime(report.checkedAt) });
+  const rows = (report?.webhooks ?? []).map((w) => {
+    const details = [];
+    if (w.since) details.push(t('health.since', { at: format.dateTime(w.since) }));
+    if (w.revivedAt) details.push(t('health.revived', { at: format.dateTime(w.revivedAt) }));
+    if (w.note) details.push(w.note);
+    return h('tr', { 'data-webhook': w.name, 'data-state': w.state },
+      h('td', { text: w.event ? `${w.name} (${w.event})` : w.name }),
+      h('td', { class: 'nowrap' }, h('span', { class: `badge ${w.state}`, text: has(`health.${w.state}`) ? t(`health.${w.state}`) : w.state })),
+      h('td', { text: format.number(w.failures) }),
+      h('td', { text: details.join(' · ') }));
+  });
+  $('health-rows').replaceChildren(...(rows.length ? rows : [emptyRow(4, t('health.empty'))]));
 }
 
 async function loadStatus() {

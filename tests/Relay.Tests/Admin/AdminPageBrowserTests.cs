@@ -291,6 +291,45 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await AdminBrowserFixture.ScreenshotAsync(page, "status");
     }
 
+    [Fact]
+    public async Task Status_lists_each_webhooks_health_and_names_the_permission_a_paused_feature_lacks()
+    {
+        await using var shop = await fixture.InstallShopAsync();
+        shop.Api.HealthApi = ShopwareAdminApi.HealthApiMode.Offered;
+        SimulatedWebhook Hook(string name, string state, string? origin = null, int errors = 0) => shop.Api.AddWebhook(new SimulatedWebhook
+        {
+            Name = name, EventName = "customer.written", Url = fixture.Relay.BaseUrl + "/shopware/webhook", AppId = ShopwareAdminApi.RelayAppId,
+            EndpointState = state, DisabledOrigin = origin, ErrorCount = errors,
+            DisabledSince = state == WebhookHealthStates.Disabled ? DateTimeOffset.UtcNow.AddDays(-1) : null,
+        });
+        Hook("customerWritten", WebhookHealthStates.Suspended, errors: 4);
+        Hook("newsletterRegister", WebhookHealthStates.Degraded, errors: 2);
+        Hook("newsletterUnsubscribe", WebhookHealthStates.Disabled, WebhookHealthStates.Operator, errors: 9);
+        using (var revoked = await shop.RevokePermissionsAsync("newsletter_recipient:update"))
+            Assert.True(revoked.IsSuccessStatusCode);
+        // With sync on, the relay's scheduler pulls back and reconciles within a tick.
+        await fixture.SaveSpotlerSettingsAsync(KeyOf(shop), syncEnabled: true);
+        var health = fixture.Relay.Get<ShopWebhookHealth>();
+        await Eventually.ValueAsync(() => health.GetAsync(KeyOf(shop)), "the reconciliation's webhook health report");
+
+        var page = await fixture.OpenAdminAsync(shop);
+        await page.ClickAsync("#tab-status");
+
+        await Expect(page.Locator("#paused-features li[data-feature='writeOptOuts']"))
+            .ToContainTextAsync("Writing unsubscribes and bounces into the shop is paused: the shop no longer grants the app newsletter_recipient:update");
+        await Expect(page.Locator("#health-rows tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#health-rows tr[data-webhook='customerWritten'][data-state='healthy']")).ToContainTextAsync("Healthy");
+        await Expect(page.Locator("#health-rows tr[data-webhook='customerWritten']")).ToContainTextAsync("switched back on");
+        await Expect(page.Locator("#health-rows tr[data-webhook='newsletterRegister']")).ToContainTextAsync("Degraded");
+        var killed = page.Locator("#health-rows tr[data-webhook='newsletterUnsubscribe']");
+        await Expect(killed).ToContainTextAsync("Switched off");
+        await Expect(killed).ToContainTextAsync("9");
+        await Expect(killed).ToContainTextAsync("only the shop can switch it back on");
+        await Expect(page.Locator("#health-checked")).ToContainTextAsync("As the shop reported it");
+        await Expect(page.Locator("#status-facts")).ToContainTextAsync("newsletter_recipient:update");
+        await AdminBrowserFixture.ScreenshotAsync(page, "status-webhook-health");
+    }
+
     /// <summary>
     /// Shoper's admin waits for the ShopApp SDK's init, show and adjustIframeSize. The SDK comes from
     /// Shoper's CDN; here the browser is handed a stand-in that records the calls.

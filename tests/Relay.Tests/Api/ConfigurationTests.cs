@@ -31,6 +31,18 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void A_keep_user_data_retention_under_an_hour_stops_start_up_naming_it()
+    {
+        Dictionary<string, string?> Shopware(string retention) => new()
+        {
+            ["Shopware:AppSecret"] = "app-secret", ["Shopware:PublicBaseUrl"] = "https://relay.example.com", ["Shopware:KeepUserDataRetention"] = retention,
+        };
+        var error = Assert.IsType<OptionsValidationException>(StartupValidation.Run(Shopware("00:30:00"), services => services.AddShopware()));
+        Assert.Contains("Shopware:KeepUserDataRetention", string.Join(" ", error.Failures));
+        Assert.Null(StartupValidation.Run(Shopware("30.00:00:00"), services => services.AddShopware()));
+    }
+
+    [Fact]
     public void A_Shoper_time_zone_this_machine_does_not_know_stops_start_up_naming_it()
     {
         var error = Assert.IsType<OptionsValidationException>(StartupValidation.Run(new() { ["Shoper:TimeZone"] = "Europe/Atlantis" }, services => services.AddShoper()));

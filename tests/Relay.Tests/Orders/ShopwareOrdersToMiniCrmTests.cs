@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Relay.Orders;
 using Relay.Storage;
 using Relay.Sync;
@@ -183,5 +184,22 @@ public sealed class ShopwareOrdersToMiniCrmTests : IAsyncLifetime
         Assert.Empty(await _bed.DeadLettersAsync());
         var partitions = _bed.Get<Microsoft.Extensions.Options.IOptions<global::Relay.Pipeline.PipelineOptions>>().Value.Partitions;
         Assert.Equal(1, (await _bed.Get<IRelayStore>().GetDepthAsync(StoreKeys.PartitionOf(_bed.ShopKey, partitions))).Retrying);
+    }
+
+    [Fact]
+    public async Task By_hand_an_order_placed_through_the_shop_simulators_sim_route_shows_in_MiniCRMs()
+    {
+        await ConfigureAsync();
+        using var http = new HttpClient();
+
+        using var placed = await http.PostAsJsonAsync(_bed.Shopware.Shop.Origin + "/_sim/orders",
+            new { number = "10042", email = "eva.kiss@example.hu", firstName = "Éva", lastName = "Kiss", coupon = "SUMMER10" });
+        Assert.Equal(204, (await placed.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["relayStatus"]!.GetValue<int>());
+        await _bed.ProcessQueueAsync();
+
+        var orders = await http.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>(_minicrm.BaseUrl + "/_sim/orders");
+        var order = Assert.Single(orders!)!;
+        Assert.Equal("Successful", order["Status"]!.GetValue<string>());
+        Assert.Contains(order["Items"]!.AsArray(), i => i!["Name"]!.GetValue<string>() == "Coupon: \"SUMMER10\"");
     }
 }

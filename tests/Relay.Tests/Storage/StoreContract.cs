@@ -136,6 +136,17 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task An_event_that_waits_comes_back_with_the_attempts_it_had()
+    {
+        await Store.AcceptAsync(Event(), Ttl);
+        var item = Assert.Single(await ReadAllAsync()) with { Attempt = 2 };
+        await Store.ScheduleRetryAsync(item, Time.GetUtcNow().AddMinutes(1), "paused", countsAsAttempt: false);
+
+        Assert.Equal(1, await Store.PromoteDueRetriesAsync(item.Partition, Time.GetUtcNow().AddMinutes(1), 10));
+        Assert.Equal(2, Assert.Single(await ReadAllAsync()).Attempt);
+    }
+
+    [Fact]
     public async Task A_retry_of_an_entry_already_acked_elsewhere_is_not_scheduled()
     {
         await Store.AcceptAsync(Event(), Ttl);
@@ -300,6 +311,71 @@ public abstract class StoreContract
 
         Assert.True(await Store.DeleteAsync("relay:{shopware:s1}:config"));
         Assert.False(await Store.DeleteAsync("relay:{shopware:s1}:config"));
+    }
+
+    [Fact]
+    public async Task A_platforms_delivery_sequence_travels_with_its_event_through_retry_dead_letter_and_replay()
+    {
+        const long sequence = 9_007_199_254_740_993; // above 2^53: no step may pass it through a double
+        Assert.True(await Store.AcceptAsync(Event(shop: "shopware:q") with { Sequence = sequence }, Ttl));
+        Assert.True(await Store.AcceptAsync(Event(shop: "shopware:q", id: "legacy"), Ttl));
+
+        var items = await ReadAllAsync();
+        Assert.Equal([sequence, null], items.Select(i => i.Event.Sequence));
+        await Store.ScheduleRetryAsync(items[0], Time.GetUtcNow(), "503");
+        await Store.ScheduleRetryAsync(items[1], Time.GetUtcNow(), "503");
+        Assert.Equal(2, await Store.PromoteDueRetriesAsync(items[0].Partition, Time.GetUtcNow(), 10));
+        var retried = await ReadAllAsync();
+        Assert.Equal([sequence, null], retried.Select(i => i.Event.Sequence));
+
+        await Store.DeadLetterAsync(retried[0], "gave up", Time.GetUtcNow());
+        var dead = Assert.Single(await Store.ListDeadLettersAsync("shopware:q", 10));
+        Assert.Equal(sequence, dead.Event.Sequence);
+        Assert.True(await Store.ReplayDeadLetterAsync("shopware:q", dead.Id));
+        Assert.Equal(sequence, Assert.Single(await ReadAllAsync()).Event.Sequence);
+    }
+
+    [Fact]
+    public async Task Ordered_writes_keep_the_highest_sequence_and_one_writer_at_a_time()
+    {
+        const string key = "relay:{shopware:s1}:order:customer:c1";
+        var hold = TimeSpan.FromMinutes(1);
+
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_992, "a", hold));
+        // While "a" writes, a newer delivery waits its turn; "a" itself may begin again (a retry of the same work).
+        Assert.Equal(OrderedWrite.Busy, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_993, "b", hold));
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_992, "a", hold));
+        await Store.EndOrderedWriteAsync(key, 9_007_199_254_740_992, "a", written: true, Ttl);
+
+        Assert.Equal(OrderedWrite.Stale, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_992, "c", hold));
+        Assert.Equal(OrderedWrite.Stale, await Store.BeginOrderedWriteAsync(key, 5, "c", hold));
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_993, "b", hold));
+
+        // Not written (it failed): only the hold goes, the last sequence written stays.
+        await Store.EndOrderedWriteAsync(key, 9_007_199_254_740_993, "b", written: false, Ttl);
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_993, "d", hold));
+        // Someone else's end neither releases "d" nor lowers what was written.
+        await Store.EndOrderedWriteAsync(key, 7, "x", written: true, Ttl);
+        Assert.Equal(OrderedWrite.Busy, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_994, "e", hold));
+        Assert.Equal(OrderedWrite.Stale, await Store.BeginOrderedWriteAsync(key, 9_007_199_254_740_992, "e", hold));
+
+        // Other records are not held up.
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync("relay:{shopware:s1}:order:customer:c2", 1, "e", hold));
+    }
+
+    [Fact]
+    public async Task An_ordered_write_whose_writer_died_is_free_once_its_hold_ran_out()
+    {
+        const string key = "relay:{shopware:s1}:order:newsletter_recipient:r1";
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync(key, 3, "dead", TimeSpan.FromSeconds(1)));
+        Assert.Equal(OrderedWrite.Busy, await Store.BeginOrderedWriteAsync(key, 4, "next", TimeSpan.FromMinutes(1)));
+
+        await LetTimePassAsync(TimeSpan.FromSeconds(1.5));
+
+        Assert.Equal(OrderedWrite.Go, await Store.BeginOrderedWriteAsync(key, 4, "next", TimeSpan.FromMinutes(1)));
+        // The dead writer never wrote, so its own older sequence would still be current.
+        await Store.EndOrderedWriteAsync(key, 4, "next", written: true, Ttl);
+        Assert.Equal(OrderedWrite.Stale, await Store.BeginOrderedWriteAsync(key, 3, "dead", TimeSpan.FromMinutes(1)));
     }
 
     [Fact]

@@ -38,6 +38,34 @@ public abstract class SyncRedisContract(ITestRedis redis)
     }
 
     [Fact]
+    public async Task A_newer_Shopware_delivery_handled_by_one_instance_waits_for_an_older_write_in_flight_on_the_other()
+    {
+        await using var bed = await SyncTestbed.StartAsync(OnRedis(), webhooksRework: true);
+        await using var second = bed.SecondInstance(OnRedis());
+        await bed.ConfigureAsync(bed.SpotlerTarget());
+        var customer = bed.AddCustomer("anna@example.nl", first: "Anna");
+        var shop = bed.Shopware.Shop;
+
+        customer.FirstName = "Bea";
+        (await shop.SendWebhookAsync("customer.written", Platforms.Shopware.ShopwareTestbed.CustomerWritten(customer.Id))).Dispose();
+        var held = bed.Spotler.Faults.HoldNext();
+        var instanceA = bed.ProcessQueueAsync();
+        await held.Arrived;
+
+        customer.FirstName = "Cleo";
+        (await shop.SendWebhookAsync("customer.written", Platforms.Shopware.ShopwareTestbed.CustomerWritten(customer.Id))).Dispose();
+        await second.Get<Relay.Pipeline.QueueWorker>().ProcessOnceAsync();
+        held.Release();
+        await instanceA;
+        Assert.Equal("Bea", bed.Spotler.Contacts["anna@example.nl"].Properties["firstName"]);
+
+        bed.Time.Advance(TimeSpan.FromMinutes(1));
+        await second.Get<Relay.Pipeline.QueueWorker>().ProcessOnceAsync();
+        Assert.Equal("Cleo", bed.Spotler.Contacts["anna@example.nl"].Properties["firstName"]);
+        Assert.Empty(await bed.DeadLettersAsync());
+    }
+
+    [Fact]
     public async Task While_one_instance_pulls_a_shop_the_other_stays_out()
     {
         await using var bed = await SyncTestbed.StartAsync(OnRedis());

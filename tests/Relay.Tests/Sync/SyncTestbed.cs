@@ -32,9 +32,9 @@ public sealed class SyncTestbed : IAsyncDisposable
     public Infrastructure.ManualTimeProvider Time => Shopware.Time;
     public T Get<T>() where T : notnull => Shopware.Relay.Get<T>();
 
-    public static async Task<SyncTestbed> StartAsync(Dictionary<string, string?>? settings = null, string? shopId = null)
+    public static async Task<SyncTestbed> StartAsync(Dictionary<string, string?>? settings = null, string? shopId = null, bool webhooksRework = false)
     {
-        var shopware = await ShopwareTestbed.StartAsync(settings: Settings(settings), shopId: shopId);
+        var shopware = await ShopwareTestbed.StartAsync(settings: Settings(settings), shopId: shopId, webhooksRework: webhooksRework);
         await shopware.InstallAsync();
         var spotler = await SpotlerSimulator.StartAsync("ck", "cs", shopware.Time);
         var sare = await SareSimulator.StartAsync();
@@ -110,8 +110,10 @@ public sealed class SyncTestbed : IAsyncDisposable
     public Task SendCustomerWrittenAsync(string customerId) => SendAsync("customer.written", ShopwareTestbed.CustomerWritten(customerId));
 
     /// <summary>newsletter.* as Shopware 6.6 sends it: the recipient stripped down to its id.</summary>
-    public Task SendNewsletterAsync(string eventName, string recipientId) =>
-        SendAsync(eventName, new JsonObject { ["newsletterRecipient"] = new JsonObject { ["_uniqueIdentifier"] = recipientId, ["apiAlias"] = "newsletter_recipient" } });
+    public Task SendNewsletterAsync(string eventName, string recipientId) => SendAsync(eventName, NewsletterPayload(recipientId));
+
+    public static JsonObject NewsletterPayload(string recipientId) =>
+        new() { ["newsletterRecipient"] = new JsonObject { ["_uniqueIdentifier"] = recipientId, ["apiAlias"] = "newsletter_recipient" } };
 
     /// <summary>One pass of the queue worker: everything accepted so far is handled (or scheduled for retry, or dead).</summary>
     public Task<int> ProcessQueueAsync() => Get<QueueWorker>().ProcessOnceAsync();

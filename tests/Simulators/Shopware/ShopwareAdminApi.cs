@@ -9,8 +9,10 @@ namespace Simulators.Shopware;
 
 /// <summary>
 /// The shop's Admin API in memory (protocol §2): /api/oauth/token, POST /api/search/{customer,
-/// newsletter-recipient, webhook}, PATCH /api/newsletter-recipient/{id} and /api/webhook/{id}. Tests seed
-/// and inspect the state, limit the request rate, revoke tokens and make the next calls fail.
+/// newsletter-recipient, webhook}, PATCH /api/newsletter-recipient/{id} and /api/webhook/{id}, and the
+/// webhook health API (/api/app-system/webhook/state, reactivate, reactivation-history) where it is offered.
+/// Tests seed and inspect the state, limit the request rate, revoke tokens and permissions, and make the
+/// next calls fail.
 /// </summary>
 public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
 {
@@ -109,10 +111,80 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         }
     }
 
+    // ---- Permissions (the app's ACL role) -------------------------------------------------------
+
+    /// <summary>What the manifest asks for; an install grants all of it.</summary>
+    public static readonly string[] ManifestPermissions =
+    [
+        "customer:read", "newsletter_recipient:read", "newsletter_recipient:update", "sales_channel:read", "language:read", "webhook:read", "webhook:update",
+    ];
+
+    private readonly HashSet<string> _granted = new(ManifestPermissions, StringComparer.Ordinal);
+
+    /// <summary>The privileges the merchant accepted, as app.permissions.updated lists them.</summary>
+    public IReadOnlyList<string> GrantedPermissions { get { lock (_gate) return _granted.Order(StringComparer.Ordinal).ToList(); } }
+
+    internal void SetPermission(string permission, bool granted)
+    {
+        lock (_gate)
+        {
+            if (granted) _granted.Add(permission);
+            else _granted.Remove(permission);
+        }
+    }
+
+    // ---- Webhook health API (ADR 2026-05-28, 6.8; behind WEBHOOKS_REWORK before) ----------------------
+
+    /// <summary>The calling app's id: webhooks with this AppId are the relay's, the ones the health API reports.</summary>
+    public const string RelayAppId = "0190a6b4c1a57f0f9e1c2d3e4f5a6b7c";
+
+    /// <summary>Offered, or how a shop without it answers: 404 (no route, or the flag off) or 405.</summary>
+    public enum HealthApiMode { Missing, MethodNotAllowed, Offered }
+
+    public HealthApiMode HealthApi { get; set; } = HealthApiMode.Missing;
+
+    /// <summary>A shop on the earlier revision of the ADR keeps a reactivation history; the later one has none (404).</summary>
+    public bool KeepsReactivationHistory { get; set; } = true;
+
+    public const int MaxReactivationNames = 50;
+    public const int ReactivationsPerMinute = 10;
+
+    private readonly List<DateTimeOffset> _reactivationCalls = [];
+    private readonly List<SimulatedReactivation> _reactivationHistory = [];
+
+    /// <summary>Every reactivate call that reached the handler, with the names it carried (throttled ones included).</summary>
+    public List<IReadOnlyList<string>> ReactivationCalls { get; } = [];
+
+    /// <summary>Reactivate calls made with the same integration by someone else (another copy of the app, a script) within this minute.</summary>
+    public void SpendReactivationCalls(int count)
+    {
+        lock (_gate)
+            for (var i = 0; i < count; i++) _reactivationCalls.Add(time.GetUtcNow());
+    }
+
+    public IReadOnlyList<SimulatedReactivation> ReactivationHistory { get { lock (_gate) return _reactivationHistory.ToList(); } }
+
     public SimulatedWebhook AddWebhook(SimulatedWebhook webhook)
     {
         lock (_gate) _webhooks.Add(webhook);
         return webhook;
+    }
+
+    /// <summary>
+    /// The rows of a database copy (a staging clone): the same customers, recipients and webhook rows with
+    /// the same ids, each an object of its own; no integration and no tokens (the clone gets its own keys
+    /// when it registers).
+    /// </summary>
+    public ShopwareAdminApi CopyData()
+    {
+        var copy = new ShopwareAdminApi(time, tokenLifetime);
+        lock (_gate)
+        {
+            copy._customers.AddRange(_customers.Select(c => JsonSerializer.Deserialize<SimulatedCustomer>(JsonSerializer.Serialize(c, Json), Json)!));
+            copy._recipients.AddRange(_recipients.Select(r => JsonSerializer.Deserialize<SimulatedNewsletterRecipient>(JsonSerializer.Serialize(r, Json), Json)!));
+            copy._webhooks.AddRange(_webhooks.Select(w => JsonSerializer.Deserialize<SimulatedWebhook>(JsonSerializer.Serialize(w, Json), Json)!));
+        }
+        return copy;
     }
 
     public SimulatedOrder AddOrder(SimulatedOrder order)
@@ -168,9 +240,16 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                     await refusal.ExecuteAsync(http);
                     return;
                 }
+                if (MissingPrivilege(http) is { } missing)
+                {
+                    await missing.ExecuteAsync(http);
+                    return;
+                }
             }
             await next(http);
         });
+
+        MapHealthApi(app);
 
         app.MapPost("/api/oauth/token", async (HttpRequest request) =>
         {
@@ -236,6 +315,137 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
             }
             return Results.NoContent();
         });
+    }
+
+    /// <summary>
+    /// The health API (protocol: ADR "webhooks health remodel"). The app is the one of the token; a name of
+    /// another app's webhook silently does not resolve.
+    /// </summary>
+    private void MapHealthApi(WebApplication app)
+    {
+        app.MapGet("/api/app-system/webhook/state", () =>
+        {
+            if (HealthApiAbsent() is { } absent) return absent;
+            lock (_gate)
+                return Results.Json(new
+                {
+                    webhooks = _webhooks.Where(w => w.AppId == RelayAppId).OrderBy(w => w.Name, StringComparer.Ordinal).Select(w => new
+                    {
+                        name = w.Name,
+                        endpointState = w.EndpointState,
+                        active = w.Active,
+                        errorCount = w.ErrorCount,
+                        cooldownUntil = (string?)null,
+                        suspendedSince = StorageTime(w.SuspendedSince),
+                        disabledSince = StorageTime(w.DisabledSince),
+                        disabledOrigin = w.DisabledOrigin,
+                        url = w.Url,
+                    }).ToList(),
+                });
+        });
+
+        app.MapPost("/api/app-system/webhook/reactivate", async (HttpRequest request) =>
+        {
+            if (HealthApiAbsent() is { } absent) return absent;
+            // Shopware charges the limiter before it reads the body: a malformed or oversized call counts too.
+            var now = time.GetUtcNow();
+            lock (_gate)
+            {
+                _reactivationCalls.RemoveAll(at => now - at >= TimeSpan.FromMinutes(1));
+                if (_reactivationCalls.Count >= ReactivationsPerMinute)
+                {
+                    var wait = (int)Math.Ceiling((_reactivationCalls[0] + TimeSpan.FromMinutes(1) - now).TotalSeconds);
+                    return Results.Json(Error("429", "FRAMEWORK__WEBHOOK_REACTIVATION_THROTTLED",
+                        $"Too many webhook reactivation requests, try again in {wait} seconds."), statusCode: 429);
+                }
+                _reactivationCalls.Add(now);
+            }
+            List<string> names;
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(request.Body);
+                if (!body.RootElement.TryGetProperty("names", out var list) || list.ValueKind != JsonValueKind.Array)
+                    throw new JsonException();
+                names = list.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).Distinct().ToList();
+            }
+            catch (JsonException)
+            {
+                return Results.Json(Error("400", "FRAMEWORK__WEBHOOK_INVALID_REACTIVATION_NAMES", "The \"names\" parameter must be an array of webhook names."), statusCode: 400);
+            }
+            lock (_gate) ReactivationCalls.Add(names);
+            if (names.Count > MaxReactivationNames)
+                return Results.Json(Error("400", "FRAMEWORK__WEBHOOK_TOO_MANY_REACTIVATION_NAMES",
+                    $"A reactivation request accepts at most {MaxReactivationNames} webhook names, got {names.Count}."), statusCode: 400);
+            var reactivated = new JsonArray();
+            lock (_gate)
+            {
+                foreach (var webhook in _webhooks.Where(w => w.AppId == RelayAppId && names.Contains(w.Name)))
+                {
+                    if (webhook.DisabledOrigin == WebhookHealthStates.Operator)
+                    {
+                        reactivated.Add(new JsonObject { ["name"] = webhook.Name, ["url"] = webhook.Url, ["reset"] = false, ["refused"] = "operator_disabled" });
+                        continue;
+                    }
+                    var from = webhook.EndpointState;
+                    var reset = from != WebhookHealthStates.Healthy;
+                    if (reset)
+                    {
+                        webhook.EndpointState = WebhookHealthStates.Healthy;
+                        webhook.ErrorCount = 0;
+                        webhook.SuspendedSince = webhook.DisabledSince = null;
+                        webhook.DisabledOrigin = null;
+                        _reactivationHistory.Insert(0, new SimulatedReactivation(webhook.Name, webhook.Url, from, "app_reactivate_api", now));
+                    }
+                    reactivated.Add(new JsonObject { ["name"] = webhook.Name, ["url"] = webhook.Url, ["reset"] = reset });
+                }
+            }
+            return Results.Json(new JsonObject { ["reactivated"] = reactivated });
+        });
+
+        app.MapGet("/api/app-system/webhook/reactivation-history", () =>
+        {
+            if (HealthApiAbsent() is { } absent) return absent;
+            if (!KeepsReactivationHistory) return Results.Json(Error("404", "FRAMEWORK__ROUTE_NOT_FOUND", "No route found."), statusCode: 404);
+            lock (_gate)
+                return Results.Json(new
+                {
+                    history = _reactivationHistory.Select(r => new
+                    {
+                        name = r.Name, url = r.Url, fromState = r.FromState, triggeredBy = r.TriggeredBy, reactivatedAt = StorageTime(r.At),
+                    }).ToList(),
+                });
+        });
+    }
+
+    /// <summary>Shopware writes health times in its storage format, not ISO 8601.</summary>
+    private static string? StorageTime(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
+
+    private IResult? HealthApiAbsent() => HealthApi switch
+    {
+        HealthApiMode.Offered => null,
+        HealthApiMode.MethodNotAllowed => Results.Json(Error("405", "FRAMEWORK__METHOD_NOT_ALLOWED", "Method not allowed."), statusCode: 405),
+        _ => Results.Json(Error("404", "FRAMEWORK__WEBHOOK_HEALTH_API_DISABLED", "The webhook health API is not available."), statusCode: 404),
+    };
+
+    /// <summary>
+    /// The privilege each Admin API call needs, as the app's ACL role decides: a revoked one answers 403 with
+    /// Shopware's MissingPrivilegeException. The health API needs only the app's own credentials.
+    /// </summary>
+    private IResult? MissingPrivilege(HttpContext http)
+    {
+        var path = http.Request.Path.Value ?? "";
+        var needed = (http.Request.Method, path) switch
+        {
+            ("POST", _) when path.StartsWith("/api/search/", StringComparison.Ordinal) => Entity(path["/api/search/".Length..]) + ":read",
+            ("PATCH", _) when path.StartsWith("/api/", StringComparison.Ordinal) && path.Count(c => c == '/') == 3 => Entity(path.Split('/')[2]) + ":update",
+            _ => null,
+        };
+        lock (_gate)
+            if (needed is null || _granted.Contains(needed)) return null;
+        var detail = JsonSerializer.Serialize(new { message = "Missing privilege", missingPrivileges = new[] { needed } });
+        return Results.Json(Error("403", "FRAMEWORK__MISSING_PRIVILEGE_ERROR", detail), statusCode: 403);
+
+        static string Entity(string route) => route.Replace('-', '_');
     }
 
     /// <summary>A fixed window per shop, as Shopware's rate limiter answers: 429 with Retry-After.</summary>
@@ -412,3 +622,6 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return true;
     }
 }
+
+/// <summary>One reactivation as the shop's history keeps it.</summary>
+public sealed record SimulatedReactivation(string Name, string Url, string FromState, string TriggeredBy, DateTimeOffset At);

@@ -52,18 +52,49 @@ public sealed class SimulatedNewsletterRecipient
     [JsonPropertyName("apiAlias")] public string ApiAlias => "newsletter_recipient";
 }
 
-/// <summary>A row of Shopware's webhook table; Shopware sets Active=false after ten failed deliveries.</summary>
+/// <summary>
+/// A row of Shopware's webhook table with its health (the 6.8 health model: healthy, degraded, suspended,
+/// disabled). The health fields are not on the DAL entity, so a search does not show them; <see cref="Active"/>
+/// is the legacy mirror: true while healthy or degraded. Older Shopware sets Active=false after ten failed deliveries.
+/// </summary>
 public sealed class SimulatedWebhook
 {
     public string Id { get; init; } = ShopwareIds.New();
     public required string Name { get; init; }
     public required string EventName { get; init; }
     public required string Url { get; init; }
-    public bool Active { get; set; } = true;
+
+    public bool Active
+    {
+        get => EndpointState is WebhookHealthStates.Healthy or WebhookHealthStates.Degraded;
+        set
+        {
+            if (value == Active) return;
+            EndpointState = value ? WebhookHealthStates.Healthy : WebhookHealthStates.Disabled;
+            DisabledOrigin = value ? null : WebhookHealthStates.Escalation;
+        }
+    }
+
     public int ErrorCount { get; set; }
     public string? AppId { get; init; }
     public bool OnlyLiveVersion { get; init; }
     [JsonPropertyName("apiAlias")] public string ApiAlias => "webhook";
+
+    [JsonIgnore] public string EndpointState { get; set; } = WebhookHealthStates.Healthy;
+    [JsonIgnore] public DateTimeOffset? SuspendedSince { get; set; }
+    [JsonIgnore] public DateTimeOffset? DisabledSince { get; set; }
+    /// <summary>operator (the merchant switched it off: apps may not undo it) or escalation (suspended too long).</summary>
+    [JsonIgnore] public string? DisabledOrigin { get; set; }
+}
+
+public static class WebhookHealthStates
+{
+    public const string Healthy = "healthy";
+    public const string Degraded = "degraded";
+    public const string Suspended = "suspended";
+    public const string Disabled = "disabled";
+    public const string Operator = "operator";
+    public const string Escalation = "escalation";
 }
 
 public static class ShopwareIds

@@ -18,7 +18,19 @@ internal static class ShopwareShopControl
             shopId = shop().ShopId,
             shopUrl = shop().ShopUrl,
             installed = shop().ShopSecret is not null,
+            webhooksRework = shop().WebhooksRework,
+            pendingWebhooks = shop().PendingWebhooks.Count,
         }));
+
+        // The WEBHOOKS_REWORK flag: on, webhooks carry the delivery headers and refused ones wait for Shopware's retries.
+        control.MapPost("/webhooks-rework", (bool on) =>
+        {
+            shop().WebhooksRework = on;
+            return Results.Json(new { webhooksRework = on });
+        });
+
+        // Shopware's outbox worker: sends the retries that are due.
+        control.MapPost("/webhooks/retry", async () => Results.Json(new { sent = await shop().RetryDueWebhooksAsync() }));
 
         // "Install and activate" in the shop's extension list: the registration handshake, then app.installed and app.activated.
         control.MapPost("/install", async () =>
@@ -73,10 +85,50 @@ internal static class ShopwareShopControl
             return Results.Json(new { eventId, relayStatus = (int)response.StatusCode });
         });
 
+        // The app's permissions in the shop's extension settings: revoking or granting sends app.permissions.updated.
+        control.MapGet("/permissions", () => Results.Json(shop().Api.GrantedPermissions));
+        control.MapPost("/permissions/{permission}/revoke", async (string permission) =>
+        {
+            using var response = await shop().RevokePermissionsAsync(permission);
+            return Results.Json(new { granted = shop().Api.GrantedPermissions, relayStatus = (int)response.StatusCode });
+        });
+        control.MapPost("/permissions/{permission}/grant", async (string permission) =>
+        {
+            using var response = await shop().GrantPermissionsAsync(permission);
+            return Results.Json(new { granted = shop().Api.GrantedPermissions, relayStatus = (int)response.StatusCode });
+        });
+        // A customer checks out: two mugs, the coupon's discount and shipping (gross, 27 % VAT), then
+        // checkout.order.placed to the app. payment: "paid" (default) or "open".
+        control.MapPost("/orders", async (SimulatedOrderInput input) =>
+        {
+            var order = shop().Api.AddOrder(new SimulatedOrder
+            {
+                OrderNumber = input.Number,
+                Currency = new SimulatedCurrency(input.Currency ?? "HUF"),
+                OrderCustomer = new SimulatedOrderCustomer(input.Email, input.FirstName, input.LastName),
+                LineItems =
+                [
+                    SimulatedLineItem.Gross("product", "Mug", 2, 12.70m, 27, new Dictionary<string, object?> { ["productNumber"] = "MUG-1" }, ShopwareIds.New()),
+                    .. input.Coupon is { Length: > 0 } code
+                        ? [SimulatedLineItem.Gross("promotion", "Coupon", 1, -2.54m, 27, new Dictionary<string, object?> { ["code"] = code })]
+                        : Array.Empty<SimulatedLineItem>(),
+                ],
+                Deliveries = [new SimulatedDelivery(new SimulatedPrice(6.35m, 6.35m, 1, [new SimulatedTax(1.35m, 27, 6.35m)]), new SimulatedShippingMethod("Standard"))],
+                Transactions = [new SimulatedTransaction(SimulatedState.Payment(input.Payment ?? "paid"), new SimulatedPaymentMethod("Card"), DateTimeOffset.UtcNow)],
+            });
+            var eventId = ShopwareIds.New();
+            using var response = await shop().SendWebhookAsync("checkout.order.placed",
+                new JsonObject { ["order"] = new JsonObject { ["_uniqueIdentifier"] = order.Id, ["apiAlias"] = "order" } }, eventId);
+            return Results.Json(new { order.Id, order.OrderNumber, eventId, relayStatus = (int)response.StatusCode });
+        });
+        control.MapGet("/orders", () => Results.Json(shop().Api.Orders));
+
         // The administration signs a fresh module link each time the merchant opens the app's page.
         control.MapGet("/module-url", () => Results.Json(new { url = shop().ModuleUrl() }));
     }
 }
+
+public sealed record SimulatedOrderInput(string Number, string? Email, string? FirstName = null, string? LastName = null, string? Payment = null, string? Coupon = null, string? Currency = null);
 
 /// <param name="Status">Newsletter recipients only: direct (default), optIn (confirmed), notSet or optOut.</param>
 public sealed record SimulatedContactInput(string Email, string? FirstName = null, string? LastName = null, string? CustomerNumber = null, string? Status = null);

@@ -67,7 +67,7 @@ public sealed class ShopwareSetupTests
     {
         var webhooks = Manifest().Descendants("webhook").ToDictionary(w => (string)w.Attribute("event")!, w => (string)w.Attribute("url")!);
 
-        foreach (var e in new[] { "app.installed", "app.activated", "app.deactivated", "app.updated", "app.deleted" })
+        foreach (var e in new[] { "app.installed", "app.activated", "app.deactivated", "app.updated", "app.deleted", "app.permissions.updated" })
             Assert.Equal("__RELAY_BASE_URL__/shopware/lifecycle", webhooks[e]);
         foreach (var e in new[] { "customer.written", "customer.deleted", "checkout.customer.register", "checkout.customer.deleted",
                      "newsletter.register", "newsletter.confirm", "newsletter.unsubscribe",
@@ -75,7 +75,7 @@ public sealed class ShopwareSetupTests
                      "state_enter.order.state.in_progress", "state_enter.order_transaction.state.paid",
                      "state_enter.order_transaction.state.refunded", "state_enter.order_transaction.state.cancelled" })
             Assert.Equal("__RELAY_BASE_URL__/shopware/webhook", webhooks[e]);
-        Assert.Equal(20, webhooks.Count);
+        Assert.Equal(21, webhooks.Count);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class ShopwareTestbed : IAsyncDisposable
 
     public static async Task<ShopwareTestbed> StartAsync(
         DateTimeOffset? now = null, string appSecret = AppSecret, string shopPath = "", bool sendsDualSignatures = true,
-        Dictionary<string, string?>? settings = null, string? shopId = null)
+        Dictionary<string, string?>? settings = null, string? shopId = null, bool webhooksRework = false)
     {
         var time = now is { } start ? new ManualTimeProvider(start) : new ManualTimeProvider();
         var all = new Dictionary<string, string?>
@@ -55,6 +55,7 @@ public sealed class ShopwareTestbed : IAsyncDisposable
             AppSecret = appSecret,
             ShopPath = shopPath,
             SendsDualSignatures = sendsDualSignatures,
+            WebhooksRework = webhooksRework,
             Time = time,
         };
         var shop = await ShopwareShopSimulator.StartAsync(client, shopId is null ? options : options with { ShopId = shopId });
