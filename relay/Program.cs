@@ -23,6 +23,7 @@ builder.Services.AddSingleton<ShopSettingsStore>();
 // Configure the platforms, the marketing systems and the sync between them
 builder.Services.AddShopware();
 builder.Services.AddShoper();
+builder.Services.AddShoprenter();
 builder.Services.AddTargets();
 builder.Services.AddSync();
 builder.Services.AddOrders();
@@ -48,6 +49,7 @@ app.MapApiReference();
 app.MapHealth();
 app.MapShopware();
 app.MapShoper();
+app.MapShoprenter();
 app.MapAdminPage();
 app.MapAdminApi();
 app.MapOperatorApi();

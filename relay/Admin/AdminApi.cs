@@ -406,7 +406,7 @@ public static partial class AdminApi
     // ---- Status -------------------------------------------------------------------------------
 
     internal static async Task<Ok<AdminStatus>> StatusAsync(
-        ClaimsPrincipal user, ShopDirectory shops, ShopSettingsStore settings, IRelayStore store, SyncProblems problems,
+        ClaimsPrincipal user, ShopDirectory shops, ShopPlatforms platforms, ShopSettingsStore settings, IRelayStore store, SyncProblems problems,
         ShopPauses pauses, ShopWebhookHealth webhookHealth, TimeProvider time, IOptions<AdminOptions> options)
     {
         var shopKey = ShopOf(user);
@@ -422,7 +422,7 @@ public static partial class AdminApi
             _ => "ok",
         };
         return TypedResults.Ok(new AdminStatus(
-            shop.Key, shop.Platform, shop.Url, Camel(shop.Status.ToString()), shop.StatusReason, shop.LastEventAt,
+            shop.Key, shop.Platform, platforms.Named(shop.Platform)?.DisplayName ?? shop.Platform, shop.Url, Camel(shop.Status.ToString()), shop.StatusReason, shop.LastEventAt,
             shop.LastEventAt is { } last && now - last <= quiet, (int)Math.Round(quiet.TotalHours),
             tokenHealth, shop.Status == ShopStatus.NeedsReinstall, saved.Target is not null, saved.SyncEnabled, deadLetters, now,
             await problems.ListAsync(shopKey), await pauses.ListAsync(shopKey), await webhookHealth.GetAsync(shopKey)));

@@ -102,6 +102,7 @@ public sealed record AdminDeadLetter(string Id, string EventId, string Kind, int
 public sealed record AdminStatus(
     string ShopKey,
     string Platform,
+    string PlatformName,
     string ShopUrl,
     string ShopStatus,
     string? StatusReason,

@@ -14,6 +14,9 @@ public interface IPlatform
     /// <summary>The platform part of a shop key ("{platform}:{shop id}"), lower case.</summary>
     string Name { get; }
 
+    /// <summary>How the admin page names the platform to the merchant.</summary>
+    string DisplayName { get; }
+
     /// <summary>The shop side of the sync: reads customers and subscribers, writes opt-outs.</summary>
     IShopContacts Contacts { get; }
 

@@ -18,6 +18,19 @@ public sealed record PushResult(int Ok, int Skipped, int Failed, IReadOnlyList<s
 /// </summary>
 public sealed class ContactSync(ContactLedger ledger, EchoSuppression echoes, ActivityLog activity, Orders.PurchaseFigures purchases, TimeProvider time, ILogger<ContactSync> logger)
 {
+    /// <summary>
+    /// A subscriber the relay itself opted out (pull-back) shows up in a shop's list of changes: the target
+    /// already has that opt-out, so a reconciliation does not send it back, whether the echo mark is still
+    /// there or the ledger knows both sides agree.
+    /// </summary>
+    public async Task<bool> IsOwnOptOutAsync(SyncContext ctx, ShopRecord record)
+    {
+        if (record.Consent is not { State: ConsentState.Unsubscribed } || record.Email is not { } email) return false;
+        if (await echoes.IsEchoAsync(ctx.ShopKey, email, ConsentState.Unsubscribed)) return true;
+        var entry = await ledger.FindByRecordAsync(ctx.Ledger, record.Kind, record.Id) ?? await ledger.FindByEmailAsync(ctx.Ledger, email);
+        return entry is { Shop.State: ConsentState.Unsubscribed, Target.State: ConsentState.Unsubscribed };
+    }
+
     public async Task<PushResult> PushAsync(SyncContext ctx, IReadOnlyList<ShopRecord> records, SyncMode mode, string? eventId, CancellationToken ct)
     {
         var live = mode == SyncMode.Live;

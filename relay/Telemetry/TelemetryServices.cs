@@ -48,7 +48,13 @@ public static class TelemetryServices
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation())
                 .WithTracing(traces => traces
-                    .AddAspNetCoreInstrumentation()
+                    // A path can carry a secret (a webhook URL whose secret is its only authentication): traces
+                    // keep the route's template instead, which http.route already names.
+                    .AddAspNetCoreInstrumentation(o => o.EnrichWithHttpResponse = (activity, response) =>
+                    {
+                        if (response.HttpContext.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } template })
+                            activity.SetTag("url.path", template);
+                    })
                     .AddHttpClientInstrumentation())
                 .UseOtlpExporter();
         return builder;

@@ -5,7 +5,7 @@ namespace Simulators;
 
 /// <summary>
 /// The simulators as a program of their own:
-///   serve  — the Shopware shop, Spotler, SARE and MiniCRM simulators on loopback ports (see StandaloneHost);
+///   serve  — the Shopware shop, Shoprenter shop, Spotler, SARE and MiniCRM simulators on loopback ports (see StandaloneHost);
 ///   demo   — the README demo: the relay and `serve` as child processes, driven over HTTP (see DemoCommand).
 /// </summary>
 internal static class SimulatorsHost
@@ -21,6 +21,7 @@ internal static class SimulatorsHost
                 Console.Error.WriteLine("""
                     usage: Simulators serve --app-secret <Shopware:AppSecret> [--relay http://localhost:5080] [--app-name RelayConnector]
                                             [--shopware-port 0] [--spotler-port 0] [--sare-port 0] [--minicrm-port 0]
+                                            [--shoprenter-port 0] [--shoprenter-client-secret demo-shoprenter-client-secret]
                                             [--spotler-key demo-consumer-key] [--spotler-secret demo-consumer-secret]
                            Simulators demo [--relay-dll relay/bin/Debug/net10.0/Relay.dll] [--relay-dir relay]
                     A port of 0 picks a free one; serve prints "name url" per simulator, then "ready".

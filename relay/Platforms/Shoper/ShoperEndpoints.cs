@@ -136,7 +136,7 @@ public static class ShoperEndpoints
             return Problem(401, "Unsigned delivery", "X-Shop-License, X-Webhook-Id and X-Webhook-Sha1 are required.");
         }
 
-        var body = await ReadCappedAsync(request, options.Value.MaxWebhookBodyBytes, ct);
+        var body = await WebhookBodies.ReadCappedAsync(request, options.Value.MaxWebhookBodyBytes, ct);
         if (body is null)
         {
             Reject(metrics, "size");
@@ -190,23 +190,6 @@ public static class ShoperEndpoints
         sha.AppendData(Encoding.UTF8.GetBytes(webhookId + "\n"));
         sha.AppendData(body);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
-    }
-
-    /// <summary>The raw bytes, or null when there are more than <paramref name="max"/>.</summary>
-    private static async Task<byte[]?> ReadCappedAsync(HttpRequest request, int max, CancellationToken ct)
-    {
-        if (request.ContentLength > max)
-            return null;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > max)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 
     private static bool IsJson(byte[] body)

@@ -11,6 +11,7 @@ public sealed class ShoperPlatform(ShoperContacts contacts, ShoperOrders orders,
     public const string SdkOrigin = "https://dcsaascdn.net";
 
     public string Name => ShoperShops.Platform;
+    public string DisplayName => "Shoper";
     public IShopContacts Contacts => contacts;
     public Orders.IShopOrders Orders => orders;
     public IReadOnlyList<string> InboxKinds { get; } = [ShoperEndpoints.WebhookKind];

@@ -7,6 +7,7 @@ namespace Relay.Platforms.Shopware;
 public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconciliation reconciliation, ShopwareOrders orders) : IPlatform
 {
     public string Name => ShopwareShops.Platform;
+    public string DisplayName => "Shopware";
     public IShopContacts Contacts => contacts;
     public Orders.IShopOrders Orders => orders;
     public IReadOnlyList<string> InboxKinds { get; } = [ShopwareWebhooks.InboxKind];

@@ -20,7 +20,7 @@ public sealed record ReconciliationState(DateTimeOffset Since, string Target);
 /// <c>newsletter.unsubscribe</c> of a vanished recipient would be.
 /// </summary>
 public sealed class ShopwareReconciliation(
-    IServiceProvider services, IRelayStore store, ContactLedger ledger, ContactSync sync, EchoSuppression echoes, ShopWebhookHealth health,
+    IServiceProvider services, IRelayStore store, ContactLedger ledger, ContactSync sync, ShopWebhookHealth health,
     TimeProvider time, ILogger<ShopwareReconciliation> logger) : IShopReconciliation
 {
     /// <summary>The window starts this much before the last run: the shop's clock is not ours, and a re-sent contact costs one upsert.</summary>
@@ -191,7 +191,7 @@ public sealed class ShopwareReconciliation(
             }
             var records = new List<ShopRecord>();
             foreach (var record in changed.Values)
-                if (!await IsOwnEchoAsync(ctx, record)) records.Add(record);
+                if (!await sync.IsOwnOptOutAsync(ctx, record)) records.Add(record);
             foreach (var page in records.Chunk(ctx.Shop.PageSize))
             {
                 var result = await sync.PushAsync(ctx, page, SyncMode.Resync, null, ct);
@@ -204,18 +204,6 @@ public sealed class ShopwareReconciliation(
                     $"{records.Count} {(kind == ShopRecordKind.Customer ? "customers" : "newsletter recipients")} changed in the shop without a webhook reaching the relay; sent again.", null, null);
         }
         return total;
-    }
-
-    /// <summary>
-    /// A recipient the relay itself opted out (pull-back) shows up as changed: the target already has
-    /// that opt-out, so it does not travel back, whether the echo mark is still there or the ledger knows both sides agree.
-    /// </summary>
-    private async Task<bool> IsOwnEchoAsync(SyncContext ctx, ShopRecord record)
-    {
-        if (record.Consent is not { State: ConsentState.Unsubscribed } || record.Email is not { } email) return false;
-        if (await echoes.IsEchoAsync(ctx.ShopKey, email, ConsentState.Unsubscribed)) return true;
-        var entry = await ledger.FindByRecordAsync(ctx.Ledger, record.Kind, record.Id) ?? await ledger.FindByEmailAsync(ctx.Ledger, email);
-        return entry is { Shop.State: ConsentState.Unsubscribed, Target.State: ConsentState.Unsubscribed };
     }
 
     private async Task<int> UnsubscribeDeletedRecipientsAsync(SyncContext ctx, ShopwareAdminClient client, ShopwareApiAccess access, CancellationToken ct)

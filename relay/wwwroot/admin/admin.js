@@ -2,7 +2,8 @@ import { t, has, pickLanguage, loadLanguage, translatePage, format } from './i18
 import { api, ApiError, useSession } from './api.js';
 
 const query = new URLSearchParams(location.search);
-const platform = query.get('platform') === 'shoper' ? 'shoper' : 'shopware';
+// The platform whose administration frames the page; Shopware's module link names none.
+const platform = query.get('platform') ?? 'shopware';
 const SHOPER_SDK = 'https://dcsaascdn.net/js/dc-sdk-1.0.5.min.js';
 const CONSTANT = '__constant';
 const MULTI = '__multi';
@@ -694,7 +695,7 @@ function renderStatus(status) {
       : t('status.webhooksQuiet', { hours: status.quietAfterHours, at: format.dateTime(status.lastEventAt) });
   const facts = [
     [t('status.shopUrl'), status.shopUrl],
-    [t('status.platform'), status.platform === 'shoper' ? 'Shoper' : 'Shopware'],
+    [t('status.platform'), status.platformName],
     [t('status.installation'), (has(`shopStatus.${status.shopStatus}`) ? t(`shopStatus.${status.shopStatus}`) : status.shopStatus) + (status.statusReason ? ` (${status.statusReason})` : '')],
     [t('status.webhooks'), webhooks],
     [t('status.token'), t(`status.token.${status.tokenHealth}`)],

@@ -411,9 +411,12 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await Expect(page.FrameLocator("#app").Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await page.WaitForFunctionAsync("() => window.messages.includes('sw-app-loaded')");
 
-        var framedAnswer = page.WaitForResponseAsync(r => r.Frame != page.MainFrame && r.Headers.ContainsKey("content-security-policy"));
         await page.GotoAsync(stranger.BaseUrl + "/admin-frame");
-        var policy = (await (await framedAnswer).AllHeadersAsync())["content-security-policy"];
+        // The policy is read from the relay's answer directly: Chromium's response event for a frame it then
+        // blocks was not delivered reliably on a busy machine. What Chromium does with it is the error page below.
+        using var http = new HttpClient();
+        using var answer = await http.GetAsync(fixture.Relay.BaseUrl + shop.ModuleUrl());
+        var policy = string.Join("; ", answer.Headers.GetValues("Content-Security-Policy"));
         Assert.Contains("frame-ancestors " + shopAdmin.BaseUrl, policy);
         Assert.DoesNotContain(stranger.BaseUrl, policy);
         // Chromium replaces a frame its ancestors may not embed with its own error page; the console line it

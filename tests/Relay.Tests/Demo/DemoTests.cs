@@ -19,7 +19,10 @@ public sealed class DemoTests(ITestOutputHelper output)
         const string appName = "RelayConnector";
         const string appSecret = "app-secret-for-the-demo-test";
         const string operatorKey = "operator-key-for-tests-0123456789";
-        await using var relay = new RelayApplication(new()
+        // The relay learns the Shoprenter shop's address at start: its simulator gets a port chosen first.
+        var shoprenterPort = FreePort();
+        var options = new StandaloneOptions("http://localhost", appName, appSecret, ShoprenterPort: shoprenterPort);
+        var settings = new Dictionary<string, string?>
         {
             ["Shopware:AppName"] = appName,
             ["Shopware:AppSecret"] = appSecret,
@@ -28,9 +31,10 @@ public sealed class DemoTests(ITestOutputHelper output)
             // As the demo runs the relay: plain-http simulators, and the full-sync worker looking every second.
             ["Admin:AllowInsecureTargetUrls"] = "true",
             ["Sync:SchedulerTick"] = "00:00:01",
-        });
+        };
+        foreach (var (key, value) in options.ShoprenterRelaySettings($"http://127.0.0.1:{shoprenterPort}")) settings[key] = value;
+        await using var relay = new RelayApplication(settings);
         using var client = relay.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        var options = new StandaloneOptions("http://localhost", appName, appSecret);
         await using var simulators = await StandaloneSimulators.StartAsync(options, client);
 
         var printed = new StringWriter();
@@ -38,7 +42,7 @@ public sealed class DemoTests(ITestOutputHelper output)
         try
         {
             result = await new DemoScript(new DemoEndpoints(client, operatorKey, new Uri(simulators.Shop.Origin), simulators.Spotler.BaseUrl,
-                options.SpotlerConsumerKey, options.SpotlerConsumerSecret), printed).RunAsync();
+                options.SpotlerConsumerKey, options.SpotlerConsumerSecret, ShoprenterOrigin: new Uri(simulators.Shoprenter.BaseUrl)), printed).RunAsync();
         }
         finally
         {
@@ -59,5 +63,20 @@ public sealed class DemoTests(ITestOutputHelper output)
         Assert.Equal(0, result.DeadLetters);
         Assert.Contains(result.Activity, a => a.Contains("pullback", StringComparison.Ordinal) && a.Contains("b***@example.nl", StringComparison.Ordinal));
         Assert.Contains("Done in", printed.ToString(), StringComparison.Ordinal);
+
+        var shoprenter = result.Shoprenter!;
+        Assert.Equal(302, shoprenter.InstallStatus);
+        Assert.Equal(5, shoprenter.SyncedRecords);
+        Assert.InRange(shoprenter.WebhookStatus, 200, 299);
+        Assert.Equal(["kata.nagy@example.hu", "laszlo.toth@example.hu", "marta.szabo@example.hu"], shoprenter.SpotlerContacts.Select(c => c.Email));
+        Assert.Equal(["laszlo.toth@example.hu"], shoprenter.SpotlerContacts.Where(c => c.Permissions["Nieuwsbrief"]).Select(c => c.Email));
+        Assert.False(simulators.Shoprenter.Read(s => s.Subscribers.Values.Single(v => v.Email == "kata.nagy@example.hu").Subscribed));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

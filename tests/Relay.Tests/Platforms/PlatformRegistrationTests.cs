@@ -25,7 +25,7 @@ public sealed class PlatformRegistrationTests : IDisposable
     [Fact]
     public void The_relay_serves_every_platform_by_the_name_in_its_shop_keys()
     {
-        Assert.Equal(["shoper", "shopware"], Platforms.Select(p => p.Name).Order());
+        Assert.Equal(["shoper", "shoprenter", "shopware"], Platforms.Select(p => p.Name).Order());
         var registry = _relay.Get<ShopPlatforms>();
         foreach (var platform in Platforms)
             Assert.Same(platform, registry.For($"{platform.Name}:some-shop"));

@@ -32,6 +32,9 @@ internal static class DemoCommand
 
         var port = DemoProcess.FreePort();
         var relayUrl = $"http://127.0.0.1:{port}";
+        // The relay learns the Shoprenter shop's token and API addresses at start, so its port is chosen first.
+        var shoprenterPort = DemoProcess.FreePort();
+        var standalone = new StandaloneOptions(relayUrl, "RelayConnector", "", ShoprenterPort: shoprenterPort);
         var appSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var operatorKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         const string appName = "RelayConnector";
@@ -55,6 +58,7 @@ internal static class DemoCommand
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss ",
         };
+        foreach (var (key, value) in standalone.ShoprenterRelaySettings($"http://127.0.0.1:{shoprenterPort}", "__")) environment[key] = value;
         if (!string.IsNullOrEmpty(redis) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("Secrets__MasterKey")))
             // On Redis the relay refuses to start without a master key; a throwaway one suits a demo.
             environment["Secrets__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -67,14 +71,14 @@ internal static class DemoCommand
             relay = DemoProcess.Start("relay", relayDll, [], relayDir, environment);
             var self = typeof(DemoCommand).Assembly.Location;
             simulators = DemoProcess.Start("simulators", self,
-                ["serve", "--relay", relayUrl, "--app-name", appName, "--app-secret", appSecret],
+                ["serve", "--relay", relayUrl, "--app-name", appName, "--app-secret", appSecret, "--shoprenter-port", shoprenterPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
                 Path.GetDirectoryName(self)!, new Dictionary<string, string?>());
             await simulators.WaitForLineAsync(l => l == StandaloneHost.ReadyLine, TimeSpan.FromSeconds(60), stop.Token);
             await relay.WaitForHttpAsync(relayUrl + "/health/ready", TimeSpan.FromSeconds(60), stop.Token);
             var addresses = simulators.Output.Select(l => l.Split(' ', 2)).Where(p => p.Length == 2 && p[1].StartsWith("http", StringComparison.Ordinal))
                 .ToDictionary(p => p[0], p => p[1]);
             Console.WriteLine($"   relay       {relayUrl}  (pid {relay.ProcessId}, {(string.IsNullOrEmpty(redis) ? "embedded store: not durable" : "Redis " + RedisHost(redis))})");
-            Console.WriteLine($"   simulators  shop {addresses["shopware-shop"]}, Spotler {addresses["spotler"]}  (pid {simulators.ProcessId})");
+            Console.WriteLine($"   simulators  shop {addresses["shopware-shop"]}, Shoprenter shop {addresses["shoprenter-shop"]}, Spotler {addresses["spotler"]}  (pid {simulators.ProcessId})");
             Console.WriteLine($"   started in {clock.Elapsed.TotalSeconds:0.0} s");
 
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(relayUrl), Timeout = TimeSpan.FromSeconds(30) };
@@ -83,7 +87,7 @@ internal static class DemoCommand
             var spotlerDefaults = new StandaloneOptions(relayUrl, appName, appSecret);
             var script = new DemoScript(new DemoEndpoints(client, operatorKey, new Uri(addresses["shopware-shop"]), addresses["spotler"],
                 spotlerDefaults.SpotlerConsumerKey, spotlerDefaults.SpotlerConsumerSecret,
-                () => relayProcess.Output.Where(l => l.Contains(" Relay.", StringComparison.Ordinal)).ToList()), Console.Out);
+                () => relayProcess.Output.Where(l => l.Contains(" Relay.", StringComparison.Ordinal)).ToList(), new Uri(addresses["shoprenter-shop"])), Console.Out);
             await script.RunAsync(stop.Token);
             return 0;
         }

@@ -19,7 +19,8 @@ public sealed record DemoEndpoints(
     string SpotlerApiUrl,
     string SpotlerConsumerKey,
     string SpotlerConsumerSecret,
-    Func<IReadOnlyList<string>>? RelayLog = null);
+    Func<IReadOnlyList<string>>? RelayLog = null,
+    Uri? ShoprenterOrigin = null);
 
 /// <summary>What the demo saw, for its test.</summary>
 public sealed record DemoResult(
@@ -32,7 +33,11 @@ public sealed record DemoResult(
     string PulledBackStatusInShop,
     long QueuedAfterwards,
     int DeadLetters,
-    IReadOnlyList<string> Activity);
+    IReadOnlyList<string> Activity,
+    ShoprenterDemoResult? Shoprenter = null);
+
+/// <summary>What the Shoprenter part of the demo saw.</summary>
+public sealed record ShoprenterDemoResult(string ShopKey, int InstallStatus, long SyncedRecords, IReadOnlyList<SpotlerContactView> SpotlerContacts, int WebhookStatus);
 
 /// <summary>
 /// The README demo, step by step, over HTTP only: the relay is driven as a shop, a merchant in the shop's
@@ -177,6 +182,9 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
              (pull?["optedOut"]?.GetValue<int>() == 0 ? " (the scheduled pull-back got there first)" : ""));
         Line($"shop: newsletter recipient {bram["email"]} status direct -> {bram["status"]} (the relay's PATCH /api/newsletter-recipient/{{id}})");
 
+        var shopwareContacts = await SpotlerContactsAsync(ct);
+        var shoprenter = endpoints.ShoprenterOrigin is { } shoprenterOrigin ? await ShoprenterStepsAsync(shoprenterOrigin, target, ct) : null;
+
         Step("What the operator sees (Authorization: Bearer <Operator:ApiKey>)");
         var queue = await WaitForAsync("the queue to drain", async () =>
         {
@@ -203,9 +211,81 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
 
         output.WriteLine();
         output.WriteLine($"Done in {_clock.Elapsed.TotalSeconds:0.0} s.");
-        return new DemoResult(shopKey, done, failures, await SpotlerContactsAsync(ct), webhookStatus, true,
-            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity);
+        return new DemoResult(shopKey, done, failures, shopwareContacts, webhookStatus, true,
+            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity, shoprenter);
     }
+
+    /// <summary>
+    /// A Shoprenter shop beside it: the install as Shoprenter performs it (a GET with an hmac), the app page
+    /// through the EntryPoint, the same Spotler account, a full sync, and an unsubscribe whose webhook carries
+    /// no signature but reaches the relay at the shop's secret URL.
+    /// </summary>
+    private async Task<ShoprenterDemoResult> ShoprenterStepsAsync(Uri origin, JsonObject target, CancellationToken ct)
+    {
+        Uri Control(string path) => new(origin, $"{SimulatorControl.Prefix}/{path}");
+
+        Step("A Hungarian merchant installs the app in a Shoprenter shop (RedirectUri with an hmac)");
+        var install = await SimAsync(HttpMethod.Post, Control("install"), null, ct);
+        var installStatus = install["relayStatus"]!.GetValue<int>();
+        if (installStatus != 302) throw Failed($"the Shoprenter install answered {installStatus}");
+        Line($"GET /shoprenter/install?shopname=demoshop&code=…&timestamp=…&hmac=… -> 302 {install["location"]}");
+        Line("the relay got a one-hour token (client credentials) and registered its newsletter and order webhooks at a secret URL");
+        const string shopKey = "shoprenter:demoshop";
+
+        await SimAsync(HttpMethod.Post, Control("customers"), new JsonArray(
+            SrContact("kata.nagy@example.hu", "Kata", "Nagy"),
+            SrContact("laszlo.toth@example.hu", "László", "Tóth")), ct);
+        await SimAsync(HttpMethod.Post, Control("subscribers"), new JsonArray(
+            SrContact("kata.nagy@example.hu", "Kata", "Nagy"),
+            SrContact("laszlo.toth@example.hu", "László", "Tóth"),
+            SrContact("marta.szabo@example.hu", "Márta", "Szabó", subscribed: false)), ct);
+        Line("2 customers (kata, laszlo) and 3 newsletter subscribers (marta unsubscribed)");
+
+        Step("... opens the app (EntryPoint) and connects the same Spotler account");
+        var entry = (await SimAsync(HttpMethod.Get, Control("entry-url"), null, ct))["url"]!.GetValue<string>();
+        string session;
+        using (var opened = await Relay.GetAsync(entry, ct))
+        {
+            var location = opened.Headers.Location?.OriginalString ?? "";
+            if (opened.StatusCode != HttpStatusCode.Redirect || !location.Contains("#session=", StringComparison.Ordinal))
+                throw Failed($"the Shoprenter entry answered {(int)opened.StatusCode} {location}");
+            session = location[(location.IndexOf("#session=", StringComparison.Ordinal) + "#session=".Length)..];
+            Line($"GET /shoprenter/entry?shopname=demoshop&…&hmac=… -> 302 {location[..location.IndexOf('#')]}#session=<token>");
+        }
+        var loaded = await AdminAsync(HttpMethod.Get, "/admin/api/settings", session, null, ct);
+        await AdminAsync(HttpMethod.Put, "/admin/api/settings", session, new JsonObject
+        {
+            ["expectedVersion"] = loaded["version"]!.GetValue<int>(),
+            ["target"] = target.DeepClone(),
+            ["syncEnabled"] = true,
+        }, ct);
+        var sync = await WaitForAsync("the Shoprenter full sync to finish", async () =>
+        {
+            var s = await AdminAsync(HttpMethod.Get, "/admin/api/sync", session, null, ct);
+            return s["state"]?.GetValue<string>() is "completed" or "failed" ? s : null;
+        }, ct);
+        if (sync["state"]!.GetValue<string>() != "completed") throw Failed($"the Shoprenter full sync failed: {sync["error"]}");
+        var done = sync["done"]!.GetValue<long>();
+        Line($"PUT /admin/api/settings -> sync on; GET /admin/api/sync -> completed: {done} records (0-based pages of 200, full=1, under 3 calls/s)");
+        var contacts = (await SpotlerContactsAsync(ct)).Where(c => c.Email?.EndsWith(".hu", StringComparison.Ordinal) == true).ToList();
+        foreach (var c in contacts) Line($"  {c.Email,-26} {c.FirstName + " " + c.LastName,-15} {Newsletter}: {YesNo(c)}");
+
+        Step("Kata unsubscribes in the Shoprenter storefront: an unsigned webhook to the shop's secret URL");
+        var kata = (await SimAsync(HttpMethod.Get, Control("subscribers"), null, ct)).AsArray().First(s => s!["email"]!.GetValue<string>() == "kata.nagy@example.hu")!;
+        var webhook = await SimAsync(HttpMethod.Post, Control($"subscribers/{kata["id"]}/unsubscribe"), null, ct);
+        var webhookStatus = webhook["relayStatus"]!.GetValue<int>();
+        var path = webhook["path"]!.GetValue<string>();
+        Line($"POST {path[..(path.IndexOf("/demoshop/", StringComparison.Ordinal) + "/demoshop/".Length)]}<secret>/newsletter_unsubscribe -> {webhookStatus}");
+        var kataInSpotler = await WaitForAsync("Kata's unsubscribe to reach Spotler", async () =>
+            (await SpotlerContactsAsync(ct)).FirstOrDefault(c => c.Email == "kata.nagy@example.hu" && !Subscribed(c)), ct);
+        Line($"Spotler: {kataInSpotler.Email} {Newsletter}: yes -> {YesNo(kataInSpotler)}");
+        var status = await AdminAsync(HttpMethod.Get, "/admin/api/status", session, null, ct);
+        Line($"GET /admin/api/status -> {status["platformName"]} shop {status["shopStatus"]}, token {status["tokenHealth"]}");
+        return new ShoprenterDemoResult(shopKey, installStatus, done, (await SpotlerContactsAsync(ct)).Where(c => c.Email?.EndsWith(".hu", StringComparison.Ordinal) == true).ToList(), webhookStatus);
+    }
+
+    private static JsonObject SrContact(string email, string firstName, string lastName, bool subscribed = true) =>
+        new() { ["email"] = email, ["firstName"] = firstName, ["lastName"] = lastName, ["subscribed"] = subscribed };
 
     // ---- Helpers --------------------------------------------------------------------------------
 

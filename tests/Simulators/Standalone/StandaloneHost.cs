@@ -27,7 +27,9 @@ internal static class StandaloneHost
             args.Int("shopware-port", 0),
             args.Int("spotler-port", 0),
             args.Int("sare-port", 0),
-            args.Int("minicrm-port", 0));
+            args.Int("minicrm-port", 0),
+            args.Int("shoprenter-port", 0),
+            args.Get("shoprenter-client-secret") ?? defaults.ShoprenterClientSecret);
 
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

@@ -1,5 +1,6 @@
 using Simulators.MiniCrm;
 using Simulators.Sare;
+using Simulators.Shoprenter;
 using Simulators.Shopware;
 using Simulators.Spotler;
 
@@ -17,18 +18,39 @@ public sealed record StandaloneOptions(
     int ShopwarePort = 0,
     int SpotlerPort = 0,
     int SarePort = 0,
-    int MiniCrmPort = 0);
+    int MiniCrmPort = 0,
+    int ShoprenterPort = 0,
+    string ShoprenterClientSecret = "demo-shoprenter-client-secret")
+{
+    /// <summary>The Shoprenter app's ids, as the relay's Shoprenter:AppId and ClientId carry them.</summary>
+    public const string ShoprenterAppId = "55";
+    public const string ShoprenterClientId = "demo-shoprenter-client";
+
+    /// <summary>The relay's Shoprenter settings for a shop simulator on <paramref name="origin"/> (http://127.0.0.1:port).</summary>
+    public Dictionary<string, string?> ShoprenterRelaySettings(string origin, string separator = ":") => new()
+    {
+        [$"Shoprenter{separator}AppId"] = ShoprenterAppId,
+        [$"Shoprenter{separator}ClientId"] = ShoprenterClientId,
+        [$"Shoprenter{separator}ClientSecret"] = ShoprenterClientSecret,
+        [$"Shoprenter{separator}PublicBaseUrl"] = RelayUrl,
+        [$"Shoprenter{separator}TokenUrl"] = origin + "/oauth/{shopName}/app/token",
+        [$"Shoprenter{separator}ApiUrl"] = origin + "/{shopName}/api",
+        [$"Shoprenter{separator}LegacyApiUrl"] = origin + "/{shopName}/legacy",
+    };
+}
 
 /// <summary>
-/// One Shopware shop, Spotler, SARE and MiniCRM on their own ports, as `Simulators serve` runs them
+/// One Shopware shop, one Shoprenter shop, Spotler, SARE and MiniCRM on their own ports, as `Simulators serve` runs them
 /// for the demo (and the demo's test runs them in process). Each answers its protocol and /_sim.
 /// </summary>
 public sealed class StandaloneSimulators : IAsyncDisposable
 {
     private readonly HttpClient? _ownedRelayClient;
 
-    private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm)
+    private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm,
+        ShoprenterShopSimulator shoprenter)
     {
+        Shoprenter = shoprenter;
         _ownedRelayClient = ownedRelayClient;
         Shop = shop;
         Spotler = spotler;
@@ -40,11 +62,13 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     public SpotlerSimulator Spotler { get; }
     public SareSimulator Sare { get; }
     public MiniCrmSimulator MiniCrm { get; }
+    public ShoprenterShopSimulator Shoprenter { get; }
 
     /// <param name="relay">Reaches the relay; null: a client for <see cref="StandaloneOptions.RelayUrl"/>.</param>
     public static async Task<StandaloneSimulators> StartAsync(StandaloneOptions options, HttpClient? relay = null)
     {
-        var owned = relay is null ? new HttpClient { BaseAddress = new Uri(options.RelayUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) } : null;
+        // Redirects are the relay's answers (the install sends the merchant on to the shop admin), not to be followed.
+        var owned = relay is null ? new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(options.RelayUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) } : null;
         relay ??= owned!;
         var shop = await ShopwareShopSimulator.StartAsync(relay, new ShopwareShopSimulatorOptions
         {
@@ -55,7 +79,13 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         var spotler = await SpotlerSimulator.StartAsync(options.SpotlerConsumerKey, options.SpotlerConsumerSecret, port: options.SpotlerPort);
         var sare = await SareSimulator.StartAsync(port: options.SarePort);
         var miniCrm = await MiniCrmSimulator.StartAsync(port: options.MiniCrmPort);
-        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm);
+        var shoprenter = await ShoprenterShopSimulator.StartAsync(new ShoprenterSimulatorOptions
+        {
+            AppId = StandaloneOptions.ShoprenterAppId,
+            ClientId = StandaloneOptions.ShoprenterClientId,
+            ClientSecret = options.ShoprenterClientSecret,
+        }, options.ShoprenterPort, relay);
+        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter);
     }
 
     /// <summary>"name url" lines, the form `serve` prints and the demo reads.</summary>
@@ -65,6 +95,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         ("spotler", Spotler.BaseUrl),
         ("sare", Sare.BaseUrl),
         ("minicrm", MiniCrm.BaseUrl),
+        ("shoprenter-shop", Shoprenter.BaseUrl),
     ];
 
     public async ValueTask DisposeAsync()
@@ -73,6 +104,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         await Spotler.DisposeAsync();
         await Sare.DisposeAsync();
         await MiniCrm.DisposeAsync();
+        await Shoprenter.DisposeAsync();
         _ownedRelayClient?.Dispose();
     }
 }
