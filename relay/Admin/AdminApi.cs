@@ -55,6 +55,8 @@ public static partial class AdminApi
         group.MapGet("/dead-letters", DeadLettersAsync).WithName("AdminDeadLetters");
         group.MapPost("/dead-letters/{id}/replay", ReplayAsync).WithName("AdminReplayDeadLetter").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/status", StatusAsync).WithName("AdminStatus");
+        group.MapGet("/shop-connection", ShopConnection).WithName("AdminShopConnection")
+            .WithSummary("The ways the shop's platform lets the merchant connect the relay to the shop's API; none for most platforms.");
         group.MapAdminOrders();
         return group;
     }
@@ -80,6 +82,12 @@ public static partial class AdminApi
                 detail: "This shop has no active installation of the app. Install it again from the shop's extension store.");
         return await next(context);
     }
+
+    /// <summary>The page renders the platform's choice and sends it to the platform's own route, which tests and stores it.</summary>
+    internal static Ok<AdminShopConnection> ShopConnection(ClaimsPrincipal user, ShopPlatforms platforms) =>
+        TypedResults.Ok(platforms.For(ShopOf(user)) is { ConnectionChoice: { } choice } platform
+            ? new AdminShopConnection(platform.DisplayName, choice.Path, choice.Modes)
+            : new AdminShopConnection(null, null, []));
 
     // ---- Settings -----------------------------------------------------------------------------
 

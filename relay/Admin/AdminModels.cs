@@ -118,3 +118,7 @@ public sealed record AdminStatus(
     IReadOnlyList<Relay.Sync.SyncProblem>? Problems = null,
     IReadOnlyList<Relay.Sync.FeaturePause>? Paused = null,
     Relay.Sync.WebhookHealthReport? WebhookHealth = null);
+
+/// <summary>The platform's connection modes for the page's "shop connection" section; no modes: the section stays hidden.</summary>
+/// <param name="Path">The platform's route the page reads the current mode from (GET) and saves the choice to (PUT).</param>
+public sealed record AdminShopConnection(string? PlatformName, string? Path, IReadOnlyList<Platforms.ShopConnectionMode> Modes);

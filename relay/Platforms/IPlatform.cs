@@ -29,6 +29,9 @@ public interface IPlatform
     /// <summary>Runs after every pull-back of its shops, for what its webhooks can miss. Null: the platform needs none.</summary>
     IShopReconciliation? Reconciliation { get; }
 
+    /// <summary>How the merchant may choose to let the relay reach the shop's API (admin page). Null: one way only, no choice shown.</summary>
+    ShopConnectionChoice? ConnectionChoice => null;
+
     /// <summary>What its records carry where platforms differ: targets build their default maps from it.</summary>
     ShopRecordShape RecordShape { get; }
 

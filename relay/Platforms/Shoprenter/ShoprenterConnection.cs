@@ -26,6 +26,20 @@ public static class ShoprenterConnection
     public const string Notice =
         "Shoprenter has deprecated the Basic-auth API (API user name and password) and may switch it off: use it only when the app's own access does not work for this shop, and switch back to \"oauth\" as soon as it does.";
 
+    /// <summary>What the admin page offers: the modes and fields <see cref="PutAsync"/> takes, at its route.</summary>
+    public static readonly ShopConnectionChoice Choice = new($"{ShoprenterEndpoints.GroupPath}/connection",
+    [
+        new("oauth", "shopConnection.mode.app", Recommended: true, Deprecated: false, []),
+        new("legacy", "shopConnection.mode.legacy", Recommended: false, Deprecated: true,
+        [
+            new(FieldOf(nameof(ShoprenterConnectionInput.ApiUrl)), "shopConnection.field.apiUrl", Optional: true, HintKey: "shopConnection.field.apiUrlHint"),
+            new(FieldOf(nameof(ShoprenterConnectionInput.UserName)), "shopConnection.field.userName"),
+            new(FieldOf(nameof(ShoprenterConnectionInput.Password)), "shopConnection.field.password", Secret: true),
+        ]),
+    ]);
+
+    private static string FieldOf(string member) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member);
+
     internal static void Map(RouteGroupBuilder group)
     {
         var connection = group.MapGroup("/connection").RequireAuthorization(AdminSessions.Scheme);

@@ -14,6 +14,8 @@ public sealed class ShoprenterPlatform(ShoprenterContacts contacts, ShoprenterOr
     public IReadOnlyList<string> InboxKinds { get; } = [ShoprenterEndpoints.WebhookKind];
     public IShopReconciliation? Reconciliation => reconciliation;
 
+    public ShopConnectionChoice ConnectionChoice => ShoprenterConnection.Choice;
+
     /// <summary>Subscribers carry a name and a phone, but no address.</summary>
     public ShopRecordShape RecordShape { get; } = new(SubscribersHaveAddress: false);
 

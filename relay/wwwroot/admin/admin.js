@@ -1,5 +1,5 @@
 import { t, has, pickLanguage, loadLanguage, translatePage, format } from './i18n.js';
-import { api, ApiError, useSession } from './api.js';
+import { api, relayApi, ApiError, useSession } from './api.js';
 
 const query = new URLSearchParams(location.search);
 // The platform whose administration frames the page; Shopware's module link names none.
@@ -38,6 +38,7 @@ const state = {
   ordersTimer: 0,
   orderStatuses: null,
   activeTab: 'connection',
+  shopConnection: null,
 };
 
 // ---- Platform SDKs -----------------------------------------------------------------------------
@@ -259,6 +260,68 @@ async function testConnection() {
     else showResult('connection-result', 'error', `${t('connection.failed')}: ${t(`outcome.${result.outcome}`)}`, [result.message]);
   } catch (error) {
     showError('connection-result', error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- Shop connection ---------------------------------------------------------------------------
+// Offered by the shop's platform (modes, fields, deprecation); the platform's own route tests and stores the choice.
+
+const chosenShopMode = () => document.querySelector('input[name="shop-connection-mode"]:checked')?.value ?? null;
+
+async function loadShopConnection() {
+  const offer = await api('GET', '/shop-connection');
+  state.shopConnection = offer;
+  $('shop-connection').hidden = offer.modes.length === 0;
+  if (offer.modes.length === 0) return;
+  const current = await relayApi('GET', offer.path);
+  renderShopConnection(current.mode);
+}
+
+function renderShopConnection(currentMode) {
+  const { modes, platformName } = state.shopConnection;
+  $('shop-connection-modes').replaceChildren(...modes.map((mode) => {
+    const id = `shop-mode-${mode.id}`;
+    const label = t(mode.labelKey) + (mode.recommended ? ` (${t('shopConnection.recommended')})` : '');
+    return h('div', {},
+      h('div', { class: 'field check' },
+        h('input', { type: 'radio', name: 'shop-connection-mode', id, value: mode.id, checked: mode.id === currentMode, onchange: renderShopConnectionFields,
+          'aria-describedby': mode.deprecated ? `${id}-note` : undefined }),
+        h('label', { for: id, text: label + (mode.id === currentMode ? ` — ${t('shopConnection.inUse')}` : '') })),
+      // The deprecation is said beside the choice, before anything is entered: it is a fallback only.
+      mode.deprecated ? h('p', { id: `${id}-note`, class: 'note warn', text: t('shopConnection.deprecated', { platform: platformName }) }) : null);
+  }));
+  renderShopConnectionFields();
+}
+
+function renderShopConnectionFields() {
+  const mode = state.shopConnection.modes.find((m) => m.id === chosenShopMode());
+  $('shop-connection-fields').replaceChildren(...(mode?.fields ?? []).map((field) => h('div', { class: 'field' },
+    h('label', { for: `shop-field-${field.name}`, text: t(field.labelKey) + (field.optional ? ` (${t('shopConnection.optional')})` : '') }),
+    h('input', {
+      id: `shop-field-${field.name}`, 'data-shop-field': field.name, type: field.secret ? 'password' : 'text', spellcheck: 'false',
+      autocomplete: field.secret ? 'new-password' : 'off', 'aria-describedby': field.hintKey ? `shop-field-${field.name}-hint` : undefined,
+    }),
+    field.hintKey ? h('small', { id: `shop-field-${field.name}-hint`, class: 'muted', text: t(field.hintKey) }) : null)));
+  resized();
+}
+
+async function saveShopConnection() {
+  const mode = chosenShopMode();
+  if (!mode) return showResult('shop-connection-result', 'error', t('shopConnection.choose'));
+  const body = { mode };
+  for (const input of document.querySelectorAll('[data-shop-field]')) body[input.dataset.shopField] = input.value.trim() || null;
+  const button = $('save-shop-connection');
+  button.disabled = true;
+  showResult('shop-connection-result', 'info', t('shopConnection.testing'));
+  try {
+    const saved = await relayApi('PUT', state.shopConnection.path, body);
+    renderShopConnection(saved.mode);
+    showResult('shop-connection-result', 'ok', t('saved'));
+    loadStatus();
+  } catch (error) {
+    showError('shop-connection-result', error);
   } finally {
     button.disabled = false;
   }
@@ -792,6 +855,7 @@ function wire() {
   $('activity-filter').addEventListener('change', loadActivity);
   $('activity-refresh').addEventListener('click', () => { loadActivity(); loadDeadLetters(); });
   $('status-refresh').addEventListener('click', loadStatus);
+  $('shop-connection-form').addEventListener('submit', (event) => { event.preventDefault(); saveShopConnection(); });
 }
 
 async function boot() {
@@ -812,6 +876,7 @@ async function boot() {
     state.shopFields = shopFields;
     wire();
     applySettings(settings);
+    await loadShopConnection();
   } catch (error) {
     return fatal(error.message);
   }

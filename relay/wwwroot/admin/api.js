@@ -28,12 +28,21 @@ function describe(status, problem) {
   return title || detail || `${t('error.generic')} (HTTP ${status})`;
 }
 
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  return apiAt(`./api${path}`, method, body);
+}
+
+/** A call to another of the relay's routes that the session authorises (a platform's own, given from the relay's root). */
+export function relayApi(method, rootPath, body) {
+  return apiAt(`..${rootPath}`, method, body);
+}
+
+async function apiAt(url, method, body) {
   const headers = { Accept: 'application/json', Authorization: `Bearer ${sessionToken}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
-    response = await fetch(`./api${path}`, {
+    response = await fetch(url, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -151,6 +151,16 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_Shopware_shop_has_one_way_to_its_API_and_its_page_offers_no_shop_connection_choice()
+    {
+        await using var shop = await fixture.InstallShopAsync();
+        var page = await fixture.OpenAdminAsync(shop);
+
+        await Expect(page.Locator("#shop-connection")).ToBeHiddenAsync();
+        await Expect(page.Locator("input[name=shop-connection-mode]")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task Merchant_edits_a_mapping_that_is_checked_before_it_is_saved()
     {
         await using var shop = await fixture.InstallShopAsync();

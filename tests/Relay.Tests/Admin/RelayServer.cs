@@ -29,13 +29,13 @@ public sealed class RelayServer : IAsyncDisposable
 
     /// <summary>
     /// The port is chosen before the start because the relay must know its own public address
-    /// (Shopware's confirmation URL and Shoper's webhook URLs are built from it).
+    /// (Shopware's confirmation URL and Shoper's and Shoprenter's webhook URLs are built from it).
     /// </summary>
     public static RelayServer Start(Dictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var port = RedisServer.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
-        var all = new Dictionary<string, string?> { ["Shopware:PublicBaseUrl"] = baseUrl, ["Shoper:PublicBaseUrl"] = baseUrl };
+        var all = new Dictionary<string, string?> { ["Shopware:PublicBaseUrl"] = baseUrl, ["Shoper:PublicBaseUrl"] = baseUrl, ["Shoprenter:PublicBaseUrl"] = baseUrl };
         foreach (var (key, value) in settings ?? []) all[key] = value;
         var app = new RelayApplication(all, time);
         app.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
