@@ -1,0 +1,79 @@
+namespace Relay.Mapping;
+
+// The canonical records of the point-of-sale flows, independent of till and shop: products and stock
+// travel till → shop, orders shop → till. Money is in whole cents, as tills count it.
+
+/// <summary>
+/// An article as the shop should show it. A product with <see cref="Variants"/> is a parent whose
+/// variants differ by <see cref="PosVariant.Options"/> (size, colour…); a simple product has none.
+/// </summary>
+/// <param name="Sku">The shop's product number; the key of create versus update.</param>
+/// <param name="PriceInclCents">Gross price; <see cref="PriceExclCents"/> net. Both, because shops store both.</param>
+/// <param name="TaxPercent">Whole percent (21, 9, 0).</param>
+public sealed record PosProduct(
+    string Sku,
+    string Name,
+    string? Description,
+    string? ShortDescription,
+    long PriceInclCents,
+    long PriceExclCents,
+    int TaxPercent,
+    string? Ean,
+    bool Active,
+    IReadOnlyList<string> CategoryIds,
+    IReadOnlyList<PosVariant> Variants)
+{
+    public IEnumerable<string> AllSkus => Variants.Count == 0 ? [Sku] : Variants.Select(v => v.Sku);
+}
+
+/// <param name="Options">Property group → value, e.g. Size → M, Colour → Red.</param>
+public sealed record PosVariant(string Sku, IReadOnlyDictionary<string, string> Options, long PriceInclCents, long PriceExclCents, string? Ean, bool Active);
+
+/// <summary>A till's article group, as a shop category. <see cref="ParentId"/> null: a top-level one.</summary>
+public sealed record PosCategory(string Id, string Name, string? ParentId);
+
+/// <summary>One article's stock as the till counts it (whole units).</summary>
+public sealed record StockLevel(string Sku, long Free, long Reserved, long Incoming);
+
+/// <summary>How the number the shop shows is made from a <see cref="StockLevel"/>.</summary>
+public enum StockCalculation
+{
+    /// <summary>Free stock minus what sales have reserved: what can still be sold. The default.</summary>
+    FreeMinusReserved,
+    Free,
+    FreeMinusReservedPlusIncoming,
+    FreePlusIncoming,
+}
+
+public static class StockCalculations
+{
+    /// <summary>Never negative: a shop shows an oversold article as out of stock.</summary>
+    public static long Apply(this StockCalculation calculation, StockLevel level) => Math.Max(0, calculation switch
+    {
+        StockCalculation.Free => level.Free,
+        StockCalculation.FreeMinusReservedPlusIncoming => level.Free - level.Reserved + level.Incoming,
+        StockCalculation.FreePlusIncoming => level.Free + level.Incoming,
+        _ => level.Free - level.Reserved,
+    });
+}
+
+/// <summary>An order as the shop holds it, with what a till needs to book it.</summary>
+/// <param name="Number">The shop's order number: the till's external order id, so a second delivery is recognised.</param>
+/// <param name="Status">The shop's order or payment state, as the merchant chooses statuses on the page.</param>
+public sealed record ShopOrder(
+    string Number,
+    string Status,
+    DateTimeOffset OrderedAt,
+    string Currency,
+    long TotalInclCents,
+    ShopOrderCustomer Customer,
+    IReadOnlyList<ShopOrderLine> Lines,
+    string? PaymentMethod,
+    long ShippingInclCents = 0);
+
+public sealed record ShopOrderCustomer(string Email, string? FirstName, string? LastName, string? Company, PostalAddress? Address, string? Phone = null)
+{
+    public string FullName => string.Join(' ', new[] { FirstName, LastName }.Where(n => !string.IsNullOrWhiteSpace(n))).Trim();
+}
+
+public sealed record ShopOrderLine(string Sku, string Name, int Quantity, long UnitPriceInclCents, int TaxPercent);
