@@ -30,6 +30,9 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     private int _windowCount;
     private int _tokenRequests;
 
+    /// <summary>Products, variants, categories, property groups, taxes, stock and orders (the point-of-sale side).</summary>
+    public ShopwareCatalogApi Catalog { get; } = new ShopwareCatalogApi(time).Seed();
+
     public string? ClientId { get; private set; }
     public string? ClientSecret { get; private set; }
 
@@ -158,6 +161,10 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         app.MapPost("/api/search/{entity}", async (string entity, HttpRequest request) =>
         {
             using var criteria = await JsonDocument.ParseAsync(request.Body);
+            if (ShopwareCatalogApi.Searchable.Contains(entity))
+                return criteria.RootElement.TryGetProperty("limit", out var catalogLimit) && catalogLimit.GetInt32() > MaxLimit
+                    ? Results.Json(Error("400", "FRAMEWORK__QUERY_LIMIT_EXCEEDED", $"The limit must be lower than or equal to MAX_LIMIT(={MaxLimit})."), statusCode: 400)
+                    : Results.Json(Catalog.Search(entity, criteria.RootElement));
             if (entity is not ("customer" or "newsletter-recipient" or "webhook"))
                 return Results.Json(Error("404", "FRAMEWORK__DEFINITION_NOT_FOUND", $"Definition for entity \"{entity}\" does not exist."), statusCode: 404);
             if (criteria.RootElement.TryGetProperty("limit", out var limit) && limit.GetInt32() > MaxLimit)
@@ -167,6 +174,12 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                 ? Matches(entity, JsonDocument.Parse("{}").RootElement)
                 : Matches(entity, criteria.RootElement);
             return Results.Json(Search(rows, criteria.RootElement));
+        });
+
+        app.MapPost("/api/_action/sync", async (HttpRequest request) =>
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            return Catalog.Sync(body.RootElement);
         });
 
         app.MapMethods("/api/newsletter-recipient/{id}", ["PATCH"], async (string id, HttpRequest request) =>
