@@ -232,7 +232,7 @@ public sealed class MplusKassaClient(IMplusKassaApi api, string accountId, Mplus
             throw fault is { IsClient: true, IsAuthentication: false } && response.IsSuccessStatusCode
                 ? new TargetPermanentException($"{Name} refused {operation} ({fault.Code}): {TargetText.Safe(fault.Message)}", code: fault.Code)
                 : TargetHttp.Error(Name, response, fault?.Code, fault is null ? $"{operation} failed" : $"{operation}: {fault.Message}", time);
-        return answer ?? throw new TargetTransientException($"{Name} answered {operation} with something that is no SOAP envelope.");
+        return answer ?? throw new TargetTransientException($"{Name} answered {operation} with something that is no SOAP envelope: {text[..Math.Min(300, text.Length)]}");
     }
 }
 

@@ -44,6 +44,7 @@ public sealed class TargetTestHost : IDisposable
     public TimeProvider Time { get; }
     public IRelayStore Store { get; }
     public TargetFactory Factory => _services.GetRequiredService<TargetFactory>();
+    public PosFactory Tills => _services.GetRequiredService<PosFactory>();
 
     public ITarget Create(string kind, string? baseUrl, Dictionary<string, string> credentials, Dictionary<string, string>? options = null, string accountId = "test:shop/target") =>
         Factory.Create(new TargetAccount

@@ -79,7 +79,7 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
     /// <summary>HTTP-level faults (statuses, delays, held requests) before the till looks at a request.</summary>
     public FaultPlan Faults { get; } = new();
 
-    /// <summary>Operations answered (SOAPAction), in order; faulted ones included.</summary>
+    /// <summary>The SOAPAction of every request that reached the till, in order; refused and faulted ones included.</summary>
     public IReadOnlyList<string> Operations => _operations.ToArray();
 
     public static async Task<MplusKassaSimulator> StartAsync(string ident = "demo-ident", string secret = "demo-secret", int port = 0)
@@ -92,7 +92,8 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
                 if (SimulatorControl.IsControl(http) || !await sim!.Faults.ApplyAsync(http)) await next(http);
             });
             MplusKassaControl.Map(app, () => sim!);
-            app.MapPost("/", async (HttpContext http) => await sim!.HandleAsync(http));
+            // A RequestDelegate, so the result is executed here (a lambda returning Task<IResult> would be taken as one and its result dropped).
+            app.MapPost("/", async http => await (await sim!.HandleAsync(http)).ExecuteAsync(http));
         }, port);
         return sim = new MplusKassaSimulator(host) { Ident = ident, Secret = secret };
     }
@@ -152,6 +153,8 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
     private async Task<IResult> HandleAsync(HttpContext http)
     {
         var request = http.Request;
+        var action = request.Headers["SOAPAction"].ToString().Trim('"');
+        _operations.Enqueue(action);
         if (!(request.ContentType ?? "").StartsWith("text/xml", StringComparison.OrdinalIgnoreCase))
             return Fault("Client", "SOAP 1.1 requests are text/xml.");
         if (request.Query["ident"] != Ident || request.Query["secret"] != Secret)
@@ -169,8 +172,6 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
         }
         if (body is null || body.Name.Namespace != Q) return Fault("Client", "The Body must hold one element of urn:mplusqapi.");
         var operation = body.Name.LocalName;
-        var action = request.Headers["SOAPAction"].ToString().Trim('"');
-        _operations.Enqueue(operation);
         if (action != operation) return Fault("Client", $"SOAPAction '{action}' does not name the operation '{operation}'.");
         lock (_gate)
         {
