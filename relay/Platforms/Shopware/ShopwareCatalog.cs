@@ -75,9 +75,10 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
         var cache = await CacheAsync(client, access, ct);
         var existing = await FindBySkuAsync(client, access, products.SelectMany(p => p.Variants.Count == 0 ? [p.Sku] : p.AllSkus.Prepend(p.Sku)).ToList(), ct);
 
+        // Taxes and property options first: the product rows refer to them.
+        var setup = SetupOperations(cache, products);
         var outcomes = new CatalogOutcome?[products.Count];
         var writes = new List<(int Index, PosProduct Product, List<object> Rows, bool Created)>();
-        var groups = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (product, index) in products.Select((p, i) => (p, i)))
         {
             if (Clash(product, existing) is { } clash)
@@ -87,13 +88,7 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
             }
             var rows = Rows(product, existing, cache, overwrite, manageStock, out var created);
             writes.Add((index, product, rows, created));
-            foreach (var option in product.Variants.SelectMany(v => v.Options))
-            {
-                if (!groups.TryGetValue(option.Key, out var values)) groups[option.Key] = values = new(StringComparer.Ordinal);
-                values.Add(option.Value);
-            }
         }
-        var setup = SetupOperations(cache, products, groups);
 
         try
         {
@@ -120,6 +115,12 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
         catch (ShopwareSyncException e)
         {
             outcomes[writes[0].Index] = new CatalogOutcome(writes[0].Product.Sku, false, e.Message);
+        }
+        catch (Exception) when (setup.Count > 0)
+        {
+            // The taxes and options of this call may not be in the shop: the next batch looks again rather than trust the cache.
+            cache.Forget();
+            throw;
         }
         foreach (var w in writes)
             foreach (var sku in w.Product.AllSkus.Append(w.Product.Sku))
@@ -208,8 +209,10 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
     private static string OptionId(string group, string value) => IdOf("property-option", group + "\n" + value);
 
     /// <summary>Taxes and property groups the batch needs and the shop does not have yet, written in the same call, first.</summary>
-    private static List<ShopwareSyncOperation> SetupOperations(ShopCatalogCache cache, IReadOnlyList<PosProduct> products, Dictionary<string, HashSet<string>> groups)
+    private static List<ShopwareSyncOperation> SetupOperations(ShopCatalogCache cache, IReadOnlyList<PosProduct> products)
     {
+        var groups = products.SelectMany(p => p.Variants).SelectMany(v => v.Options)
+            .GroupBy(o => o.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(o => o.Value).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
         var operations = new List<ShopwareSyncOperation>();
         var taxes = products.Select(p => p.TaxPercent).Distinct().Where(rate => !cache.TaxIds.ContainsKey(rate)).ToList();
         if (taxes.Count > 0)
@@ -370,6 +373,13 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
         public IReadOnlyList<string> SalesChannelIds { get; set; } = [];
         public string? NavigationCategoryId { get; set; }
         public DateTimeOffset LoadedAt { get; set; }
+
+        public void Forget()
+        {
+            KnownOptions.Clear();
+            TaxIds.Clear();
+            LoadedAt = default;
+        }
     }
 
     private sealed record SalesChannelRow(string Id, string? NavigationCategoryId);

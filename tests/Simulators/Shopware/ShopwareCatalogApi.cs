@@ -53,6 +53,12 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
         lock (_gate) return _productByNumber.TryGetValue(number, out var id) ? (JsonObject)_rows["product"][id].DeepClone() : null;
     }
 
+    /// <summary>The merchant edits a product in the shop administration (a longer description, say).</summary>
+    public void EditProduct(string number, string field, JsonNode? value)
+    {
+        lock (_gate) _rows["product"][_productByNumber[number]][field] = value;
+    }
+
     /// <summary>A product the merchant made in the shop by hand.</summary>
     public void AddProduct(JsonObject product)
     {
