@@ -75,6 +75,7 @@ public sealed class PosSettingsStore(IRelayStore store, SecretProtector secrets,
         }
     }
 
+    /// <summary>The saved settings with the credentials' names but not their values: readable whatever the keys.</summary>
     public Task<PosSettings> GetWithoutCredentialsAsync(string shopKey) => GetWithoutCredentialsAsync(shopKey, keepCiphertexts: false);
 
     private async Task<PosSettings> GetWithoutCredentialsAsync(string shopKey, bool keepCiphertexts)
@@ -82,7 +83,8 @@ public sealed class PosSettingsStore(IRelayStore store, SecretProtector secrets,
         var json = await store.GetAsync(Key(shopKey));
         if (json is null) return new PosSettings();
         var settings = JsonSerializer.Deserialize<PosSettings>(json, JsonDefaults.Options)!;
-        return keepCiphertexts || settings.Till is not { } till ? settings : settings with { Till = till with { Credentials = new Dictionary<string, string>() } };
+        // The names stay (the page shows which are set); the values do not.
+        return keepCiphertexts || settings.Till is not { } till ? settings : settings with { Till = till with { Credentials = till.Credentials.ToDictionary(c => c.Key, _ => "") } };
     }
 
     public async Task<(SaveOutcome Outcome, PosSettings Settings)> SaveAsync(string shopKey, PosSettings settings, int expectedVersion)

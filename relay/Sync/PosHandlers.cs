@@ -31,6 +31,8 @@ public sealed class PosOrderHandler(PosSync sync, ActivityLog activity, TimeProv
         catch (Exception e) when (e is TargetException or TargetConfigurationException)
         {
             var permanent = SyncFailures.IsPermanent(e);
+            if (permanent) await sync.ClearWaitingAsync(shopKey, order.Number);
+            else await sync.NoteWaitingAsync(shopKey, order.Number, SyncFailures.Describe(e));
             await LogAsync(shopKey, permanent ? ActivityOutcome.Failed : ActivityOutcome.Retrying,
                 $"Order {order.Number} not booked in {ctx.Provider.DisplayName}: {SyncFailures.Describe(e)}", order);
             throw SyncFailures.ForPipeline(e);
@@ -38,12 +40,15 @@ public sealed class PosOrderHandler(PosSync sync, ActivityLog activity, TimeProv
         switch (outcome.Status)
         {
             case PosOrderStatus.Created:
+                await sync.ClearWaitingAsync(shopKey, order.Number);
                 await LogAsync(shopKey, ActivityOutcome.Ok, $"Order {order.Number} booked in {ctx.Provider.DisplayName}{(outcome.TillReference is { } r ? $" as {r}" : "")}.", order);
                 break;
             case PosOrderStatus.AlreadyThere:
+                await sync.ClearWaitingAsync(shopKey, order.Number);
                 await LogAsync(shopKey, ActivityOutcome.Skipped, $"Order {order.Number} is in {ctx.Provider.DisplayName} already; not booked again.", order);
                 break;
             default:
+                await sync.NoteWaitingAsync(shopKey, order.Number, outcome.Reason ?? "The till cannot take it yet.");
                 await LogAsync(shopKey, ActivityOutcome.Retrying, $"Order {order.Number} waits: {outcome.Reason}", order);
                 throw new PosOrderWaitingException($"Order {order.Number} waits: {outcome.Reason}");
         }

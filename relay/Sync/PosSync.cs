@@ -26,6 +26,9 @@ public sealed record PosState
     public string? LastError { get; init; }
 }
 
+/// <summary>An order the till cannot take yet, and why (an article it does not know, the till down).</summary>
+public sealed record PosWaitingOrder(string Number, string Reason, DateTimeOffset Since);
+
 public enum PosRunOutcome { Done, Skipped, Busy, Failed }
 
 public sealed record PosRunResult(PosRunOutcome Outcome, int Products = 0, int Rejected = 0, int Stock = 0, int Orders = 0, string? Reason = null);
@@ -53,6 +56,36 @@ public sealed class PosSync(
 
     private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:state");
     private static string LockKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:lock");
+
+    private static string WaitingIndex(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:waiting");
+    private static string WaitingKey(string shopKey, string number) => StoreKeys.ShopItem(shopKey, "pos:waiting:" + number);
+
+    /// <summary>How long a waiting mark outlives its order's last attempt (the pipeline's schedule ends in a day and a half).</summary>
+    public static readonly TimeSpan WaitingRetention = TimeSpan.FromDays(3);
+
+    /// <summary>Notes that an order waits (shown on the page until it is booked); keeps the time it started waiting.</summary>
+    public async Task NoteWaitingAsync(string shopKey, string number, string reason)
+    {
+        var since = await store.GetAsync(WaitingKey(shopKey, number)) is { } json
+            ? JsonSerializer.Deserialize<PosWaitingOrder>(json, JsonDefaults.Options)!.Since
+            : time.GetUtcNow();
+        await store.SetAsync(WaitingKey(shopKey, number), JsonSerializer.Serialize(new PosWaitingOrder(number, reason, since), JsonDefaults.Options), WaitingRetention);
+        await store.AddToIndexAsync(WaitingIndex(shopKey), number);
+    }
+
+    public async Task ClearWaitingAsync(string shopKey, string number)
+    {
+        await store.DeleteAsync(WaitingKey(shopKey, number));
+        await store.RemoveFromIndexAsync(WaitingIndex(shopKey), number);
+    }
+
+    public async Task<IReadOnlyList<PosWaitingOrder>> WaitingAsync(string shopKey)
+    {
+        var numbers = await store.ListIndexAsync(WaitingIndex(shopKey));
+        if (numbers.Count == 0) return [];
+        var values = await store.GetManyAsync(numbers.Select(n => WaitingKey(shopKey, n)).ToList());
+        return values.OfType<string>().Select(json => JsonSerializer.Deserialize<PosWaitingOrder>(json, JsonDefaults.Options)!).OrderBy(w => w.Since).ToList();
+    }
 
     public async Task<PosState> GetStateAsync(string shopKey) =>
         await store.GetAsync(StateKey(shopKey)) is { } json ? JsonSerializer.Deserialize<PosState>(json, JsonDefaults.Options)! : new PosState();

@@ -1,5 +1,6 @@
 import { t, has, pickLanguage, loadLanguage, translatePage, format } from './i18n.js';
 import { api, ApiError, useSession } from './api.js';
+import { wirePos, showPos } from './pos.js';
 
 const query = new URLSearchParams(location.search);
 const platform = query.get('platform') === 'shoper' ? 'shoper' : 'shopware';
@@ -183,6 +184,7 @@ function onTabShown(name) {
   if (name === 'sync') refreshSync();
   if (name === 'activity') { loadActivity(); loadDeadLetters(); }
   if (name === 'status') loadStatus();
+  if (name === 'pos') showPos();
 }
 
 // ---- Connection --------------------------------------------------------------------------------
@@ -655,6 +657,7 @@ function wire() {
   $('activity-filter').addEventListener('change', loadActivity);
   $('activity-refresh').addEventListener('click', () => { loadActivity(); loadDeadLetters(); });
   $('status-refresh').addEventListener('click', loadStatus);
+  wirePos();
 }
 
 async function boot() {
