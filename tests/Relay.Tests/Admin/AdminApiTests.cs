@@ -43,6 +43,11 @@ public sealed class AdminApiTests : IAsyncLifetime
         (HttpMethod.Get, "/admin/api/dead-letters", null),
         (HttpMethod.Post, "/admin/api/dead-letters/1-0/replay", null),
         (HttpMethod.Get, "/admin/api/status", null),
+        (HttpMethod.Get, "/admin/api/pos", null),
+        (HttpMethod.Put, "/admin/api/pos", new { expectedVersion = 0 }),
+        (HttpMethod.Post, "/admin/api/pos/test", new { }),
+        (HttpMethod.Get, "/admin/api/pos/status", null),
+        (HttpMethod.Post, "/admin/api/pos/run", null),
     ];
 
     public async Task InitializeAsync()
