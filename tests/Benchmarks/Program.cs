@@ -16,6 +16,9 @@ switch (args.FirstOrDefault())
     case "shoper-rate":
         await ShoperRateBenchmark.RunAsync(arguments);
         break;
+    case "pos":
+        await PosBenchmark.RunAsync(arguments);
+        break;
     case "bare-server":
         await BareServer.RunAsync(arguments);
         break;
@@ -26,6 +29,7 @@ switch (args.FirstOrDefault())
               ingest  [--duration 60] [--rate <per second>, default 80 % of the relay's max] [--probe 10] [--warmup 5]
                       [--connections 64] [--body 2048] [--workers off|on] [--partitions 4] [--redis host:port] [--appendonly yes|no]
               e2e     [--contacts 100000] [--store redis|embedded] [--redis host:port] [--appendonly yes|no] [--shop-rps <relay's Shopware pacing>, default 10]
+              pos     [--products 20000] [--samples 10] [--store redis|embedded] [--redis host:port]
               shoper-rate [--duration 60] [--limit 10] [--bandwidth 2] [--store redis|embedded] [--redis host:port]
             """);
         return 2;
