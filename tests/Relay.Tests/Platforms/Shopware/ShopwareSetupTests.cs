@@ -85,7 +85,14 @@ public sealed class ShopwareSetupTests
         {
             "read:customer", "read:language", "read:newsletter_recipient", "read:sales_channel", "read:webhook",
             "update:newsletter_recipient", "update:webhook",
-        }, permissions);
+            // The till flows (ShopwareCatalog): products, variants, properties, categories, taxes, stock; orders read.
+            "create:category", "create:product", "create:product_category", "create:product_configurator_setting", "create:product_option",
+            "create:product_visibility", "create:property_group", "create:property_group_option", "create:tax",
+            "read:category", "read:country", "read:order", "read:order_address", "read:order_customer", "read:order_line_item",
+            "read:order_transaction", "read:payment_method", "read:product", "read:property_group", "read:property_group_option",
+            "read:state_machine_state", "read:tax",
+            "update:category", "update:product", "update:product_configurator_setting", "update:property_group", "update:property_group_option",
+        }.Order().ToArray(), permissions);
         Assert.Equal("__RELAY_BASE_URL__/shopware/register", manifest.Descendants("registrationUrl").Single().Value);
         Assert.Equal("__RELAY_BASE_URL__/shopware/module", (string)manifest.Descendants("module").Single().Attribute("source")!);
     }
