@@ -101,9 +101,8 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
         var operations = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToList() : body.EnumerateObject().Select(p => p.Value).ToList();
         lock (_gate)
         {
-            // Shopware writes one request in one transaction: check everything on a copy, then keep it or drop it.
-            var staged = _rows.ToDictionary(e => e.Key, e => new Dictionary<string, JsonObject>(e.Value, StringComparer.Ordinal), StringComparer.Ordinal);
-            var numbers = new Dictionary<string, string>(_productByNumber, StringComparer.Ordinal);
+            // Shopware writes one request in one transaction: every change is logged, and undone when a row is refused.
+            var undo = new Undo(_rows, _productByNumber);
             var written = new JsonObject();
             foreach (var (operation, index) in operations.Select((o, i) => (o, i)))
             {
@@ -119,21 +118,58 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
                 {
                     var pointer = $"/{index}/payload/{r}";
                     var input = JsonNode.Parse(row.GetRawText())!.AsObject();
-                    var error = Upsert(entity, input, staged, numbers, pointer);
-                    if (error is not null) return error;
+                    var error = Upsert(entity, input, undo, pointer);
+                    if (error is not null)
+                    {
+                        undo.Rollback();
+                        return error;
+                    }
                     ids.Add(input["id"]!.GetValue<string>());
                 }
                 written[operation.TryGetProperty("key", out var key) ? key.GetString() ?? entity : entity] = ids;
             }
-            foreach (var (entity, rows) in staged) _rows[entity] = rows;
-            _productByNumber.Clear();
-            foreach (var n in numbers) _productByNumber[n.Key] = n.Value;
             return Results.Json(new JsonObject { ["data"] = written, ["notFound"] = new JsonArray(), ["deleted"] = new JsonArray() });
         }
     }
 
-    private IResult? Upsert(string entity, JsonObject input, Dictionary<string, Dictionary<string, JsonObject>> staged, Dictionary<string, string> numbers, string pointer)
+    /// <summary>The changes of one request, so a refused row leaves the shop as it was.</summary>
+    private sealed class Undo(Dictionary<string, Dictionary<string, JsonObject>> rows, Dictionary<string, string> numbers)
     {
+        private readonly List<Action> _undo = [];
+
+        public Dictionary<string, Dictionary<string, JsonObject>> Rows => rows;
+
+        public void Set(string entity, string id, JsonObject row)
+        {
+            var table = rows[entity];
+            _undo.Add(table.TryGetValue(id, out var before) ? () => table[id] = before : () => table.Remove(id));
+            table[id] = row;
+        }
+
+        public bool TryNumber(string number, out string id) => numbers.TryGetValue(number, out id!);
+
+        public void SetNumber(string number, string id)
+        {
+            _undo.Add(numbers.TryGetValue(number, out var before) ? () => numbers[number] = before : () => numbers.Remove(number));
+            numbers[number] = id;
+        }
+
+        public void RemoveNumber(string number)
+        {
+            if (!numbers.TryGetValue(number, out var before)) return;
+            _undo.Add(() => numbers[number] = before);
+            numbers.Remove(number);
+        }
+
+        public void Rollback()
+        {
+            for (var i = _undo.Count - 1; i >= 0; i--) _undo[i]();
+        }
+    }
+
+    private IResult? Upsert(string entity, JsonObject input, Undo undo, string pointer)
+    {
+        var staged = undo.Rows;
         if (input["id"]?.GetValue<string>() is not { Length: 32 } id || !id.All(Uri.IsHexDigit))
             return Error(400, "FRAMEWORK__INVALID_UUID", "The id must be a 32-character hex UUID.", pointer + "/id");
         var rows = staged[entity];
@@ -149,7 +185,7 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
             {
                 var number = merged["productNumber"]?.GetValue<string>();
                 if (string.IsNullOrEmpty(number)) return Error(400, "VIOLATION::IS_BLANK_ERROR", "productNumber must not be blank.", pointer + "/productNumber");
-                if (numbers.TryGetValue(number, out var owner) && owner != id)
+                if (undo.TryNumber(number, out var owner) && owner != id)
                     return Error(400, "CONTENT__DUPLICATE_PRODUCT_NUMBER", $"Product with number \"{number}\" already exists.", pointer + "/productNumber");
                 var parent = merged["parentId"]?.GetValue<string>();
                 if (parent is not null && !staged["product"].ContainsKey(parent))
@@ -168,8 +204,8 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
                 foreach (var category in merged["categories"]?.AsArray() ?? [])
                     if (!staged["category"].ContainsKey(category!["id"]!.GetValue<string>()))
                         return Error(400, "FRAMEWORK__WRITE_CONSTRAINT_VIOLATION", $"Category {category["id"]} does not exist.", pointer + "/categories");
-                if (exists && current!["productNumber"]?.GetValue<string>() is { } old && old != number) numbers.Remove(old);
-                numbers[number] = id;
+                if (exists && current!["productNumber"]?.GetValue<string>() is { } old && old != number) undo.RemoveNumber(old);
+                undo.SetNumber(number, id);
                 break;
             }
             case "category":
@@ -188,12 +224,12 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
                     if (o["id"]?.GetValue<string>() is not { Length: 32 } optionId || o["name"] is null)
                         return Error(400, "VIOLATION::IS_BLANK_ERROR", "An option needs id and name.", pointer + "/options");
                     o["groupId"] = id;
-                    staged["property_group_option"][optionId] = o;
+                    undo.Set("property_group_option", optionId, o);
                 }
                 merged.Remove("options");
                 break;
         }
-        rows[id] = merged;
+        undo.Set(entity, id, merged);
         return null;
     }
 
