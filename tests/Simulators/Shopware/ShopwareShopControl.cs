@@ -73,6 +73,16 @@ internal static class ShopwareShopControl
             return Results.Json(new { eventId, relayStatus = (int)response.StatusCode });
         });
 
+        // The catalog the relay wrote (products and variants with their stock), and orders as customers place them.
+        control.MapGet("/products", () => Results.Json(shop().Api.Catalog.Rows("product")
+            .Select(p => new { productNumber = p["productNumber"]?.GetValue<string>(), name = p["name"]?.GetValue<string>(), parentId = p["parentId"]?.GetValue<string>(), stock = p["stock"]?.GetValue<long>() })
+            .OrderBy(p => p.productNumber, StringComparer.Ordinal)));
+        control.MapPost("/orders", (JsonObject order) =>
+        {
+            shop().Api.Catalog.PutOrder(order);
+            return Results.Json(new { id = order["id"]!.GetValue<string>() });
+        });
+
         // The administration signs a fresh module link each time the merchant opens the app's page.
         control.MapGet("/module-url", () => Results.Json(new { url = shop().ModuleUrl() }));
     }

@@ -27,7 +27,8 @@ internal static class StandaloneHost
             args.Int("shopware-port", 0),
             args.Int("spotler-port", 0),
             args.Int("sare-port", 0),
-            args.Int("minicrm-port", 0));
+            args.Int("minicrm-port", 0),
+            args.Int("mpluskassa-port", 0));
 
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

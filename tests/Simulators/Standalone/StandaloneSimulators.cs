@@ -1,4 +1,5 @@
 using Simulators.MiniCrm;
+using Simulators.MplusKassa;
 using Simulators.Sare;
 using Simulators.Shopware;
 using Simulators.Spotler;
@@ -17,18 +18,22 @@ public sealed record StandaloneOptions(
     int ShopwarePort = 0,
     int SpotlerPort = 0,
     int SarePort = 0,
-    int MiniCrmPort = 0);
+    int MiniCrmPort = 0,
+    int MplusKassaPort = 0,
+    string MplusKassaIdent = "demo-ident",
+    string MplusKassaSecret = "demo-secret");
 
 /// <summary>
-/// One Shopware shop, Spotler, SARE and MiniCRM on their own ports, as `Simulators serve` runs them
+/// One Shopware shop, Spotler, SARE, MiniCRM and an MplusKASSA till on their own ports, as `Simulators serve` runs them
 /// for the demo (and the demo's test runs them in process). Each answers its protocol and /_sim.
 /// </summary>
 public sealed class StandaloneSimulators : IAsyncDisposable
 {
     private readonly HttpClient? _ownedRelayClient;
 
-    private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm)
+    private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm, MplusKassaSimulator till)
     {
+        Till = till;
         _ownedRelayClient = ownedRelayClient;
         Shop = shop;
         Spotler = spotler;
@@ -40,6 +45,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     public SpotlerSimulator Spotler { get; }
     public SareSimulator Sare { get; }
     public MiniCrmSimulator MiniCrm { get; }
+    public MplusKassaSimulator Till { get; }
 
     /// <param name="relay">Reaches the relay; null: a client for <see cref="StandaloneOptions.RelayUrl"/>.</param>
     public static async Task<StandaloneSimulators> StartAsync(StandaloneOptions options, HttpClient? relay = null)
@@ -55,7 +61,8 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         var spotler = await SpotlerSimulator.StartAsync(options.SpotlerConsumerKey, options.SpotlerConsumerSecret, port: options.SpotlerPort);
         var sare = await SareSimulator.StartAsync(port: options.SarePort);
         var miniCrm = await MiniCrmSimulator.StartAsync(port: options.MiniCrmPort);
-        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm);
+        var till = await MplusKassaSimulator.StartAsync(options.MplusKassaIdent, options.MplusKassaSecret, options.MplusKassaPort);
+        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, till);
     }
 
     /// <summary>"name url" lines, the form `serve` prints and the demo reads.</summary>
@@ -65,6 +72,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         ("spotler", Spotler.BaseUrl),
         ("sare", Sare.BaseUrl),
         ("minicrm", MiniCrm.BaseUrl),
+        ("mpluskassa", Till.BaseUrl),
     ];
 
     public async ValueTask DisposeAsync()
@@ -73,6 +81,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         await Spotler.DisposeAsync();
         await Sare.DisposeAsync();
         await MiniCrm.DisposeAsync();
+        await Till.DisposeAsync();
         _ownedRelayClient?.Dispose();
     }
 }
