@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Relay.Mapping;
 using Relay.Secrets;
@@ -63,16 +62,7 @@ public sealed class PosSettingsStore(IRelayStore store, SecretProtector secrets,
     public async Task<PosSettings> GetAsync(string shopKey)
     {
         var settings = await GetWithoutCredentialsAsync(shopKey, keepCiphertexts: true);
-        if (settings.Till is not { } till) return settings;
-        try
-        {
-            return settings with { Till = till with { Credentials = till.Credentials.ToDictionary(c => c.Key, c => secrets.Unprotect(c.Value)) } };
-        }
-        catch (Exception e) when (e is CryptographicException or FormatException)
-        {
-            throw new ShopSettingsUnreadableException(
-                $"The shop's stored {till.Kind} credentials cannot be decrypted ({e.Message}). List the previous master key under Secrets:PreviousKeys, or enter the credentials again.", e);
-        }
+        return settings.Till is { } till ? settings with { Till = ShopSettingsStore.Decrypt(till, secrets) } : settings;
     }
 
     /// <summary>The saved settings with the credentials' names but not their values: readable whatever the keys.</summary>
@@ -84,7 +74,7 @@ public sealed class PosSettingsStore(IRelayStore store, SecretProtector secrets,
         if (json is null) return new PosSettings();
         var settings = JsonSerializer.Deserialize<PosSettings>(json, JsonDefaults.Options)!;
         // The names stay (the page shows which are set); the values do not.
-        return keepCiphertexts || settings.Till is not { } till ? settings : settings with { Till = till with { Credentials = till.Credentials.ToDictionary(c => c.Key, _ => "") } };
+        return keepCiphertexts || settings.Till is not { } till ? settings : settings with { Till = till.MapCredentials(_ => "") };
     }
 
     public async Task<(SaveOutcome Outcome, PosSettings Settings)> SaveAsync(string shopKey, PosSettings settings, int expectedVersion)
@@ -92,9 +82,7 @@ public sealed class PosSettingsStore(IRelayStore store, SecretProtector secrets,
         var current = await GetAsync(shopKey);
         if (current.Version != expectedVersion) return (SaveOutcome.VersionConflict, current);
         var saved = settings with { Version = current.Version + 1, UpdatedAt = time.GetUtcNow() };
-        var stored = saved.Till is { } till
-            ? saved with { Till = till with { Credentials = till.Credentials.ToDictionary(c => c.Key, c => secrets.Protect(c.Value)) } }
-            : saved;
+        var stored = saved.Till is { } till ? saved with { Till = till.MapCredentials(secrets.Protect) } : saved;
         await store.SetAsync(Key(shopKey), JsonSerializer.Serialize(stored, JsonDefaults.Options));
         return (SaveOutcome.Saved, saved);
     }

@@ -226,23 +226,10 @@ public sealed class PosSync(
 public sealed class PosScheduler(ShopDirectory directory, PosSettingsStore settings, PosSync sync, IOptions<SyncOptions> options, TimeProvider time, ILogger<PosScheduler> logger)
     : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.BackgroundEnabled) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Till sync scheduling failed; trying again next tick");
-            }
-            try { await Task.Delay(options.Value.PosTick, time, stoppingToken); }
-            catch (OperationCanceledException) { }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.BackgroundEnabled
+            ? SchedulerLoop.RunAsync("Till sync scheduling", RunDueAsync, options.Value.PosTick, time, logger, stoppingToken)
+            : Task.CompletedTask;
 
     /// <summary>One pass: every active shop with a till switched on whose poll interval has passed runs once.</summary>
     public async Task<int> RunDueAsync(CancellationToken ct = default)
