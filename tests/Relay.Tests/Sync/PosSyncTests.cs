@@ -285,7 +285,7 @@ public sealed class PosSyncTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_till_that_answers_too_slowly_for_an_order_leaves_it_queued_for_a_retry_and_books_it_once()
+    public async Task A_till_that_refuses_service_for_an_order_leaves_it_queued_for_a_retry_and_books_it_once()
     {
         SeedTill();
         await ConnectTillAsync(s => s with { SyncProducts = false, SyncStock = false });

@@ -63,6 +63,7 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
     private readonly Dictionary<string, SimOrder> _invoices = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _operations = new();
     private readonly Queue<(string? Operation, string Code, string Message)> _faults = new();
+    private readonly Dictionary<string, TimeSpan> _slow = new(StringComparer.Ordinal);
     private long _syncMarker = 1000;
     private long _stockId = 5000;
     private long _nextRelation = 100;
@@ -128,6 +129,19 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
         lock (_gate) _stock[(branch, articleNumber)] = new SimStock(articleNumber, free, reserved, incoming, ++_stockId);
     }
 
+    /// <summary>
+    /// A till that does the work and answers late: calls of <paramref name="operation"/> are carried out at once
+    /// and their answers held this long (null: answer at once again).
+    /// </summary>
+    public void AnswerSlowly(string operation, TimeSpan? delay)
+    {
+        lock (_gate)
+        {
+            if (delay is { } d) _slow[operation] = d;
+            else _slow.Remove(operation);
+        }
+    }
+
     /// <summary>The next SOAP call (of this operation, or any) answers this fault on HTTP 500.</summary>
     public void FaultNext(string code, string message, string? operation = null)
     {
@@ -173,6 +187,19 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
         if (body is null || body.Name.Namespace != Q) return Fault("Client", "The Body must hold one element of urn:mplusqapi.");
         var operation = body.Name.LocalName;
         if (action != operation) return Fault("Client", $"SOAPAction '{action}' does not name the operation '{operation}'.");
+        var result = Answer(operation, body);
+        TimeSpan late;
+        lock (_gate) late = _slow.GetValueOrDefault(operation);
+        if (late > TimeSpan.Zero)
+        {
+            try { await Task.Delay(late, http.RequestAborted); }
+            catch (OperationCanceledException) { }
+        }
+        return result;
+    }
+
+    private IResult Answer(string operation, XElement body)
+    {
         lock (_gate)
         {
             if (_faults.Count > 0 && (_faults.Peek().Operation is null || _faults.Peek().Operation == operation))

@@ -245,6 +245,31 @@ public sealed class MplusKassaClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_till_that_books_the_order_but_answers_too_late_is_transient_and_the_next_try_books_nothing_twice()
+    {
+        SeedTShirt();
+        using var impatient = new TargetTestHost(http: o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+            o.MaxRetryAttempts = 1;
+        });
+        var till = impatient.Tills.Create(new TargetAccount
+        {
+            Kind = "mpluskassa", AccountId = "slow", BaseUrl = _till.BaseUrl,
+            Credentials = new Dictionary<string, string> { ["ident"] = "ident-1", ["secret"] = "s3cret&=?" },
+        });
+        _till.AnswerSlowly("createOrder", TimeSpan.FromSeconds(2));
+
+        var slow = await Assert.ThrowsAsync<TargetTransientException>(() => till.PlaceOrderAsync(Order("10008"), ByEmail));
+        _till.AnswerSlowly("createOrder", null);
+        var again = await till.PlaceOrderAsync(Order("10008"), ByEmail);
+
+        Assert.Equal("TIMEOUT", slow.Code);
+        Assert.Equal(PosOrderStatus.AlreadyThere, again.Status);
+        Assert.Single(_till.Orders);
+    }
+
+    [Fact]
     public void Without_its_address_the_till_is_not_configured()
     {
         var e = Assert.Throws<TargetConfigurationException>(() => _host.Tills.Create(new TargetAccount
