@@ -79,10 +79,14 @@ public sealed class PosSyncTests : IAsyncLifetime
         _till.SetStock(6001, free: 12, reserved: 2, incoming: 20);
     }
 
-    private JsonObject ShopOrder(string number, string payment, string sku = "5001", string? company = null) => new()
+    private JsonObject ShopOrder(string number, string payment, string sku = "5001", string? company = null) =>
+        ShopOrderAt(_shop.Time.GetUtcNow(), number, payment, sku, company);
+
+    /// <summary>A Shopware order as the Admin API reads it: one line of <paramref name="sku"/>, paid by PayPal.</summary>
+    internal static JsonObject ShopOrderAt(DateTimeOffset at, string number, string payment, string sku = "5001", string? company = null) => new()
     {
         ["orderNumber"] = number,
-        ["orderDateTime"] = _shop.Time.GetUtcNow().ToString("O"),
+        ["orderDateTime"] = at.ToString("O"),
         ["amountTotal"] = 24.20m,
         ["shippingTotal"] = 0m,
         ["currency"] = new JsonObject { ["isoCode"] = "EUR" },
