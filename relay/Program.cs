@@ -8,6 +8,7 @@ using Relay.Settings;
 using Relay.Shops;
 using Relay.Storage;
 using Relay.Sync;
+using Relay.Targets.MplusKassa;
 using Relay.Targets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -47,6 +48,7 @@ app.MapApiReference();
 app.MapHealth();
 app.MapShopware();
 app.MapShoper();
+app.MapMplusKassaWebhooks();
 app.MapAdminPage();
 app.MapAdminApi();
 app.MapOperatorApi();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Relay.Mapping;
+using Relay.Platforms;
 using Relay.Settings;
 using Relay.Storage;
 using Relay.Sync;
@@ -12,10 +13,15 @@ namespace Relay.Admin;
 // What the page's till section sends and receives.
 
 /// <param name="Tills">The tills the relay can connect, with what each asks for.</param>
+/// <param name="WebhookPath">Where the connected till sends its webhooks (the page adds its own origin); null: it has none.</param>
 public sealed record AdminPosView(
-    int Version, DateTimeOffset? UpdatedAt, AdminTargetView? Till, bool Enabled, bool SyncProducts, bool SyncStock, bool SyncOrders,
-    OverwriteOnUpdate Overwrite, string StockCalculation, bool ManageStock, IReadOnlyList<string> OrderStatuses, bool OrdersAsInvoice,
+    int Version, DateTimeOffset? UpdatedAt, AdminTargetView? Till, string? WebhookPath, bool Enabled, bool SyncProducts, bool SyncStock, bool SyncOrders,
+    OverwriteOnUpdate Overwrite, FieldMapping ProductFields, AdminProductFieldChoices ProductFieldChoices, string StockCalculation, bool ManageStock, IReadOnlyList<string> OrderStatuses, bool OrdersAsInvoice,
     long? DefaultDebtor, IReadOnlyDictionary<string, string> PaymentMethods, int PollSeconds, IReadOnlyList<AdminTillProvider> Tills);
+
+/// <param name="Till">The connected till's further product fields (the mapping's sources).</param>
+/// <param name="Shop">The shop's product fields a mapping may fill, besides "customFields.{name}" (the targets).</param>
+public sealed record AdminProductFieldChoices(IReadOnlyList<string> Till, IReadOnlyList<string> Shop);
 
 public sealed record AdminTillProvider(string Kind, string DisplayName, IReadOnlyList<string> CredentialNames, IReadOnlyList<PosOption> Options);
 
@@ -29,6 +35,8 @@ public sealed record AdminPosInput
     public bool? SyncStock { get; init; }
     public bool? SyncOrders { get; init; }
     public OverwriteOnUpdate? Overwrite { get; init; }
+    /// <summary>Further till fields onto shop product fields or "customFields.{name}".</summary>
+    public FieldMapping? ProductFields { get; init; }
     /// <summary>freeMinusReserved (default), free, freeMinusReservedPlusIncoming, freePlusIncoming.</summary>
     public string? StockCalculation { get; init; }
     public bool? ManageStock { get; init; }
@@ -67,19 +75,23 @@ public static class AdminPosApi
 
     private static AdminApi.ConnectionShape Shape(IPosProvider p) => new(p.Kind, p.DisplayName, p.CredentialNames, p.Options.Select(o => o.Name).ToList());
 
-    private static AdminPosView View(PosSettings s, PosFactory tills) => new(
+    private static AdminProductFieldChoices ProductFieldChoices(string shopKey, TargetSettings? till, PosFactory tills, ShopPlatforms platforms) =>
+        new(till is null ? [] : tills.Provider(till.Kind)?.ProductFields ?? [], platforms.For(shopKey)?.Catalog?.ProductFields ?? []);
+
+    private static AdminPosView View(string shopKey, PosSettings s, PosFactory tills, ShopPlatforms platforms) => new(
         s.Version, s.UpdatedAt,
         s.Till is { } till ? new AdminTargetView(till.Kind, till.BaseUrl, till.Credentials.Keys.Order(StringComparer.Ordinal).ToList(), till.Options) : null,
-        s.Enabled, s.SyncProducts, s.SyncStock, s.SyncOrders, s.Overwrite, Camel(s.StockCalculation.ToString()), s.ManageStock, s.OrderStatuses,
+        s.Till is { } connected ? tills.Provider(connected.Kind)?.WebhookPath(shopKey) : null,
+        s.Enabled, s.SyncProducts, s.SyncStock, s.SyncOrders, s.Overwrite, s.ProductFields, ProductFieldChoices(shopKey, s.Till, tills, platforms), Camel(s.StockCalculation.ToString()), s.ManageStock, s.OrderStatuses,
         s.OrdersAsInvoice, s.DefaultDebtor, s.PaymentMethods, s.PollSeconds,
         tills.Providers.OrderBy(p => p.DisplayName, StringComparer.OrdinalIgnoreCase)
             .Select(p => new AdminTillProvider(p.Kind, p.DisplayName, p.CredentialNames, p.Options)).ToList());
 
-    internal static async Task<Ok<AdminPosView>> GetAsync(ClaimsPrincipal user, PosSettingsStore settings, PosFactory tills) =>
-        TypedResults.Ok(View(await settings.GetWithoutCredentialsAsync(ShopOf(user)), tills));
+    internal static async Task<Ok<AdminPosView>> GetAsync(ClaimsPrincipal user, PosSettingsStore settings, PosFactory tills, ShopPlatforms platforms) =>
+        TypedResults.Ok(View(ShopOf(user), await settings.GetWithoutCredentialsAsync(ShopOf(user)), tills, platforms));
 
     internal static async Task<Results<Ok<AdminPosView>, ValidationProblem, ProblemHttpResult>> SaveAsync(
-        AdminPosInput input, ClaimsPrincipal user, PosSettingsStore settings, PosFactory tills, IOptions<AdminOptions> options, ILoggerFactory logs)
+        AdminPosInput input, ClaimsPrincipal user, PosSettingsStore settings, PosFactory tills, ShopPlatforms platforms, IOptions<AdminOptions> options, ILoggerFactory logs)
     {
         var shopKey = ShopOf(user);
         var current = await settings.GetAsync(shopKey);
@@ -103,6 +115,15 @@ public static class AdminPosApi
         var payments = input.PaymentMethods ?? current.PaymentMethods;
         if (payments.Count > 50 || payments.Any(p => p.Key.Length is 0 or > 100 || p.Value.Length is 0 or > 100))
             errors["paymentMethods"] = ["Map at most 50 payment methods, each a shop and a till name of 1 to 100 characters."];
+        var productFields = input.ProductFields ?? current.ProductFields;
+        if (input.ProductFields is { } mapping)
+        {
+            var choices = ProductFieldChoices(shopKey, till, tills, platforms);
+            FieldMappingRules.Validate("productFields", mapping, choices.Till, errors);
+            for (var i = 0; i < mapping.Rules.Count; i++)
+                if (mapping.Rules[i].Target is { } target && !choices.Shop.Contains(target) && !(ShopFields.IsCustomField(target) && target.Length <= 100))
+                    errors.TryAdd($"productFields.rules[{i}].target", [$"Choose a shop product field ({string.Join(", ", choices.Shop)}) or customFields.<name>."]);
+        }
         if (input.DefaultDebtor is < 0) errors["defaultDebtor"] = ["The default customer is the till's customer number (or 0 for none)."];
         var enabled = input.Enabled ?? current.Enabled;
         if (enabled && till is null) errors["enabled"] = ["Connect a till before switching it on."];
@@ -112,7 +133,7 @@ public static class AdminPosApi
         {
             Till = till, Enabled = enabled,
             SyncProducts = input.SyncProducts ?? current.SyncProducts, SyncStock = input.SyncStock ?? current.SyncStock, SyncOrders = input.SyncOrders ?? current.SyncOrders,
-            Overwrite = input.Overwrite ?? current.Overwrite, StockCalculation = calculation, ManageStock = input.ManageStock ?? current.ManageStock,
+            Overwrite = input.Overwrite ?? current.Overwrite, ProductFields = productFields, StockCalculation = calculation, ManageStock = input.ManageStock ?? current.ManageStock,
             OrderStatuses = statuses, OrdersAsInvoice = input.OrdersAsInvoice ?? current.OrdersAsInvoice,
             DefaultDebtor = input.DefaultDebtor is { } debtor ? (debtor == 0 ? null : debtor) : current.DefaultDebtor,
             PaymentMethods = payments, PollSeconds = poll,
@@ -127,7 +148,7 @@ public static class AdminPosApi
                 detail: $"The till settings were saved elsewhere (now version {saved.Version}) after you loaded them. Reload, then save again.",
                 extensions: new Dictionary<string, object?> { ["currentVersion"] = saved.Version });
         logs.CreateLogger("Relay.Admin").LogInformation("Till settings of {Shop} saved as version {Version}", shopKey, saved.Version);
-        return TypedResults.Ok(View(saved, tills));
+        return TypedResults.Ok(View(shopKey, saved, tills, platforms));
     }
 
     /// <summary>Tests the entered till (body <c>{till}</c>) or the saved one.</summary>

@@ -24,6 +24,32 @@ public sealed record PosProduct(
     IReadOnlyList<PosVariant> Variants)
 {
     public IEnumerable<string> AllSkus => Variants.Count == 0 ? [Sku] : Variants.Select(v => v.Sku);
+
+    /// <summary>The till's further fields (brand, supplier's number…), by the names its provider offers the mapping.</summary>
+    public IReadOnlyDictionary<string, string?> Fields { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>What the shop's product mapping made of <see cref="Fields"/>: shop product field → value.</summary>
+    public IReadOnlyList<MappedField> Mapped { get; init; } = [];
+
+    public string? Field(string name) => Fields.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
+}
+
+/// <param name="Target">A shop product field the catalog offers, or "customFields.{name}".</param>
+/// <param name="OverwriteOnUpdate">Off: written when the product is created, then left to the merchant.</param>
+public sealed record MappedField(string Target, string Value, bool OverwriteOnUpdate);
+
+/// <summary>
+/// Further till fields onto shop product fields, through the same <see cref="FieldRule"/>s (sources, constant,
+/// separator, transforms, overwrite on update) the contact mapping uses.
+/// </summary>
+public static class ProductMapper
+{
+    public static PosProduct Apply(PosProduct product, FieldMapping mapping) => mapping.Rules.Count == 0 ? product : product with
+    {
+        Mapped = mapping.Rules
+            .Select(rule => ContactMapper.ValueOf(rule, product.Field) is { Length: > 0 } value ? new MappedField(rule.Target, value, rule.OverwriteOnUpdate) : null)
+            .OfType<MappedField>().ToList(),
+    };
 }
 
 /// <param name="Options">Property group → value, e.g. Size → M, Colour → Red.</param>

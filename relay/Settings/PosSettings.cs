@@ -29,6 +29,9 @@ public sealed record PosSettings
     public bool SyncOrders { get; init; } = true;
 
     public OverwriteOnUpdate Overwrite { get; init; } = new();
+
+    /// <summary>Further till fields onto shop product fields or custom fields (targets: the catalog's fields; sources: the till's).</summary>
+    public FieldMapping ProductFields { get; init; } = new();
     public StockCalculation StockCalculation { get; init; } = StockCalculation.FreeMinusReserved;
 
     /// <summary>The shop stops selling an article at zero stock (Shopware: isCloseout). Off: the shop shows the stock but keeps selling.</summary>

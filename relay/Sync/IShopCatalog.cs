@@ -12,6 +12,9 @@ public interface IShopCatalog
     /// <summary>Products written per bulk call: a batch costs one call (or a few), never one per product.</summary>
     int BatchSize { get; }
 
+    /// <summary>Product fields a product mapping may fill besides "customFields.{name}" (<see cref="PosProduct.Mapped"/>).</summary>
+    IReadOnlyList<string> ProductFields { get; }
+
     Task UpsertCategoriesAsync(string shopKey, IReadOnlyList<PosCategory> categories, CancellationToken ct);
 
     /// <summary>

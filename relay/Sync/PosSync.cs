@@ -56,6 +56,10 @@ public sealed class PosSync(
 
     private static string StateKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:state");
     private static string LockKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:lock");
+    private static string RequestKey(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:run-requested");
+
+    /// <summary>How long a request for a run is kept; the scheduler answers it within a tick, so this only bounds a stray key.</summary>
+    public static readonly TimeSpan RunRequestRetention = TimeSpan.FromHours(1);
 
     private static string WaitingIndex(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:waiting");
     private static string WaitingKey(string shopKey, string number) => StoreKeys.ShopItem(shopKey, "pos:waiting:" + number);
@@ -103,11 +107,21 @@ public sealed class PosSync(
         return (new PosContext(shopKey, saved, tills.Create(account), tills.Provider(account.Kind)!, catalog), null);
     }
 
+    /// <summary>
+    /// Asks for a run at the scheduler's next tick instead of at the end of the poll interval: the till said something
+    /// changed. Kept in the store, so any instance's scheduler answers it, and one arriving during a run asks for another.
+    /// </summary>
+    public Task RequestRunAsync(string shopKey) => store.SetAsync(RequestKey(shopKey), time.GetUtcNow().ToString("O"), RunRequestRetention);
+
+    public async Task<bool> RunRequestedAsync(string shopKey) => await store.GetAsync(RequestKey(shopKey)) is not null;
+
     public async Task<PosRunResult> RunOnceAsync(string shopKey, CancellationToken ct = default)
     {
         var owner = Guid.NewGuid().ToString("N");
         if (!await store.SetIfAbsentAsync(LockKey(shopKey), owner, options.Value.PullLockTimeout))
             return new PosRunResult(PosRunOutcome.Busy, Reason: "Another instance is syncing this shop's till.");
+        // Cleared before the till is read: a change the till announces from here on is seen by this run or asks for the next.
+        await store.DeleteAsync(RequestKey(shopKey));
         var state = await GetStateAsync(shopKey);
         try
         {
@@ -149,7 +163,7 @@ public sealed class PosSync(
         {
             var changes = await ctx.Till.PullCatalogAsync(state.CatalogCursor, ct);
             await ctx.Catalog.UpsertCategoriesAsync(ctx.ShopKey, changes.Categories, ct);
-            foreach (var batch in changes.Products.Chunk(ctx.Catalog.BatchSize))
+            foreach (var batch in changes.Products.Select(p => ProductMapper.Apply(p, ctx.Settings.ProductFields)).Chunk(ctx.Catalog.BatchSize))
             {
                 var outcomes = await ctx.Catalog.UpsertProductsAsync(ctx.ShopKey, batch, ctx.Settings.Overwrite, ctx.Settings.ManageStock, ct);
                 foreach (var (outcome, product) in outcomes.Zip(batch))
@@ -231,7 +245,7 @@ public sealed class PosScheduler(ShopDirectory directory, PosSettingsStore setti
             ? SchedulerLoop.RunAsync("Till sync scheduling", RunDueAsync, options.Value.PosTick, time, logger, stoppingToken)
             : Task.CompletedTask;
 
-    /// <summary>One pass: every active shop with a till switched on whose poll interval has passed runs once.</summary>
+    /// <summary>One pass: every active shop with a till switched on whose poll interval has passed, or whose till asked for a run, runs once.</summary>
     public async Task<int> RunDueAsync(CancellationToken ct = default)
     {
         var ran = 0;
@@ -242,7 +256,7 @@ public sealed class PosScheduler(ShopDirectory directory, PosSettingsStore setti
             var s = await settings.GetWithoutCredentialsAsync(shop.Key);
             if (!s.Enabled || s.Till is null) continue;
             var state = await sync.GetStateAsync(shop.Key);
-            if (state.LastRunAt is { } last && time.GetUtcNow() - last < TimeSpan.FromSeconds(s.PollSeconds)) continue;
+            if (state.LastRunAt is { } last && time.GetUtcNow() - last < TimeSpan.FromSeconds(s.PollSeconds) && !await sync.RunRequestedAsync(shop.Key)) continue;
             if ((await sync.RunOnceAsync(shop.Key, ct)).Outcome == PosRunOutcome.Done) ran++;
         }
         return ran;

@@ -56,8 +56,12 @@ public interface IPosProvider
     IReadOnlyList<string> CredentialNames { get; }
     /// <summary>Settings the till itself requires (branch, employee…), with their defaults: the page shows them.</summary>
     IReadOnlyList<PosOption> Options { get; }
+    /// <summary>The further product fields the till fills (<see cref="Mapping.PosProduct.Fields"/>): the sources of the product mapping.</summary>
+    IReadOnlyList<string> ProductFields { get; }
     PartnerClock Clock { get; }
     IPointOfSale Create(TargetAccount account);
+    /// <summary>The relay's path the merchant gives the till for its webhooks (each asks for a run at once); null: the till has none.</summary>
+    string? WebhookPath(string shopKey);
 }
 
 /// <param name="Default">Shown as the placeholder and used while the merchant leaves the option empty.</param>

@@ -28,6 +28,12 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
 
     public int BatchSize => options.Value.CatalogBatchSize;
 
+    /// <summary>Product fields of Shopware's that a mapping may fill: text ones as they are, the dimensions as numbers (mm, kg).</summary>
+    private static readonly IReadOnlyList<string> TextFields = ["manufacturerNumber", "metaTitle", "keywords", "packUnit", "packUnitPlural"];
+    private static readonly IReadOnlyList<string> NumberFields = ["weight", "width", "height", "length"];
+
+    public IReadOnlyList<string> ProductFields { get; } = [.. TextFields, .. NumberFields];
+
     private ShopwareAdminClient Client => services.GetRequiredService<ShopwareAdminClient>();
 
     /// <summary>Ids of rows the relay writes, derived from what they are, so the same till row is always the same shop row.</summary>
@@ -144,6 +150,19 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
         return null;
     }
 
+    /// <summary>The mapped fields (a custom field per key, merged by Shopware into the stored ones); a number that is none is left out.</summary>
+    private static void WriteMapped(Dictionary<string, object?> row, IReadOnlyList<MappedField> mapped, bool isNew)
+    {
+        var customFields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in mapped.Where(f => isNew || f.OverwriteOnUpdate))
+        {
+            if (ShopFields.IsCustomField(field.Target)) customFields[field.Target[ShopFields.CustomFieldPrefix.Length..]] = field.Value;
+            else if (TextFields.Contains(field.Target)) row[field.Target] = field.Value;
+            else if (NumberFields.Contains(field.Target) && decimal.TryParse(field.Value, NumberStyles.Number, CultureInfo.InvariantCulture, out var number)) row[field.Target] = number;
+        }
+        if (customFields.Count > 0) row["customFields"] = customFields;
+    }
+
     private static string ProductId(string sku, Dictionary<string, ExistingProduct> existing) =>
         existing.TryGetValue(sku, out var row) ? row.Id : IdOf("product", sku);
 
@@ -169,6 +188,7 @@ public sealed class ShopwareCatalog(IServiceProvider services, IOptions<Shopware
         if (isNew || overwrite.Active) row["active"] = product.Active;
         if ((isNew || overwrite.Categories) && product.CategoryIds.Count > 0)
             row["categories"] = product.CategoryIds.Select(c => new { id = IdOf("category", c) }).ToList();
+        WriteMapped(row, product.Mapped, isNew);
         if (isNew)
         {
             // Stock follows the till through the stock flow; a new product starts empty until its first stock arrives.

@@ -58,6 +58,14 @@ public sealed class MplusKassaClient(IMplusKassaApi api, string accountId, Mplus
         return new CatalogChanges(products, categories, CatalogCursor.Format(nextProduct, nextGroup), more);
     }
 
+    /// <summary>
+    /// The article's fields beyond the mapped-by-default ones, offered to the product mapping by their QAPI names; a
+    /// product with variants takes them from its first article (brand and supplier are the product's, not the size's).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ProductFields =
+        ["articleNumber", "extArticleId", "pluNumber", "brandName", "supplierArticleNumber", "supplierRelationName", "invoiceText", "receiptText",
+         "displayText", "unit", "contentUnit", "turnoverGroup"];
+
     private static PosProduct? ToProduct(XElement product)
     {
         var articles = product.Element(Qapi + "articleList").All("article").ToList();
@@ -70,15 +78,16 @@ public sealed class MplusKassaClient(IMplusKassaApi api, string accountId, Mplus
         static bool Active(XElement a) => a.Bool("active") != false && a.Bool("webshop") != false;
         static string Sku(XElement a) => a.Long("articleNumber")!.Value.ToString(CultureInfo.InvariantCulture);
 
+        var fields = ProductFields.ToDictionary(field => field, first.Text, StringComparer.Ordinal);
         var variantOptions = articles.Select(a => Options(a)).ToList();
         if (articles.Count == 1 && variantOptions[0].Count == 0)
             return new PosProduct(Sku(first), name, description, shortDescription, first.Long("priceIncl") ?? 0, first.Long("priceExcl") ?? 0,
-                first.Int("vatPercentage") ?? 0, first.Text("barcode"), Active(first), categories, []);
+                first.Int("vatPercentage") ?? 0, first.Text("barcode"), Active(first), categories, []) { Fields = fields };
 
         var variants = articles.Select((a, i) => new PosVariant(Sku(a), variantOptions[i], a.Long("priceIncl") ?? 0, a.Long("priceExcl") ?? 0,
             a.Text("barcode"), Active(a))).ToList();
         return new PosProduct("P" + product.Long("productNumber")!.Value.ToString(CultureInfo.InvariantCulture), name, description, shortDescription,
-            first.Long("priceIncl") ?? 0, first.Long("priceExcl") ?? 0, first.Int("vatPercentage") ?? 0, null, articles.Any(Active), categories, variants);
+            first.Long("priceIncl") ?? 0, first.Long("priceExcl") ?? 0, first.Int("vatPercentage") ?? 0, null, articles.Any(Active), categories, variants) { Fields = fields };
     }
 
     /// <summary>The till's two variant axes; an article without either is not a variant of anything.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Relay.Secrets;
 
 namespace Relay.Targets.MplusKassa;
 
@@ -39,13 +40,16 @@ public sealed record MplusKassaSettings(Uri BaseUri, string Ident, string Secret
     }
 }
 
-public sealed class MplusKassaProvider(IMplusKassaApi api, TimeProvider time) : IPosProvider
+public sealed class MplusKassaProvider(IMplusKassaApi api, SecretProtector secrets, TimeProvider time) : IPosProvider
 {
     public string Kind => MplusKassaSettings.Kind;
     public string DisplayName => "MplusKASSA";
     public IReadOnlyList<string> CredentialNames { get; } = ["ident", "secret"];
     public IReadOnlyList<PosOption> Options => MplusKassaSettings.Options;
+    public IReadOnlyList<string> ProductFields => MplusKassaClient.ProductFields;
     public PartnerClock Clock => MplusKassaSettings.Clock;
 
     public IPointOfSale Create(TargetAccount account) => new MplusKassaClient(api, account.AccountId, MplusKassaSettings.From(account), time);
+
+    public string? WebhookPath(string shopKey) => MplusKassaWebhooks.PathFor(shopKey, secrets);
 }

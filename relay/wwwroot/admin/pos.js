@@ -14,6 +14,8 @@ function h(tag, attributes = {}, ...children) {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (name === 'text') element.textContent = value;
+    // A textarea has no value attribute: its text is the property (the attribute would leave it empty).
+    else if (name === 'value') element.value = value;
     else if (name in element && typeof value !== 'string') element[name] = value;
     else element.setAttribute(name, value === true ? '' : value);
   }
@@ -63,6 +65,8 @@ function render() {
       check('pos-sync-orders', t('pos.syncOrders'), view.syncOrders)),
     h('fieldset', { class: 'group' }, h('legend', { text: t('pos.overwrite') }),
       ...OVERWRITE.map((name) => check(`pos-overwrite-${name}`, t(`pos.overwrite.${name}`), view.overwrite[name]))),
+    field('pos-product-fields', t('pos.productFields'), h('textarea', { id: 'pos-product-fields', rows: '3', spellcheck: 'false', value: productFieldLines() }),
+      t('pos.productFieldsHint', { till: view.productFieldChoices.till.join(', '), shop: view.productFieldChoices.shop.join(', ') })),
     field('pos-stock-calculation', t('pos.stockCalculation'), calculation),
     check('pos-manage-stock', t('pos.manageStock'), view.manageStock),
     field('pos-order-statuses', t('pos.orderStatuses'), h('input', { id: 'pos-order-statuses', value: view.orderStatuses.join(', ') }), t('pos.orderStatusesHint')),
@@ -70,11 +74,27 @@ function render() {
     field('pos-default-debtor', t('pos.defaultDebtor'), h('input', { id: 'pos-default-debtor', type: 'number', min: '0', value: view.defaultDebtor ?? '' })),
     field('pos-payment-methods', t('pos.paymentMethods'), h('textarea', { id: 'pos-payment-methods', rows: '3', value: payments })),
     field('pos-poll-seconds', t('pos.pollSeconds'), h('input', { id: 'pos-poll-seconds', type: 'number', min: '2', value: String(view.pollSeconds) })),
+    view.webhookPath ? field('pos-webhook-url', t('pos.webhookUrl'), h('input', { id: 'pos-webhook-url', readonly: true, spellcheck: 'false', value: location.origin + view.webhookPath }), t('pos.webhookUrlHint')) : null,
     h('div', { class: 'actions' },
       h('button', { type: 'button', id: 'pos-test', class: 'secondary', text: t('pos.test') }),
       h('button', { type: 'submit', id: 'pos-save', class: 'primary', text: t('save') })));
   renderTillFields();
   $('pos-test').addEventListener('click', test);
+}
+
+// One rule a line, "shop field = till field"; a rule's transforms and overwrite choice stay while its line does.
+function productFieldLines() {
+  return view.productFields.rules.map((r) => `${r.target} = ${r.sources.join(' + ')}`).join('\n');
+}
+
+function enteredProductFields() {
+  const rules = $('pos-product-fields').value.split('\n').map((line) => line.split('=').map((p) => p.trim())).filter((p) => p.length === 2 && p[0] && p[1])
+    .map(([target, sources]) => {
+      const names = sources.split('+').map((s) => s.trim()).filter(Boolean);
+      const kept = view.productFields.rules.find((r) => r.target === target && r.sources.join('+') === names.join('+'));
+      return kept ?? { target, sources: names };
+    });
+  return { rules };
 }
 
 function enteredTill() {
@@ -95,6 +115,7 @@ function input() {
     syncStock: $('pos-sync-stock').checked,
     syncOrders: $('pos-sync-orders').checked,
     overwrite: Object.fromEntries(OVERWRITE.map((name) => [name, $(`pos-overwrite-${name}`).checked])),
+    productFields: enteredProductFields(),
     stockCalculation: $('pos-stock-calculation').value,
     manageStock: $('pos-manage-stock').checked,
     orderStatuses: $('pos-order-statuses').value.split(',').map((s) => s.trim()).filter(Boolean),

@@ -417,6 +417,7 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await page.UncheckAsync("#pos-manage-stock");
         await page.CheckAsync("#pos-overwrite-descriptions");
         await page.UncheckAsync("#pos-overwrite-prices");
+        await page.FillAsync("#pos-product-fields", "manufacturerNumber = supplierArticleNumber\ncustomFields.brand = brandName");
         await page.CheckAsync("#pos-as-invoice");
         await page.FillAsync("#pos-poll-seconds", "2");
         await page.CheckAsync("#pos-enabled");
@@ -424,6 +425,10 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await Expect(page.Locator("#pos-result")).ToHaveTextAsync("Till settings saved.");
         await Expect(page.Locator("#pos-cred-secret")).ToHaveValueAsync("");
         Assert.DoesNotContain("till-secret", await page.ContentAsync());
+        // The address the merchant gives the till for its webhooks, on the relay's own origin.
+        await Expect(page.Locator("#pos-webhook-url")).ToHaveValueAsync(fixture.Relay.BaseUrl + fixture.Relay.Get<PosFactory>().Provider("mpluskassa")!.WebhookPath(KeyOf(shop)));
+        await Expect(page.Locator("#pos-product-fields")).ToHaveValueAsync("manufacturerNumber = supplierArticleNumber\ncustomFields.brand = brandName");
+        await Expect(page.Locator("#pos-payment-methods")).ToHaveValueAsync("payment_paypal = PAYPAL\npayment_invoice = OP_REKENING");
 
         var saved = await fixture.Relay.Get<PosSettingsStore>().GetAsync(KeyOf(shop));
         Assert.Equal("till-secret", saved.Till!.Credentials["secret"]);
@@ -432,6 +437,7 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         Assert.Equal(["paid", "authorized"], saved.OrderStatuses);
         Assert.Equal((StockCalculation.Free, false, true, true, false), (saved.StockCalculation, saved.ManageStock, saved.OrdersAsInvoice, saved.Overwrite.Descriptions, saved.Overwrite.Prices));
         Assert.Equal((true, 2), (saved.Enabled, saved.PollSeconds));
+        Assert.Equal(["manufacturerNumber", "customFields.brand"], saved.ProductFields.Rules.Select(r => r.Target));
 
         // The schedule runs the switched-on till; the queue (its workers are off here) books the order, which waits.
         var sync = fixture.Relay.Get<PosSync>();

@@ -108,6 +108,32 @@ public sealed class AdminPosApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_product_field_mapping_reads_the_tills_fields_and_fills_the_shops_product_fields_or_custom_fields()
+    {
+        var (refused, problem) = await SendAsync(HttpMethod.Put, "/admin/api/pos", new
+        {
+            expectedVersion = 0, till = Till(),
+            productFields = new { rules = new object[] { new { target = "manufacturerNumber", sources = new[] { "shoeSize" } }, new { target = "stockValue", sources = new[] { "brandName" } } } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        Assert.True(problem!["errors"]!.AsObject().ContainsKey("productFields.rules[0].sources"));
+        Assert.True(problem["errors"]!.AsObject().ContainsKey("productFields.rules[1].target"));
+
+        var (saved, body) = await SendAsync(HttpMethod.Put, "/admin/api/pos", new
+        {
+            expectedVersion = 0, till = Till(),
+            productFields = new { rules = new object[] { new { target = "manufacturerNumber", sources = new[] { "supplierArticleNumber" } }, new { target = "customFields.brand", sources = new[] { "brandName" }, overwriteOnUpdate = false } } },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, saved);
+        Assert.Contains("brandName", body!["productFieldChoices"]!["till"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.Contains("manufacturerNumber", body["productFieldChoices"]!["shop"]!.AsArray().Select(f => f!.GetValue<string>()));
+        var rules = (await _relay.Get<PosSettingsStore>().GetAsync(Shop)).ProductFields.Rules;
+        Assert.Equal(["manufacturerNumber", "customFields.brand"], rules.Select(r => r.Target));
+        Assert.False(rules[1].OverwriteOnUpdate);
+    }
+
+    [Fact]
     public async Task The_connection_test_reaches_the_till_and_names_refused_credentials()
     {
         var (_, ok) = await SendAsync(HttpMethod.Post, "/admin/api/pos/test", new { till = Till() });

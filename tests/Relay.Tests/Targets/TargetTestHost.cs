@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 using Relay.Infrastructure;
+using Relay.Secrets;
 using Relay.Storage;
 using Relay.Storage.Embedded;
 using Relay.Targets;
@@ -27,6 +30,8 @@ public sealed class TargetTestHost : IDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton(Time);
         services.AddSingleton(Store);
+        // Tills derive their webhook addresses from the relay's key.
+        services.AddSingleton(new SecretProtector(Options.Create(new SecretsOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) })));
         services.AddTargets();
         services.Configure<OutboundHttpOptions>(TargetServices.HttpSection, o =>
         {

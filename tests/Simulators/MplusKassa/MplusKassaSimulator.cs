@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -7,7 +10,8 @@ namespace Simulators.MplusKassa;
 
 /// <summary>A till article: one sellable thing with its own number; colour and size make it a variant of its product.</summary>
 public sealed record SimArticle(long ArticleNumber, string Description, long PriceIncl, long PriceExcl, int VatPercentage = 21,
-    string? Colour = null, string? Size = null, string? Barcode = null, bool Active = true, bool Webshop = true, string? DisplayText = null);
+    string? Colour = null, string? Size = null, string? Barcode = null, bool Active = true, bool Webshop = true, string? DisplayText = null,
+    string? BrandName = null, string? SupplierArticleNumber = null);
 
 public sealed class SimProduct
 {
@@ -148,6 +152,65 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
         lock (_gate) _faults.Enqueue((operation, code, message));
     }
 
+    // ---- Webhooks ---------------------------------------------------------------------------
+
+    private readonly List<(string EndpointUrl, string SubscriptionId, HttpClient? Via)> _subscriptions = [];
+    private static readonly HttpClient WebhookClient = new();
+    private long _nextSession = 7000;
+
+    /// <summary>
+    /// A webhook subscription as the merchant makes it in the till's back office (Beheer → Instellingen → Webhooks);
+    /// <paramref name="via"/> delivers into an in-memory test server instead of over the network.
+    /// </summary>
+    public void Subscribe(string endpointUrl, string subscriptionId, HttpClient? via = null)
+    {
+        lock (_gate) _subscriptions.Add((endpointUrl, subscriptionId, via));
+    }
+
+    /// <summary>
+    /// A sale at the till: the article's free stock drops, the stock gets a new stock id, and every subscription hears
+    /// completeSession. Returns the statuses the endpoints answered.
+    /// </summary>
+    public async Task<IReadOnlyList<HttpStatusCode>> SellAsync(long articleNumber, long quantity, int branch = 1)
+    {
+        long session;
+        lock (_gate)
+        {
+            var stock = _stock.GetValueOrDefault((branch, articleNumber)) ?? new SimStock(articleNumber, 0, 0, 0, 0);
+            _stock[(branch, articleNumber)] = stock with { Free = stock.Free - quantity, StockId = ++_stockId };
+            session = ++_nextSession;
+        }
+        return await SendWebhookAsync("completeSession", new JsonObject
+        {
+            ["sessionId"] = session.ToString(CultureInfo.InvariantCulture),
+            ["branchNumber"] = branch,
+            ["lines"] = new JsonArray(new JsonObject { ["articleNumber"] = articleNumber, ["quantity"] = quantity }),
+        });
+    }
+
+    /// <summary>
+    /// POSTs an event as the till does: JSON to the subscription's endpoint URL with the event's name appended, the
+    /// subscription id in <c>X-Mplus-Subscription-Id</c>. The body's exact fields are not in the sources we have;
+    /// the relay reads none of them.
+    /// </summary>
+    public async Task<IReadOnlyList<HttpStatusCode>> SendWebhookAsync(string eventName, JsonObject? payload = null)
+    {
+        List<(string EndpointUrl, string SubscriptionId, HttpClient? Via)> subscriptions;
+        lock (_gate) subscriptions = [.. _subscriptions];
+        var statuses = new List<HttpStatusCode>();
+        foreach (var (url, id, via) in subscriptions)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url.TrimEnd('/') + "/" + eventName)
+            {
+                Content = new StringContent((payload ?? new JsonObject()).ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Mplus-Subscription-Id", id);
+            using var response = await (via ?? WebhookClient).SendAsync(request);
+            statuses.Add(response.StatusCode);
+        }
+        return statuses;
+    }
+
     public SimRelation AddRelation(string name, string email)
     {
         lock (_gate)
@@ -250,7 +313,9 @@ public sealed class MplusKassaSimulator : IAsyncDisposable
         E("articleNumber", a.ArticleNumber), E("active", a.Active ? "true" : "false"), E("description", a.Description),
         a.Colour is null ? null : E("colour", a.Colour), a.Size is null ? null : E("size", a.Size),
         a.DisplayText is null ? null : E("displayText", a.DisplayText), a.Barcode is null ? null : E("barcode", a.Barcode),
-        E("vatPercentage", a.VatPercentage), E("priceIncl", a.PriceIncl), E("priceExcl", a.PriceExcl), E("webshop", a.Webshop ? "true" : "false"));
+        a.BrandName is null ? null : E("brandName", a.BrandName),
+        E("vatPercentage", a.VatPercentage), E("priceIncl", a.PriceIncl), E("priceExcl", a.PriceExcl),
+        a.SupplierArticleNumber is null ? null : E("supplierArticleNumber", a.SupplierArticleNumber), E("webshop", a.Webshop ? "true" : "false"));
 
     private IResult GetArticleGroups(XElement? request)
     {

@@ -175,7 +175,19 @@ public sealed class ShopwareCatalogApi(TimeProvider time)
         var rows = staged[entity];
         var exists = rows.TryGetValue(id, out var current);
         var merged = exists ? (JsonObject)current!.DeepClone() : new JsonObject();
-        foreach (var (name, value) in input) merged[name] = value?.DeepClone();
+        foreach (var (name, value) in input)
+        {
+            // Shopware merges a write's custom fields into the stored ones (a key left out keeps its value).
+            if (name == "customFields" && value is not null)
+            {
+                if (value is not JsonObject fields) return Error(400, "FRAMEWORK__WRITE_TYPE_INTEGRITY_VIOLATION", "customFields must be an object.", pointer + "/customFields");
+                var kept = merged["customFields"] is JsonObject stored ? (JsonObject)stored.DeepClone() : [];
+                foreach (var (key, field) in fields) kept[key] = field?.DeepClone();
+                merged["customFields"] = kept;
+                continue;
+            }
+            merged[name] = value?.DeepClone();
+        }
         var now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         if (exists) merged["updatedAt"] = now; else merged["createdAt"] = now;
 
