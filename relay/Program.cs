@@ -8,6 +8,7 @@ using Relay.Secrets;
 using Relay.Settings;
 using Relay.Storage;
 using Relay.Sync;
+using Relay.Targets.MplusKassa;
 using Relay.Targets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -50,6 +51,7 @@ app.MapHealth();
 app.MapShopware();
 app.MapShoper();
 app.MapShoprenter();
+app.MapMplusKassaWebhooks();
 app.MapAdminPage();
 app.MapAdminApi();
 app.MapOperatorApi();

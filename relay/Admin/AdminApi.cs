@@ -58,6 +58,7 @@ public static partial class AdminApi
         group.MapGet("/shop-connection", ShopConnection).WithName("AdminShopConnection")
             .WithSummary("The ways the shop's platform lets the merchant connect the relay to the shop's API; none for most platforms.");
         group.MapAdminOrders();
+        group.MapAdminPos();
         return group;
     }
 
@@ -205,33 +206,47 @@ public static partial class AdminApi
             errors["target.kind"] = [$"Choose a marketing system ({string.Join(", ", targets.Providers.Select(p => p.Kind))})."];
             return null;
         }
+        return ResolveConnection(input, saved, new ConnectionShape(provider.Kind, provider.DisplayName, provider.CredentialNames, provider.OptionNames),
+            "target", options, errors, requireCredentials);
+    }
+
+    /// <summary>What a connection form asks for: the system's kind and name, its credentials and options.</summary>
+    internal sealed record ConnectionShape(string Kind, string DisplayName, IReadOnlyList<string> CredentialNames, IReadOnlyList<string> OptionNames);
+
+    /// <summary>
+    /// Entered connection settings (a marketing system's or a till's) over the saved ones, with errors keyed
+    /// under <paramref name="field"/>: a credential left blank keeps the stored value of the same kind.
+    /// </summary>
+    internal static TargetSettings ResolveConnection(
+        AdminTargetInput input, TargetSettings? saved, ConnectionShape provider, string field, AdminOptions options, Dictionary<string, string[]> errors, bool requireCredentials)
+    {
         var sameKind = saved is not null && string.Equals(saved.Kind, provider.Kind, StringComparison.OrdinalIgnoreCase);
 
         foreach (var name in (input.Credentials?.Keys ?? []).Where(n => !provider.CredentialNames.Contains(n)))
-            errors[$"target.credentials.{name}"] = [$"{provider.DisplayName} has no credential '{name}'."];
+            errors[$"{field}.credentials.{name}"] = [$"{provider.DisplayName} has no credential '{name}'."];
         var credentials = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in provider.CredentialNames)
         {
             var value = input.Credentials?.GetValueOrDefault(name)?.Trim();
             if (!string.IsNullOrEmpty(value))
             {
-                if (value.Length > 2000) errors[$"target.credentials.{name}"] = ["This value is too long."];
+                if (value.Length > 2000) errors[$"{field}.credentials.{name}"] = ["This value is too long."];
                 credentials[name] = value;
             }
             else if (sameKind && saved!.Credentials.TryGetValue(name, out var stored) && !string.IsNullOrEmpty(stored))
                 credentials[name] = stored;
             else if (requireCredentials)
-                errors[$"target.credentials.{name}"] = [$"Enter the {name}."];
+                errors[$"{field}.credentials.{name}"] = [$"Enter the {name}."];
         }
 
         var targetOptions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in input.Options ?? new Dictionary<string, string?>())
         {
             if (!provider.OptionNames.Contains(name))
-                errors[$"target.options.{name}"] = [$"{provider.DisplayName} has no option '{name}'."];
+                errors[$"{field}.options.{name}"] = [$"{provider.DisplayName} has no option '{name}'."];
             else if (value?.Trim() is { Length: > 0 } text)
             {
-                if (text.Length > 500) errors[$"target.options.{name}"] = ["This value is too long."];
+                if (text.Length > 500) errors[$"{field}.options.{name}"] = ["This value is too long."];
                 targetOptions[name] = text;
             }
         }
@@ -240,9 +255,9 @@ public static partial class AdminApi
         if (input.BaseUrl?.Trim() is { Length: > 0 } url)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(uri.UserInfo))
-                errors["target.baseUrl"] = ["Enter an absolute https:// address, or leave it empty for the system's standard address."];
+                errors[$"{field}.baseUrl"] = ["Enter an absolute https:// address, or leave it empty for the system's standard address."];
             else if (uri.Scheme == "http" && !options.AllowInsecureTargetUrls)
-                errors["target.baseUrl"] = ["The address must start with https://."];
+                errors[$"{field}.baseUrl"] = ["The address must start with https://."];
             else
                 baseUrl = url;
         }
@@ -292,7 +307,7 @@ public static partial class AdminApi
             await targets.Create(account).TestConnectionAsync(timeout.Token);
             result = new ConnectionTestResult(true, "ok", $"Connected to {provider.DisplayName}.");
         }
-        catch (Exception e) when (Failure(e, provider, options.Value, ct) is { } failure)
+        catch (Exception e) when (Failure(e, provider.DisplayName, options.Value, ct) is { } failure)
         {
             result = new ConnectionTestResult(false, failure.Outcome, failure.Message);
         }
@@ -315,7 +330,7 @@ public static partial class AdminApi
             var schema = await targets.Create(account).DescribeAsync(timeout.Token);
             return TypedResults.Ok(new AdminTargetFields(schema.Fields, schema.Lists));
         }
-        catch (Exception e) when (Failure(e, provider, options.Value, ct) is { } failure)
+        catch (Exception e) when (Failure(e, provider.DisplayName, options.Value, ct) is { } failure)
         {
             var status = failure.Outcome == "unavailable" ? StatusCodes.Status502BadGateway : StatusCodes.Status422UnprocessableEntity;
             return TypedResults.Problem(statusCode: status, title: "The fields could not be loaded", detail: failure.Message,
@@ -324,15 +339,15 @@ public static partial class AdminApi
     }
 
     /// <summary>What the merchant can do about a failed target call, in words. Null: a bug, let it surface as a 500.</summary>
-    private static (string Outcome, string Message)? Failure(Exception e, ITargetProvider provider, AdminOptions options, CancellationToken request) => e switch
+    internal static (string Outcome, string Message)? Failure(Exception e, string system, AdminOptions options, CancellationToken request) => e switch
     {
-        TargetAuthException auth => ("auth", $"{provider.DisplayName} refused the credentials: {TargetText.Safe(auth.Message)}"),
+        TargetAuthException auth => ("auth", $"{system} refused the credentials: {TargetText.Safe(auth.Message)}"),
         TargetConfigurationException config => ("configuration", TargetText.Safe(config.Message)),
-        TargetPermanentException refused => ("refused", $"{provider.DisplayName} refused the request: {TargetText.Safe(refused.Message)}"),
-        TargetTransientException transient => ("unavailable", $"{provider.DisplayName} could not be reached: {TargetText.Safe(transient.Message)}"),
+        TargetPermanentException refused => ("refused", $"{system} refused the request: {TargetText.Safe(refused.Message)}"),
+        TargetTransientException transient => ("unavailable", $"{system} could not be reached: {TargetText.Safe(transient.Message)}"),
         OperationCanceledException when !request.IsCancellationRequested =>
-            ("unavailable", $"{provider.DisplayName} did not answer within {options.TargetCallTimeout.TotalSeconds:0} seconds."),
-        HttpRequestException http => ("unavailable", $"{provider.DisplayName} could not be reached: {TargetText.Safe(http.Message)}"),
+            ("unavailable", $"{system} did not answer within {options.TargetCallTimeout.TotalSeconds:0} seconds."),
+        HttpRequestException http => ("unavailable", $"{system} could not be reached: {TargetText.Safe(http.Message)}"),
         _ => null,
     };
 

@@ -55,7 +55,7 @@ public static partial class AdminApi
                 return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", $"{provider.DisplayName} keeps no orders: only contacts are synced."));
             target = await orderTarget.ListOrderStatusesAsync(timeout.Token);
         }
-        catch (Exception e) when (Failure(e, provider, options.Value, ct) is { } failure)
+        catch (Exception e) when (AdminApi.Failure(e, provider.DisplayName, options.Value, ct) is { } failure)
         {
             return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, failure.Outcome, failure.Message));
         }

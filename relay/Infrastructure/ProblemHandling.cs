@@ -31,6 +31,10 @@ public static class ProblemHandling
     /// The store down, restarting, loading its AOF or its cluster reorganising (the store says so with
     /// <see cref="Storage.StoreUnavailableException"/>): temporary, and the request changed nothing that was promised.
     /// </summary>
+    /// <summary>The route's pattern, not the path: some paths carry a credential (a till's webhook address).</summary>
+    private static string LoggedPath(HttpContext http) =>
+        (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.ToString();
+
     private static bool IsStoreOutage(Exception e) => e switch
     {
         Storage.StoreUnavailableException or TimeoutException => true,
@@ -55,11 +59,11 @@ public static class ProblemHandling
             {
                 // Nothing was accepted, and the sender may try again: Shopware's and Shoper's retries
                 // (and the operator's load balancer) treat 503 as temporary, 500 as a bug.
-                logger.LogWarning("Store unreachable on {Path}: {Error}", http.Request.Path, exception.Message);
+                logger.LogWarning("Store unreachable on {Path}: {Error}", LoggedPath(http), exception.Message);
                 http.Response.Headers.RetryAfter = "5";
             }
             else if (status >= 500)
-                logger.LogError(exception, "Unhandled error on {Path}", http.Request.Path);
+                logger.LogError(exception, "Unhandled error on {Path}", LoggedPath(http));
             http.Response.StatusCode = status;
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {

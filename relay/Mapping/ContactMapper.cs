@@ -66,11 +66,14 @@ public static class ContactMapper
     }
 
     /// <summary>The constant, or the non-empty sources joined by the separator, put through the transforms in order.</summary>
-    public static string? ValueOf(FieldRule rule, ShopRecord record)
+    public static string? ValueOf(FieldRule rule, ShopRecord record) => ValueOf(rule, record.Field);
+
+    /// <summary>The same for any record whose fields <paramref name="field"/> reads (null or blank: absent).</summary>
+    public static string? ValueOf(FieldRule rule, Func<string, string?> field)
     {
         string? value = rule.Constant ?? (rule.Sources.Count == 0
             ? null
-            : string.Join(rule.Separator, rule.Sources.Select(record.Field).Where(v => v is not null)));
+            : string.Join(rule.Separator, rule.Sources.Select(field).Where(v => v is not null)));
         if (string.IsNullOrEmpty(value)) return null;
         foreach (var transform in rule.Transforms)
         {

@@ -90,6 +90,21 @@ public static class OperatorApi
         })
         .WithName("RunPullBack");
 
+        // The till flows of a shop: where its cursors stand, the last run, what waits; and a run now.
+        group.MapGet("/shops/{shopKey}/pos-status", async Task<Results<Ok<PosStatusView>, NotFound>> (string shopKey, ShopDirectory shops, PosSync pos) =>
+        {
+            if (await shops.GetAsync(shopKey) is null) return TypedResults.NotFound();
+            return TypedResults.Ok(new PosStatusView(await pos.GetStateAsync(shopKey), await pos.WaitingAsync(shopKey)));
+        })
+        .WithName("ShopPosStatus");
+
+        group.MapPost("/shops/{shopKey}/pos-sync", async Task<Results<Ok<Admin.PosRunView>, NotFound>> (string shopKey, ShopDirectory shops, PosSync pos, CancellationToken ct) =>
+        {
+            if (await shops.GetAsync(shopKey) is null) return TypedResults.NotFound();
+            return TypedResults.Ok(Admin.PosRunView.Of(await pos.RunOnceAsync(shopKey, ct)));
+        })
+        .WithName("RunPosSync");
+
         return group;
     }
 
@@ -122,6 +137,10 @@ public sealed record ShopSyncStatusView(DateTimeOffset? LastPullAt, string FullS
 /// <param name="OptedOut">Target unsubscribes written to the shop as opt-outs.</param>
 /// <param name="Bounced">Hard bounces written to the shop as opt-outs.</param>
 public sealed record PullBackView(string Outcome, int OptedOut, int Bounced, string? Reason);
+
+/// <param name="State">The till's cursors, the last run and its error, the running counts.</param>
+/// <param name="Waiting">Orders the till cannot take yet, with why.</param>
+public sealed record PosStatusView(PosState State, IReadOnlyList<PosWaitingOrder> Waiting);
 
 /// <summary>A dead letter as an API shows it: the raw body stays in the store.</summary>
 public sealed record DeadLetterView(string Id, string ShopKey, string EventId, string Kind, int Attempts, string Error, DateTimeOffset AcceptedAt, DateTimeOffset DeadAt)

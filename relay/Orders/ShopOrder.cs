@@ -35,6 +35,8 @@ public sealed record ShopOrder
     public string? LastName { get; init; }
     public string? Company { get; init; }
     public string? Phone { get; init; }
+    /// <summary>The billing address, where the platform gives one (a till books a new customer with it).</summary>
+    public Mapping.PostalAddress? BillingAddress { get; init; }
     /// <summary>ISO 4217 code, as the shop wrote it.</summary>
     public required string Currency { get; init; }
     public DateTimeOffset PlacedAt { get; init; }
@@ -46,6 +48,9 @@ public sealed record ShopOrder
     public string? PaymentMethod { get; init; }
     public string? ShippingMethod { get; init; }
     public IReadOnlyList<OrderLine> Lines { get; init; } = [];
+
+    /// <summary>"First Last", without the parts the order leaves empty.</summary>
+    public string FullName => string.Join(' ', new[] { FirstName, LastName }.Where(n => !string.IsNullOrWhiteSpace(n))).Trim();
 }
 
 /// <summary>A status an order can have, in the shop or in the target: id to pair on, label to show.</summary>

@@ -43,6 +43,9 @@ public interface IPlatform
 
     /// <summary>CSP script-src sources, besides the relay's own, that the admin page loads inside this platform's administration (its SDK).</summary>
     IReadOnlyList<string> AdminScriptSources { get; }
+
+    /// <summary>The shop side of the point-of-sale flows (products, stock, orders). Null: the platform has none yet.</summary>
+    IShopCatalog? Catalog => null;
 }
 
 /// <summary>The registered platforms, by name and by shop key.</summary>

@@ -68,6 +68,9 @@ public sealed record TargetSettings
     public IReadOnlyDictionary<string, string> Credentials { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>These settings with every credential value passed through <paramref name="map"/> (encrypt, decrypt, blank).</summary>
+    public TargetSettings MapCredentials(Func<string, string> map) => this with { Credentials = Credentials.ToDictionary(c => c.Key, c => map(c.Value)) };
+
     public TargetAccount ToAccount(string shopKey) => new()
     {
         Kind = Kind,

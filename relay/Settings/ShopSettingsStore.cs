@@ -23,15 +23,20 @@ public sealed class ShopSettingsStore(IRelayStore store, SecretProtector secrets
     public async Task<ShopSettings> GetAsync(string shopKey)
     {
         var settings = await GetWithoutCredentialsAsync(shopKey, keepCiphertexts: true);
-        if (settings.Target is not { } target) return settings;
+        return settings.Target is { } target ? settings with { Target = Decrypt(target, secrets) } : settings;
+    }
+
+    /// <summary>Stored credentials in the clear; a key that cannot decrypt them makes the settings unreadable, saying what to do.</summary>
+    internal static TargetSettings Decrypt(TargetSettings stored, SecretProtector secrets)
+    {
         try
         {
-            return settings with { Target = target with { Credentials = target.Credentials.ToDictionary(c => c.Key, c => secrets.Unprotect(c.Value)) } };
+            return stored.MapCredentials(secrets.Unprotect);
         }
         catch (Exception e) when (e is CryptographicException or FormatException)
         {
             throw new ShopSettingsUnreadableException(
-                $"The shop's stored {target.Kind} credentials cannot be decrypted ({e.Message}). List the previous master key under Secrets:PreviousKeys, or enter the credentials again.", e);
+                $"The shop's stored {stored.Kind} credentials cannot be decrypted ({e.Message}). List the previous master key under Secrets:PreviousKeys, or enter the credentials again.", e);
         }
     }
 
@@ -58,9 +63,7 @@ public sealed class ShopSettingsStore(IRelayStore store, SecretProtector secrets
         var current = await GetAsync(shopKey);
         if (current.Version != expectedVersion) return (SaveOutcome.VersionConflict, current);
         var saved = settings with { Version = current.Version + 1, UpdatedAt = time.GetUtcNow() };
-        var stored = saved.Target is { } target
-            ? saved with { Target = target with { Credentials = target.Credentials.ToDictionary(c => c.Key, c => secrets.Protect(c.Value)) } }
-            : saved;
+        var stored = saved.Target is { } target ? saved with { Target = target.MapCredentials(secrets.Protect) } : saved;
         await store.SetAsync(Key(shopKey), JsonSerializer.Serialize(stored, JsonDefaults.Options));
         return (SaveOutcome.Saved, saved);
     }

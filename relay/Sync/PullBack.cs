@@ -216,23 +216,10 @@ public sealed class PullBackScheduler(
     ShopDirectory directory, Settings.ShopSettingsStore settings, PullBackRunner runner, SyncProblems problems,
     IOptions<SyncOptions> options, TimeProvider time, ILogger<PullBackScheduler> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.BackgroundEnabled) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Pull-back scheduling failed; trying again next tick");
-            }
-            try { await Task.Delay(options.Value.SchedulerTick, time, stoppingToken); }
-            catch (OperationCanceledException) { }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.BackgroundEnabled
+            ? SchedulerLoop.RunAsync("Pull-back scheduling", RunDueAsync, options.Value.SchedulerTick, time, logger, stoppingToken)
+            : Task.CompletedTask;
 
     /// <summary>
     /// One pass: every active, syncing shop whose interval has passed pulls once. Whatever fails for one
@@ -266,5 +253,26 @@ public sealed class PullBackScheduler(
             }
         }
         return ran;
+    }
+}
+
+/// <summary>The loop of every scheduler: a pass, then a tick's wait; a failed pass is logged and the next tick tries again.</summary>
+public static class SchedulerLoop
+{
+    public static async Task RunAsync(string what, Func<CancellationToken, Task<int>> pass, TimeSpan tick, TimeProvider time, ILogger logger, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await pass(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "{What} failed; trying again next tick", what);
+            }
+            try { await Task.Delay(tick, time, stoppingToken); }
+            catch (OperationCanceledException) { }
+        }
     }
 }

@@ -18,4 +18,14 @@ public sealed class SyncOptions
 
     /// <summary>Addresses per pull for targets asked by address (<see cref="Targets.ITargetProvider.PullsByAddress"/>).</summary>
     public int PullAddressChunk { get; set; } = 1000;
+
+    /// <summary>
+    /// How often the point-of-sale loop looks for shops whose till is due (each shop's own
+    /// <c>PosSettings.PollSeconds</c>). With a 1 s tick and the tightest poll of 2 s, a stock change in the
+    /// till reaches the shop within about 3 s plus the calls.
+    /// </summary>
+    public TimeSpan PosTick { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Catalog pages one run reads before it lets the stock and orders of the shop have their turn.</summary>
+    public int PosCatalogPagesPerRun { get; set; } = 1000;
 }

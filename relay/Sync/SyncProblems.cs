@@ -5,7 +5,7 @@ using Relay.Storage;
 namespace Relay.Sync;
 
 /// <summary>Why one of a shop's sync jobs failed on its last run, and since when it has been failing.</summary>
-/// <param name="Job">"pullback", "fullsync", "reconcile", "orders", or "settings" (the stored settings cannot be read).</param>
+/// <param name="Job">"pullback", "fullsync", "reconcile", "orders", "pos", or "settings" (the stored settings cannot be read).</param>
 public sealed record SyncProblem(string Job, string Reason, DateTimeOffset Since);
 
 /// <summary>
@@ -20,9 +20,11 @@ public sealed class SyncProblems(IRelayStore store, ShopSettingsStore settings, 
     public const string Reconcile = "reconcile";
     /// <summary>The order sync (<see cref="Orders.OrderSyncRunner"/>).</summary>
     public const string Orders = "orders";
+    /// <summary>The point-of-sale flows (products, stock, orders with the till).</summary>
+    public const string PointOfSale = "pos";
     public const string StoredSettings = "settings";
 
-    private static readonly string[] Jobs = [PullBack, FullSync, Reconcile, Orders];
+    private static readonly string[] Jobs = [PullBack, FullSync, Reconcile, Orders, PointOfSale];
 
     private static string Key(string shopKey, string job) => StoreKeys.ShopItem(shopKey, "problem:" + job);
 

@@ -19,6 +19,8 @@ public static class SyncServices
             .Validate(o => o.PullLockTimeout >= TimeSpan.FromMinutes(1), "Sync:PullLockTimeout must be at least 00:01:00.")
             .Validate(o => o.FullSyncLease >= TimeSpan.FromSeconds(30), "Sync:FullSyncLease must be at least 00:00:30.")
             .Validate(o => o.PullAddressChunk is >= 1 and <= 100_000, "Sync:PullAddressChunk must be between 1 and 100000.")
+            .Validate(o => o.PosTick >= TimeSpan.FromMilliseconds(100), "Sync:PosTick must be at least 00:00:00.1.")
+            .Validate(o => o.PosCatalogPagesPerRun >= 1, "Sync:PosCatalogPagesPerRun must be at least 1.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SyncOptions>, PartnerZonesResolve>();
 
@@ -40,6 +42,13 @@ public static class SyncServices
         services.AddSingleton<PullBackRunner>();
         services.AddSingleton<PullBackScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<PullBackScheduler>());
+        // The point-of-sale flows: till ⇄ shop (products, stock, orders).
+        services.AddSingleton<Settings.PosSettingsStore>();
+        services.AddSingleton<PosSync>();
+        services.AddSingleton<Pipeline.IQueueHandler, PosOrderHandler>();
+        services.AddSingleton<Pipeline.IQueueHandler, PosProductHandler>();
+        services.AddSingleton<PosScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<PosScheduler>());
         services.AddSingleton<FullSyncRunner>();
         services.AddSingleton<FullSyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<FullSyncWorker>());
@@ -51,11 +60,12 @@ public static class SyncServices
 /// Every zone a platform or target declares must resolve on this machine, or the relay would compare
 /// zone-less times wrongly (or fail on the first one): checked at start, naming the zone.
 /// </summary>
-internal sealed class PartnerZonesResolve(ShopPlatforms platforms, Targets.TargetFactory targets) : IValidateOptions<SyncOptions>
+internal sealed class PartnerZonesResolve(ShopPlatforms platforms, Targets.TargetFactory targets, Targets.PosFactory tills) : IValidateOptions<SyncOptions>
 {
     public ValidateOptionsResult Validate(string? name, SyncOptions options)
     {
-        var clocks = platforms.All.Select(p => (p.Name, p.Contacts.Clock)).Concat(targets.Providers.Select(t => (t.Kind, t.Clock)));
+        var clocks = platforms.All.Select(p => (p.Name, p.Contacts.Clock)).Concat(targets.Providers.Select(t => (t.Kind, t.Clock)))
+            .Concat(tills.Providers.Select(t => (t.Kind, t.Clock)));
         var unknown = clocks.Where(c => c.Clock.Zone is { } zone && !ZonelessTime.IsKnown(zone))
             .Select(c => $"{c.Item1}: '{c.Clock.Zone}'").ToList();
         return unknown.Count == 0

@@ -1,5 +1,6 @@
 using Relay.Infrastructure;
 using Relay.Targets.MiniCrm;
+using Relay.Targets.MplusKassa;
 using Relay.Targets.Sare;
 using Relay.Targets.Spotler;
 
@@ -14,11 +15,13 @@ public static class TargetServices
     {
         services.AddOutboundHttpOptions(HttpSection);
         services.AddSingleton<TargetFactory>();
+        services.AddSingleton<PosFactory>();
 
         // One line per target.
         services.AddSpotler();
         services.AddSare();
         services.AddMiniCrm();
+        services.AddMplusKassa();
         return services;
     }
 }

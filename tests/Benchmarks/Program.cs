@@ -22,6 +22,9 @@ switch (args.FirstOrDefault())
     case "purchase":
         await PurchaseBenchmark.RunAsync(arguments);
         break;
+    case "pos":
+        await PosBenchmark.RunAsync(arguments);
+        break;
     case "bare-server":
         await BareServer.RunAsync(arguments);
         break;
@@ -34,6 +37,7 @@ switch (args.FirstOrDefault())
               e2e     [--contacts 100000] [--store redis|embedded] [--redis host:port] [--appendonly yes|no] [--shop-rps <relay's Shopware pacing>, default 10]
               orders  [--orders 20000] [--per-minute 6000] [--store redis|embedded] [--redis host:port]
               purchase [--customers 100000] [--orders 300000] [--store redis|embedded] [--redis host:port] [--shop-rps <relay's Shopware pacing>, default 10]
+              pos     [--products 20000] [--samples 10] [--store redis|embedded] [--redis host:port]
               shoper-rate [--duration 60] [--limit 10] [--bandwidth 2] [--store redis|embedded] [--redis host:port]
             """);
         return 2;

@@ -20,7 +20,7 @@ internal static class SimulatorsHost
             default:
                 Console.Error.WriteLine("""
                     usage: Simulators serve --app-secret <Shopware:AppSecret> [--relay http://localhost:5080] [--app-name RelayConnector]
-                                            [--shopware-port 0] [--spotler-port 0] [--sare-port 0] [--minicrm-port 0]
+                                            [--shopware-port 0] [--spotler-port 0] [--sare-port 0] [--minicrm-port 0] [--mpluskassa-port 0]
                                             [--shoprenter-port 0] [--shoprenter-client-secret demo-shoprenter-client-secret]
                                             [--spotler-key demo-consumer-key] [--spotler-secret demo-consumer-secret]
                            Simulators demo [--relay-dll relay/bin/Debug/net10.0/Relay.dll] [--relay-dir relay]

@@ -10,7 +10,7 @@ namespace Relay.Platforms.Shopware;
 /// </summary>
 // Without Accept: application/json the Admin API answers JSON:API, a different shape.
 [Headers("Accept: application/json")]
-public interface IShopwareAdminApi
+public partial interface IShopwareAdminApi
 {
     [Post("/api/search/{entity}")]
     Task<HttpResponseMessage> SearchAsync(string entity, [Body] ShopwareCriteria criteria,
@@ -37,6 +37,19 @@ public interface IShopwareAdminApi
 
     [Get("/api/app-system/webhook/reactivation-history")]
     Task<HttpResponseMessage> ReactivationHistoryAsync(
+        [Property(OutboundHttp.CallProperty)] OutboundCall call, [Property(ShopwareAdminTokenHandler.AccessProperty)] ShopwareApiAccess access,
+        [Property(SharedPacingHandler.PaceProperty)] OutboundPace pace, CancellationToken ct);
+}
+
+public partial interface IShopwareAdminApi
+{
+    /// <summary>
+    /// Bulk writes: one call for many rows. Indexing is queued so a large import does not wait for the
+    /// shop to re-index every product inside the request.
+    /// </summary>
+    [Post("/api/_action/sync")]
+    [Headers("indexing-behavior: use-queue-indexing")]
+    Task<HttpResponseMessage> SyncAsync([Body] IReadOnlyList<ShopwareSyncOperation> operations,
         [Property(OutboundHttp.CallProperty)] OutboundCall call, [Property(ShopwareAdminTokenHandler.AccessProperty)] ShopwareApiAccess access,
         [Property(SharedPacingHandler.PaceProperty)] OutboundPace pace, CancellationToken ct);
 }

@@ -30,6 +30,9 @@ public sealed record ShopwareCriteria
     public IReadOnlyDictionary<string, object>? Associations { get; init; }
 }
 
+/// <summary>One operation of <c>POST /api/_action/sync</c> (protocol §2.2): upserts or deletes of one entity, in bulk.</summary>
+public sealed record ShopwareSyncOperation(string Key, string Entity, string Action, IReadOnlyList<object> Payload);
+
 public sealed record ShopwareFilter(string Type, string Field, object? Value = null, IReadOnlyDictionary<string, object?>? Parameters = null)
 {
     public static ShopwareFilter EqualTo(string field, object? value) => new("equals", field, value);
@@ -132,5 +135,30 @@ public sealed class ShopwareApiException(HttpStatusCode status, string message, 
         // The body may echo customer data, so only its status reaches the message.
         await response.Content.LoadIntoBufferAsync();
         throw new ShopwareApiException(response.StatusCode, $"Shopware answered {what} with {(int)response.StatusCode} {response.ReasonPhrase}.", OutboundHttp.RetryAfter(response, time));
+    }
+}
+
+/// <summary>Shopware refused a bulk write of catalog rows (400): retrying the same rows cannot help.</summary>
+public sealed class ShopwareSyncException(string message) : ShopApiException(message)
+{
+    public override bool IsPermanent => true;
+    public override bool AccessRefused => false;
+
+    /// <summary>The errors' details ("Product with number … already exists"), at most three.</summary>
+    public static string Describe(string body)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                var details = errors.EnumerateArray().Take(3)
+                    .Select(e => e.TryGetProperty("detail", out var d) ? d.GetString() : e.TryGetProperty("code", out var c) ? c.GetString() : null)
+                    .Where(d => !string.IsNullOrWhiteSpace(d)).ToList();
+                if (details.Count > 0) return "Shopware refused the write: " + string.Join("; ", details);
+            }
+        }
+        catch (System.Text.Json.JsonException) { }
+        return "Shopware refused the write (400).";
     }
 }

@@ -65,6 +65,22 @@ public sealed class ShopwareAdminClient(
         await ShopwareApiException.ThrowUnlessSuccessAsync(response, "update newsletter recipient", time);
     }
 
+    /// <summary>
+    /// One bulk write (<c>_action/sync</c>). Shopware writes a request in one transaction: a row it refuses
+    /// fails the whole call with 400, whose errors name the row (<see cref="ShopwareSyncException"/>).
+    /// </summary>
+    public async Task SyncAsync(ShopwareApiAccess access, IReadOnlyList<ShopwareSyncOperation> operations, CancellationToken ct = default)
+    {
+        using var response = await api.SyncAsync(operations, access.Call, access, Pace(access), ct);
+        if (response.StatusCode is System.Net.HttpStatusCode.BadRequest)
+        {
+            // Catalog rows carry no personal data, so the shop's reason may be shown.
+            var body = await response.Content.ReadAsStringAsync(ct);
+            throw new ShopwareSyncException(ShopwareSyncException.Describe(body));
+        }
+        await ShopwareApiException.ThrowUnlessSuccessAsync(response, "bulk write", time);
+    }
+
     /// <summary>The app's own webhooks, found by their URL under the relay's public base URL (needs webhook:read).</summary>
     public async Task<IReadOnlyList<ShopwareWebhook>> ListOwnWebhooksAsync(ShopwareApiAccess access, CancellationToken ct = default)
     {

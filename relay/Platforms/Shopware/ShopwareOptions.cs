@@ -58,6 +58,13 @@ public sealed class ShopwareOptions
     /// </summary>
     public int SearchPageSize { get; set; } = 500;
 
+    /// <summary>
+    /// Till products per <c>_action/sync</c> call (each with its variants: 100 products of 3 variants are 400
+    /// rows). Large enough that an import costs a few calls per hundred products, small enough that one
+    /// transaction stays well inside the shop's request time.
+    /// </summary>
+    public int CatalogBatchSize { get; set; } = 100;
+
     public Uri ConfirmationUrl => new(new Uri(PublicBaseUrl!.TrimEnd('/') + "/"), "shopware/register/confirm");
 
     /// <summary>The old shop secret stays valid this long after a rotation (docs: "e.g. 1 minute"; PHP SDK: 60 s).</summary>

@@ -20,6 +20,7 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
     private static readonly Dictionary<string, string[]> Associations = new()
     {
         ["lineItems"] = [], ["deliveries"] = [], ["transactions"] = [], ["orderCustomer"] = [], ["currency"] = [], ["stateMachineState"] = [],
+        ["billingAddress"] = ["country"],
     };
 
     /// <summary>What an order's status, buyer and total need: no lines or deliveries, so pages as large as the shop allows.</summary>
@@ -60,19 +61,25 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
         {
             Limit = 1,
             Filter = [ShopwareFilter.EqualTo("id", orderId)],
-            Associations = Associations.ToDictionary(a => a.Key, object (_) => new { }),
+            Associations = Criteria(Associations),
         }, ct);
         return result.Data.Count == 0 ? null : ToOrder(result.Data[0]);
     }
 
     // Line items come with each order: a page of 500 orders of many lines is a large answer, so pages are smaller than for contacts.
     public Task<OrderPage> ReadChangedAsync(string shopKey, DateTimeOffset? since, string? position, CancellationToken ct) =>
-        ReadAsync(shopKey, since, position, Math.Min(options.Value.SearchPageSize, 100), Associations.Keys, ct);
+        ReadAsync(shopKey, since, position, Math.Min(options.Value.SearchPageSize, 100), Associations, ct);
 
     public Task<OrderPage> ReadSummariesAsync(string shopKey, string? position, CancellationToken ct) =>
-        ReadAsync(shopKey, null, position, options.Value.SearchPageSize, SummaryAssociations, ct);
+        ReadAsync(shopKey, null, position, options.Value.SearchPageSize, SummaryAssociations.ToDictionary(a => a, _ => Array.Empty<string>()), ct);
 
-    private async Task<OrderPage> ReadAsync(string shopKey, DateTimeOffset? since, string? position, int limit, IEnumerable<string> associations, CancellationToken ct)
+    /// <summary>Each association with the ones it needs loaded in turn (the billing address's country).</summary>
+    private static Dictionary<string, object> Criteria(IReadOnlyDictionary<string, string[]> associations) =>
+        associations.ToDictionary(a => a.Key, object (a) => a.Value.Length == 0
+            ? new { }
+            : new { associations = a.Value.ToDictionary(n => n, object (_) => new { }) });
+
+    private async Task<OrderPage> ReadAsync(string shopKey, DateTimeOffset? since, string? position, int limit, IReadOnlyDictionary<string, string[]> associations, CancellationToken ct)
     {
         var client = Client;
         var access = await AccessAsync(client, shopKey);
@@ -88,7 +95,7 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
             Filter = filter,
             // Sorted by creation: an order changed while the sync runs keeps its place.
             Sort = [new ShopwareSort("createdAt"), new ShopwareSort("id")],
-            Associations = associations.ToDictionary(a => a, object (_) => new { }),
+            Associations = Criteria(associations),
         }, ct);
         var orders = result.Data.Select(ToOrder).ToList();
         return new OrderPage(orders, orders.Count < limit ? null : (page + 1).ToString(CultureInfo.InvariantCulture), result.Total);
@@ -97,6 +104,7 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
     public static ShopOrder ToOrder(JsonElement row)
     {
         var customer = Obj(row, "orderCustomer");
+        var billing = Obj(row, "billingAddress");
         var gross = JsonFields.Str(row, "taxStatus") is not ("net" or "tax-free");
         var lines = new List<OrderLine>();
         foreach (var item in Arr(row, "lineItems"))
@@ -135,7 +143,15 @@ public sealed class ShopwareOrders(IServiceProvider services, IOptions<ShopwareO
             CustomerId = customer is { } c2 ? JsonFields.Str(c2, "customerId") : null,
             FirstName = customer is { } c3 ? JsonFields.Str(c3, "firstName") : null,
             LastName = customer is { } c4 ? JsonFields.Str(c4, "lastName") : null,
-            Company = customer is { } c5 ? JsonFields.Str(c5, "company") : null,
+            Company = (customer is { } c5 ? JsonFields.Str(c5, "company") : null) ?? (billing is { } b1 ? JsonFields.Str(b1, "company") : null),
+            Phone = billing is { } b2 ? JsonFields.Str(b2, "phoneNumber") : null,
+            BillingAddress = billing is { } b3
+                ? new Mapping.PostalAddress
+                {
+                    Street = JsonFields.Str(b3, "street"), PostalCode = JsonFields.Str(b3, "zipcode"), City = JsonFields.Str(b3, "city"),
+                    Country = Obj(b3, "country") is { } country ? JsonFields.Str(country, "iso") : null,
+                }
+                : null,
             Currency = Obj(row, "currency") is { } cur ? JsonFields.Str(cur, "isoCode") ?? "" : "",
             PlacedAt = Time(row, "orderDateTime") ?? Time(row, "createdAt") ?? DateTimeOffset.UnixEpoch,
             Total = Dec(row, "amountTotal"),

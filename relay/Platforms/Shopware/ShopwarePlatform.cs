@@ -4,7 +4,7 @@ using Relay.Sync;
 namespace Relay.Platforms.Shopware;
 
 /// <summary>Shopware 6 as the relay's shared parts see it (registered by <c>AddShopware()</c>).</summary>
-public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconciliation reconciliation, ShopwareOrders orders) : IPlatform
+public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconciliation reconciliation, ShopwareOrders orders, ShopwareCatalog catalog) : IPlatform
 {
     public string Name => ShopwareShops.Platform;
     public string DisplayName => "Shopware";
@@ -21,4 +21,7 @@ public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconcil
     /// <summary>The administration runs on the shop's own origin and needs no script of its own (the page posts sw-app-loaded).</summary>
     public IReadOnlyList<string> AdminFrameAncestors(Uri shopUrl) => [];
     public IReadOnlyList<string> AdminScriptSources => [];
+
+    /// <summary>Products, variants, categories, taxes and stock through <c>_action/sync</c>; orders through search.</summary>
+    public IShopCatalog Catalog => catalog;
 }

@@ -49,12 +49,15 @@ public static class ShopwareServices
                 "Shopware:AdminApiRequestsPerSecond must be positive and Shopware:AdminApiBurst at least 1.")
             .Validate(o => o.SearchPageSize is >= 1 and <= 10_000,
                 "Shopware:SearchPageSize must be between 1 and 10000 (default 500, Shopware's api.max_limit).")
+            .Validate(o => o.CatalogBatchSize is >= 1 and <= 1000,
+                "Shopware:CatalogBatchSize must be between 1 and 1000 (default 100 till products per bulk write).")
             .ValidateOnStart();
 
         // The parts the shared code works through (IPlatform).
         services.AddSingleton<ShopwareContacts>();
         services.AddSingleton<ShopwareOrders>();
         services.AddSingleton<ShopwareReconciliation>();
+        services.AddSingleton<ShopwareCatalog>();
         services.AddSingleton<Pipeline.IQueueHandler, ShopwareWebhookForwarder>();
         services.AddSingleton<Platforms.IPlatform, ShopwarePlatform>();
 

@@ -1,5 +1,6 @@
 import { t, has, pickLanguage, loadLanguage, translatePage, format } from './i18n.js';
 import { api, relayApi, ApiError, useSession } from './api.js';
+import { wirePos, showPos } from './pos.js';
 
 const query = new URLSearchParams(location.search);
 // The platform whose administration frames the page; Shopware's module link names none.
@@ -188,6 +189,7 @@ function onTabShown(name) {
   if (name === 'orders') { renderOrders(); refreshOrderSync(); }
   if (name === 'activity') { loadActivity(); loadDeadLetters(); }
   if (name === 'status') loadStatus();
+  if (name === 'pos') showPos();
 }
 
 // ---- Connection --------------------------------------------------------------------------------
@@ -856,6 +858,7 @@ function wire() {
   $('activity-refresh').addEventListener('click', () => { loadActivity(); loadDeadLetters(); });
   $('status-refresh').addEventListener('click', loadStatus);
   $('shop-connection-form').addEventListener('submit', (event) => { event.preventDefault(); saveShopConnection(); });
+  wirePos();
 }
 
 async function boot() {

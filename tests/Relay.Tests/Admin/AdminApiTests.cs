@@ -47,6 +47,11 @@ public sealed class AdminApiTests : IAsyncLifetime
         (HttpMethod.Post, "/admin/api/orders/statuses", new { }),
         (HttpMethod.Get, "/admin/api/orders/sync", null),
         (HttpMethod.Post, "/admin/api/orders/sync", null),
+        (HttpMethod.Get, "/admin/api/pos", null),
+        (HttpMethod.Put, "/admin/api/pos", new { expectedVersion = 0 }),
+        (HttpMethod.Post, "/admin/api/pos/test", new { }),
+        (HttpMethod.Get, "/admin/api/pos/status", null),
+        (HttpMethod.Post, "/admin/api/pos/run", null),
     ];
 
     public async Task InitializeAsync()

@@ -14,6 +14,7 @@ using Relay.Tests.Platforms.Shoper;
 using Simulators.Shoper;
 using Simulators.Shopware;
 using Simulators.Spotler;
+using Simulators.MplusKassa;
 using static Microsoft.Playwright.Assertions;
 using static Relay.Tests.Admin.AdminTestData;
 
@@ -438,5 +439,74 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await appFrame.WaitForURLAsync(url => url.StartsWith("chrome-error:"));
         Assert.Empty(await appFrame.QuerySelectorAllAsync("body[data-ready]"));
         Assert.False(await page.EvaluateAsync<bool>("() => window.messages.includes('sw-app-loaded')"));
+    }
+    [Fact]
+    public async Task Merchant_connects_a_till_chooses_how_products_stock_and_orders_flow_and_sees_the_last_sync_and_what_waits()
+    {
+        await using var shop = await fixture.InstallShopAsync();
+        await using var till = await MplusKassaSimulator.StartAsync("till-ident", "till-secret");
+        till.PutProduct(new SimProduct { ProductNumber = 600, Description = "Mug", Articles = [new(6001, "Mug", 1090, 1000, VatPercentage: 9)] });
+        till.SetStock(6001, free: 12, reserved: 2);
+        // A paid order for an article the till does not have: it must wait, and the page must say why.
+        shop.Api.AddOrder(Relay.Tests.Sync.PosSyncTests.PaidByPayPal("10003", payment: "paid", sku: "7777"));
+        var page = await fixture.OpenAdminAsync(shop);
+
+        await page.ClickAsync("#tab-pos");
+        await page.SelectOptionAsync("#pos-kind", "mpluskassa");
+        await page.FillAsync("#pos-base-url", till.BaseUrl);
+        await page.FillAsync("#pos-cred-ident", "till-ident");
+        await page.FillAsync("#pos-cred-secret", "not-the-secret");
+        await page.ClickAsync("#pos-test");
+        await Expect(page.Locator("#pos-result")).ToHaveClassAsync("result error");
+        await page.FillAsync("#pos-cred-secret", "till-secret");
+        await page.ClickAsync("#pos-test");
+        await Expect(page.Locator("#pos-result")).ToContainTextAsync("Connected to MplusKASSA.");
+
+        // The settings the till requires, offered with their defaults.
+        await Expect(page.Locator("#pos-opt-employeeNumber")).ToHaveAttributeAsync("placeholder", "999999");
+        await page.FillAsync("#pos-opt-employeeNumber", "4711");
+        await page.FillAsync("#pos-opt-branchNumber", "2");
+        await page.FillAsync("#pos-payment-methods", "PayPal = PAYPAL\nInvoice = OP_REKENING");
+        await page.FillAsync("#pos-order-statuses", "payment:paid, payment:authorized");
+        await page.SelectOptionAsync("#pos-stock-calculation", "free");
+        await page.UncheckAsync("#pos-manage-stock");
+        await page.CheckAsync("#pos-overwrite-descriptions");
+        await page.UncheckAsync("#pos-overwrite-prices");
+        await page.FillAsync("#pos-product-fields", "manufacturerNumber = supplierArticleNumber\ncustomFields.brand = brandName");
+        await page.CheckAsync("#pos-as-invoice");
+        await page.FillAsync("#pos-poll-seconds", "2");
+        await page.CheckAsync("#pos-enabled");
+        await page.ClickAsync("#pos-save");
+        await Expect(page.Locator("#pos-result")).ToHaveTextAsync("Till settings saved.");
+        await Expect(page.Locator("#pos-cred-secret")).ToHaveValueAsync("");
+        Assert.DoesNotContain("till-secret", await page.ContentAsync());
+        // The address the merchant gives the till for its webhooks, on the relay's own origin.
+        await Expect(page.Locator("#pos-webhook-url")).ToHaveValueAsync(fixture.Relay.BaseUrl + fixture.Relay.Get<PosFactory>().Provider("mpluskassa")!.WebhookPath(KeyOf(shop)));
+        await Expect(page.Locator("#pos-product-fields")).ToHaveValueAsync("manufacturerNumber = supplierArticleNumber\ncustomFields.brand = brandName");
+        await Expect(page.Locator("#pos-payment-methods")).ToHaveValueAsync("PayPal = PAYPAL\nInvoice = OP_REKENING");
+
+        var saved = await fixture.Relay.Get<PosSettingsStore>().GetAsync(KeyOf(shop));
+        Assert.Equal("till-secret", saved.Till!.Credentials["secret"]);
+        Assert.Equal(("4711", "2"), (saved.Till.Options["employeeNumber"], saved.Till.Options["branchNumber"]));
+        Assert.Equal("OP_REKENING", saved.PaymentMethods["Invoice"]);
+        Assert.Equal(["payment:paid", "payment:authorized"], saved.OrderStatuses);
+        Assert.Equal((StockCalculation.Free, false, true, true, false), (saved.StockCalculation, saved.ManageStock, saved.OrdersAsInvoice, saved.Overwrite.Descriptions, saved.Overwrite.Prices));
+        Assert.Equal((true, 2), (saved.Enabled, saved.PollSeconds));
+        Assert.Equal(["manufacturerNumber", "customFields.brand"], saved.ProductFields.Rules.Select(r => r.Target));
+
+        // The schedule runs the switched-on till; the queue (its workers are off here) books the order, which waits.
+        var sync = fixture.Relay.Get<PosSync>();
+        await Eventually.TrueAsync(async () =>
+        {
+            await fixture.Relay.Get<Relay.Pipeline.QueueWorker>().ProcessOnceAsync();
+            return (await sync.WaitingAsync(KeyOf(shop))).Count > 0;
+        }, "the order for the unknown article to wait");
+        await page.ClickAsync("#pos-refresh");
+        await Expect(page.Locator("#pos-facts")).ToContainTextAsync("10003:");
+        await Expect(page.Locator("#pos-facts")).ToContainTextAsync("7777");
+        await Expect(page.Locator("#pos-facts dd").First).Not.ToHaveTextAsync("—");
+        await AdminBrowserFixture.ScreenshotAsync(page, "till");
+        Assert.NotNull((await sync.GetStateAsync(KeyOf(shop))).LastRunAt);
+        Assert.Empty(till.Orders);
     }
 }

@@ -42,7 +42,8 @@ public sealed class DemoTests(ITestOutputHelper output)
         try
         {
             result = await new DemoScript(new DemoEndpoints(client, operatorKey, new Uri(simulators.Shop.Origin), simulators.Spotler.BaseUrl,
-                options.SpotlerConsumerKey, options.SpotlerConsumerSecret, ShoprenterOrigin: new Uri(simulators.Shoprenter.BaseUrl)), printed).RunAsync();
+                options.SpotlerConsumerKey, options.SpotlerConsumerSecret, ShoprenterOrigin: new Uri(simulators.Shoprenter.BaseUrl),
+                Till: new DemoTill(simulators.Till.BaseUrl, options.MplusKassaIdent, options.MplusKassaSecret)), printed).RunAsync();
         }
         finally
         {
@@ -60,6 +61,8 @@ public sealed class DemoTests(ITestOutputHelper output)
         Assert.Equal("optOut", result.PulledBackStatusInShop);
         Assert.Equal("optOut", simulators.Shop.Api.NewsletterRecipients.Single(r => r.Email == "bram.jansen@example.nl").Status);
         Assert.Equal(0, result.QueuedAfterwards);
+        Assert.Equal(["P100", "1001", "1002", "1003"], result.ShopProductsFromTill);
+        Assert.Equal("20001", Assert.Single(simulators.Till.Orders).ExtId);
         Assert.Equal(0, result.DeadLetters);
         Assert.Contains(result.Activity, a => a.Contains("pullback", StringComparison.Ordinal) && a.Contains("b***@example.nl", StringComparison.Ordinal));
         Assert.Contains("Done in", printed.ToString(), StringComparison.Ordinal);

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 using Relay.Infrastructure;
+using Relay.Secrets;
 using Relay.Storage;
 using Relay.Storage.Embedded;
 using Relay.Targets;
@@ -27,6 +30,8 @@ public sealed class TargetTestHost : IDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton(Time);
         services.AddSingleton(Store);
+        // Tills derive their webhook addresses from the relay's key.
+        services.AddSingleton(new SecretProtector(Options.Create(new SecretsOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) })));
         services.AddTargets();
         services.Configure<OutboundHttpOptions>(TargetServices.HttpSection, o =>
         {
@@ -44,6 +49,7 @@ public sealed class TargetTestHost : IDisposable
     public TimeProvider Time { get; }
     public IRelayStore Store { get; }
     public TargetFactory Factory => _services.GetRequiredService<TargetFactory>();
+    public PosFactory Tills => _services.GetRequiredService<PosFactory>();
 
     public ITarget Create(string kind, string? baseUrl, Dictionary<string, string> credentials, Dictionary<string, string>? options = null, string accountId = "test:shop/target") =>
         Factory.Create(new TargetAccount

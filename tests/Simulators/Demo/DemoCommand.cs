@@ -87,7 +87,8 @@ internal static class DemoCommand
             var spotlerDefaults = new StandaloneOptions(relayUrl, appName, appSecret);
             var script = new DemoScript(new DemoEndpoints(client, operatorKey, new Uri(addresses["shopware-shop"]), addresses["spotler"],
                 spotlerDefaults.SpotlerConsumerKey, spotlerDefaults.SpotlerConsumerSecret,
-                () => relayProcess.Output.Where(l => l.Contains(" Relay.", StringComparison.Ordinal)).ToList(), new Uri(addresses["shoprenter-shop"])), Console.Out);
+                () => relayProcess.Output.Where(l => l.Contains(" Relay.", StringComparison.Ordinal)).ToList(), new Uri(addresses["shoprenter-shop"]),
+                new DemoTill(addresses["mpluskassa"], spotlerDefaults.MplusKassaIdent, spotlerDefaults.MplusKassaSecret)), Console.Out);
             await script.RunAsync(stop.Token);
             return 0;
         }

@@ -20,7 +20,11 @@ public sealed record DemoEndpoints(
     string SpotlerConsumerKey,
     string SpotlerConsumerSecret,
     Func<IReadOnlyList<string>>? RelayLog = null,
-    Uri? ShoprenterOrigin = null);
+    Uri? ShoprenterOrigin = null,
+    DemoTill? Till = null);
+
+/// <summary>The MplusKASSA till simulator: its address (host and port, as the merchant enters it) and its ident/secret.</summary>
+public sealed record DemoTill(string Url, string Ident, string Secret);
 
 /// <summary>What the demo saw, for its test.</summary>
 public sealed record DemoResult(
@@ -34,6 +38,7 @@ public sealed record DemoResult(
     long QueuedAfterwards,
     int DeadLetters,
     IReadOnlyList<string> Activity,
+    IReadOnlyList<string> ShopProductsFromTill,
     ShoprenterDemoResult? Shoprenter = null);
 
 /// <summary>What the Shoprenter part of the demo saw.</summary>
@@ -184,6 +189,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
 
         var shopwareContacts = await SpotlerContactsAsync(ct);
         var shoprenter = endpoints.ShoprenterOrigin is { } shoprenterOrigin ? await ShoprenterStepsAsync(shoprenterOrigin, target, ct) : null;
+        var fromTill = endpoints.Till is { } till ? await TillStepsAsync(till, session, ct) : [];
 
         Step("What the operator sees (Authorization: Bearer <Operator:ApiKey>)");
         var queue = await WaitForAsync("the queue to drain", async () =>
@@ -197,7 +203,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         Line($"GET /operator/shops/{shopKey}/dead-letters -> {dead.Count}");
         var status = await AdminAsync(HttpMethod.Get, "/admin/api/status", session, null, ct);
         Line($"GET /admin/api/status -> shop {status["shopStatus"]}, token {status["tokenHealth"]}, webhooks arriving: {status["webhooksArriving"]}, dead letters {status["deadLetters"]}");
-        var activity = (await AdminAsync(HttpMethod.Get, "/admin/api/activity?limit=6", session, null, ct)).AsArray()
+        var activity = (await AdminAsync(HttpMethod.Get, "/admin/api/activity?limit=12", session, null, ct)).AsArray()
             .Select(a => $"{a!["at"]!.GetValue<DateTimeOffset>():HH:mm:ss} {a["kind"],-9} {a["outcome"],-8} {a["maskedEmail"],-22} {a["message"]}")
             .ToList();
         Line("GET /admin/api/activity (the merchant's activity log, addresses masked), newest first:");
@@ -212,7 +218,68 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         output.WriteLine();
         output.WriteLine($"Done in {_clock.Elapsed.TotalSeconds:0.0} s.");
         return new DemoResult(shopKey, done, failures, shopwareContacts, webhookStatus, true,
-            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity, shoprenter);
+            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity, fromTill, shoprenter);
+    }
+
+    /// <summary>The till: the merchant connects MplusKASSA on the page; a product with sizes and its stock reach the shop; a paid order reaches the till once.</summary>
+    private async Task<List<string>> TillStepsAsync(DemoTill till, string session, CancellationToken ct)
+    {
+        Step("The merchant connects the shop's till (MplusKASSA) on the page's Till tab");
+        var tillOrigin = new Uri(till.Url);
+        Uri TillControl(string path) => new(tillOrigin, $"{SimulatorControl.Prefix}/{path}");
+        await SimAsync(HttpMethod.Post, TillControl("products"), JsonNode.Parse("""
+            [{"productNumber":100,"description":"Hoodie","extraText":"Organic cotton","groupNumbers":[],"articles":[
+              {"articleNumber":1001,"description":"Hoodie S","priceIncl":5995,"priceExcl":4955,"vatPercentage":21,"size":"S"},
+              {"articleNumber":1002,"description":"Hoodie M","priceIncl":5995,"priceExcl":4955,"vatPercentage":21,"size":"M"},
+              {"articleNumber":1003,"description":"Hoodie L","priceIncl":5995,"priceExcl":4955,"vatPercentage":21,"size":"L"}]}]
+            """), ct);
+        await SimAsync(HttpMethod.Post, TillControl("stock"), JsonNode.Parse("""
+            [{"articleNumber":1001,"free":5,"reserved":1,"incoming":0,"stockId":0},{"articleNumber":1002,"free":8,"reserved":0,"incoming":0,"stockId":0},
+             {"articleNumber":1003,"free":2,"reserved":2,"incoming":0,"stockId":0}]
+            """), ct);
+        Line("the till has a hoodie in S, M and L (articles 1001-1003) with stock 5-1, 8 and 2-2 (free - reserved)");
+        var tillSettings = new JsonObject
+        {
+            ["kind"] = "mpluskassa",
+            ["baseUrl"] = till.Url,
+            ["credentials"] = new JsonObject { ["ident"] = till.Ident, ["secret"] = till.Secret },
+        };
+        var test = await AdminAsync(HttpMethod.Post, "/admin/api/pos/test", session, new JsonObject { ["till"] = tillSettings.DeepClone() }, ct);
+        Line($"POST /admin/api/pos/test -> {(test["ok"]!.GetValue<bool>() ? "ok" : "failed")}: {test["message"]}");
+        var loaded = await AdminAsync(HttpMethod.Get, "/admin/api/pos", session, null, ct);
+        var saved = await AdminAsync(HttpMethod.Put, "/admin/api/pos", session, new JsonObject
+        {
+            ["expectedVersion"] = loaded["version"]!.GetValue<int>(),
+            ["till"] = tillSettings,
+            ["enabled"] = true,
+            ["orderStatuses"] = new JsonArray("payment:paid"),
+            ["paymentMethods"] = new JsonObject { ["iDEAL"] = "IDEAL" },
+            ["pollSeconds"] = 2,
+        }, ct);
+        Line($"PUT /admin/api/pos -> version {saved["version"]}, on; pulled every {saved["pollSeconds"]} s; paid orders go to the till; employee 999999 unless set");
+
+        Step("Products, variants and stock arrive in the shop (_action/sync upserts)");
+        var products = await WaitForAsync("the till's products in the shop", async () =>
+        {
+            var rows = (await SimAsync(HttpMethod.Get, ShopControl("products"), null, ct)).AsArray();
+            // Stock is written after the products in the same run: the last thing to arrive.
+            return rows.Any(r => r!["productNumber"]?.GetValue<string>() == "1002" && r["stock"]?.GetValue<long>() == 8) ? rows : null;
+        }, ct);
+        foreach (var p in products)
+            Line($"  {p!["productNumber"],-6} {(p["parentId"] is null ? $"product \"{p["name"]}\"" : $"variant, stock {p["stock"]}")}");
+
+        Step("A customer pays an order in the shop: the relay books it in the till, once");
+        await SimAsync(HttpMethod.Post, ShopControl("orders"), JsonNode.Parse("""
+            {"number":"20001","email":"eva.smit@example.nl","firstName":"Eva","lastName":"Smit","payment":"paid","paymentMethod":"iDEAL","currency":"EUR",
+             "lines":[{"sku":"1002","label":"Hoodie M","quantity":1,"unitPrice":59.95,"taxRate":21}],
+             "address":{"street":"Dorpsstraat 3","zipcode":"3511AB","city":"Utrecht","country":{"iso":"NL"}}}
+            """), ct);
+        var booked = await WaitForAsync("the order in the till", async () =>
+            (await SimAsync(HttpMethod.Get, TillControl("orders"), null, ct)).AsArray().FirstOrDefault(o => o!["extId"]?.GetValue<string>() == "20001"), ct);
+        Line($"till: order {booked["id"]} for shop order {booked["extId"]}, customer {booked["relationNumber"]} (made from e***@example.nl), employee {booked["employeeNumber"]}, total {booked["totalIncl"]} cents");
+        var status = await AdminAsync(HttpMethod.Get, "/admin/api/pos/status", session, null, ct);
+        Line($"GET /admin/api/pos/status -> last sync {status["lastSuccessAt"]}, {status["productsWritten"]} products, {status["stockWritten"]} stock changes, {status["ordersQueued"]} order(s), {status["waiting"]!.AsArray().Count} waiting");
+        return products.Select(p => p!["productNumber"]!.GetValue<string>()).OrderBy(n => n.StartsWith('P') ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>

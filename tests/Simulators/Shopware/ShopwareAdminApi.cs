@@ -38,6 +38,9 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     private int _windowCount;
     private int _tokenRequests;
 
+    /// <summary>Products, variants, categories, property groups, taxes, stock and orders (the point-of-sale side).</summary>
+    public ShopwareCatalogApi Catalog { get; } = new ShopwareCatalogApi(time).Seed();
+
     public string? ClientId { get; private set; }
     public string? ClientSecret { get; private set; }
 
@@ -118,7 +121,12 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     [
         "customer:read", "newsletter_recipient:read", "newsletter_recipient:update", "sales_channel:read", "language:read", "webhook:read", "webhook:update",
         "order:read", "order_line_item:read", "order_delivery:read", "order_transaction:read", "order_customer:read", "currency:read",
-        "payment_method:read", "shipping_method:read", "state_machine:read", "state_machine_state:read",
+        "payment_method:read", "shipping_method:read", "state_machine:read", "state_machine_state:read", "order_address:read", "country:read",
+        // The till flows: products, variants, properties, categories, taxes and stock.
+        "product:read", "product:create", "product:update", "property_group:read", "property_group:create", "property_group:update",
+        "property_group_option:read", "property_group_option:create", "property_group_option:update", "product_option:create",
+        "product_configurator_setting:create", "product_configurator_setting:update", "category:read", "category:create", "category:update",
+        "product_category:create", "tax:read", "tax:create", "product_visibility:create",
     ];
 
     private readonly HashSet<string> _granted = new(ManifestPermissions, StringComparer.Ordinal);
@@ -271,6 +279,10 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         app.MapPost("/api/search/{entity}", async (string entity, HttpRequest request) =>
         {
             using var criteria = await JsonDocument.ParseAsync(request.Body);
+            if (ShopwareCatalogApi.Searchable.Contains(entity))
+                return criteria.RootElement.TryGetProperty("limit", out var catalogLimit) && catalogLimit.GetInt32() > MaxLimit
+                    ? Results.Json(Error("400", "FRAMEWORK__QUERY_LIMIT_EXCEEDED", $"The limit must be lower than or equal to MAX_LIMIT(={MaxLimit})."), statusCode: 400)
+                    : Results.Json(Catalog.Search(entity, criteria.RootElement));
             if (entity is not ("customer" or "newsletter-recipient" or "webhook" or "order" or "state-machine-state"))
                 return Results.Json(Error("404", "FRAMEWORK__DEFINITION_NOT_FOUND", $"Definition for entity \"{entity}\" does not exist."), statusCode: 404);
             if (criteria.RootElement.TryGetProperty("limit", out var limit) && limit.GetInt32() > MaxLimit)
@@ -282,6 +294,12 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
             var found = Search(rows, criteria.RootElement);
             if (entity == "order") WithoutUnaskedAssociations(found, criteria.RootElement);
             return Results.Json(found);
+        });
+
+        app.MapPost("/api/_action/sync", async (HttpRequest request) =>
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            return Catalog.Sync(body.RootElement);
         });
 
         app.MapMethods("/api/newsletter-recipient/{id}", ["PATCH"], async (string id, HttpRequest request) =>

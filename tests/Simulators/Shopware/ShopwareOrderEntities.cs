@@ -22,13 +22,19 @@ public sealed class SimulatedOrder
     public List<SimulatedLineItem> LineItems { get; set; } = [];
     public List<SimulatedDelivery> Deliveries { get; set; } = [];
     public List<SimulatedTransaction> Transactions { get; set; } = [];
+    public SimulatedOrderAddress? BillingAddress { get; set; }
     [JsonPropertyName("apiAlias")] public string ApiAlias => "order";
 
     /// <summary>The names of the associations above: left out of a row unless the criteria name them.</summary>
-    public static readonly string[] AssociationNames = ["currency", "stateMachineState", "orderCustomer", "lineItems", "deliveries", "transactions"];
+    public static readonly string[] AssociationNames = ["currency", "stateMachineState", "orderCustomer", "lineItems", "deliveries", "transactions", "billingAddress"];
 }
 
 public sealed record SimulatedCurrency(string IsoCode);
+
+/// <summary>An order address (order_address), as the billingAddress association carries it.</summary>
+public sealed record SimulatedOrderAddress(string? Street, string? Zipcode, string? City, SimulatedCountry? Country = null, string? Company = null, string? PhoneNumber = null);
+
+public sealed record SimulatedCountry(string Iso);
 
 public sealed record SimulatedOrderCustomer(string? Email, string? FirstName, string? LastName, string? CustomerId = null, string? Company = null);
 

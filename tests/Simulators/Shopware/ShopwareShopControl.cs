@@ -97,24 +97,30 @@ internal static class ShopwareShopControl
             using var response = await shop().GrantPermissionsAsync(permission);
             return Results.Json(new { granted = shop().Api.GrantedPermissions, relayStatus = (int)response.StatusCode });
         });
-        // A customer checks out: two mugs, the coupon's discount and shipping (gross, 27 % VAT), then
-        // checkout.order.placed to the app. payment: "paid" (default) or "open".
+        // A customer checks out: two mugs (or the given lines), the coupon's discount and shipping (gross, 27 % VAT),
+        // then checkout.order.placed to the app. payment: "paid" (default) or "open".
         control.MapPost("/orders", async (SimulatedOrderInput input) =>
         {
+            List<SimulatedLineItem> items =
+            [
+                .. input.Lines is { Count: > 0 } lines
+                    ? lines.Select(l => SimulatedLineItem.Gross("product", l.Label, l.Quantity, l.UnitPrice, l.TaxRate, new Dictionary<string, object?> { ["productNumber"] = l.Sku }, ShopwareIds.New()))
+                    : [SimulatedLineItem.Gross("product", "Mug", 2, 12.70m, 27, new Dictionary<string, object?> { ["productNumber"] = "MUG-1" }, ShopwareIds.New())],
+                .. input.Coupon is { Length: > 0 } code
+                    ? [SimulatedLineItem.Gross("promotion", "Coupon", 1, -2.54m, 27, new Dictionary<string, object?> { ["code"] = code })]
+                    : Array.Empty<SimulatedLineItem>(),
+            ];
+            var shipping = new SimulatedDelivery(new SimulatedPrice(6.35m, 6.35m, 1, [new SimulatedTax(1.35m, 27, 6.35m)]), new SimulatedShippingMethod("Standard"));
             var order = shop().Api.AddOrder(new SimulatedOrder
             {
                 OrderNumber = input.Number,
+                AmountTotal = items.Sum(i => i.TotalPrice) + shipping.ShippingCosts.TotalPrice,
                 Currency = new SimulatedCurrency(input.Currency ?? "HUF"),
                 OrderCustomer = new SimulatedOrderCustomer(input.Email, input.FirstName, input.LastName),
-                LineItems =
-                [
-                    SimulatedLineItem.Gross("product", "Mug", 2, 12.70m, 27, new Dictionary<string, object?> { ["productNumber"] = "MUG-1" }, ShopwareIds.New()),
-                    .. input.Coupon is { Length: > 0 } code
-                        ? [SimulatedLineItem.Gross("promotion", "Coupon", 1, -2.54m, 27, new Dictionary<string, object?> { ["code"] = code })]
-                        : Array.Empty<SimulatedLineItem>(),
-                ],
-                Deliveries = [new SimulatedDelivery(new SimulatedPrice(6.35m, 6.35m, 1, [new SimulatedTax(1.35m, 27, 6.35m)]), new SimulatedShippingMethod("Standard"))],
-                Transactions = [new SimulatedTransaction(SimulatedState.Payment(input.Payment ?? "paid"), new SimulatedPaymentMethod("Card"), DateTimeOffset.UtcNow)],
+                BillingAddress = input.Address,
+                LineItems = items,
+                Deliveries = [shipping],
+                Transactions = [new SimulatedTransaction(SimulatedState.Payment(input.Payment ?? "paid"), new SimulatedPaymentMethod(input.PaymentMethod ?? "Card"), DateTimeOffset.UtcNow)],
             });
             var eventId = ShopwareIds.New();
             using var response = await shop().SendWebhookAsync("checkout.order.placed",
@@ -123,12 +129,22 @@ internal static class ShopwareShopControl
         });
         control.MapGet("/orders", () => Results.Json(shop().Api.Orders));
 
+        // The catalog the relay wrote (products and variants with their stock).
+        control.MapGet("/products", () => Results.Json(shop().Api.Catalog.Rows("product")
+            .Select(p => new { productNumber = p["productNumber"]?.GetValue<string>(), name = p["name"]?.GetValue<string>(), parentId = p["parentId"]?.GetValue<string>(), stock = p["stock"]?.GetValue<long>() })
+            .OrderBy(p => p.productNumber, StringComparer.Ordinal)));
+
         // The administration signs a fresh module link each time the merchant opens the app's page.
         control.MapGet("/module-url", () => Results.Json(new { url = shop().ModuleUrl() }));
     }
 }
 
-public sealed record SimulatedOrderInput(string Number, string? Email, string? FirstName = null, string? LastName = null, string? Payment = null, string? Coupon = null, string? Currency = null);
+/// <param name="Lines">The products bought; none: two mugs.</param>
+/// <param name="PaymentMethod">The payment method's name; default "Card".</param>
+public sealed record SimulatedOrderInput(string Number, string? Email, string? FirstName = null, string? LastName = null, string? Payment = null, string? Coupon = null, string? Currency = null,
+    IReadOnlyList<SimulatedOrderLineInput>? Lines = null, string? PaymentMethod = null, SimulatedOrderAddress? Address = null);
+
+public sealed record SimulatedOrderLineInput(string Sku, string Label, decimal Quantity, decimal UnitPrice, decimal TaxRate);
 
 /// <param name="Status">Newsletter recipients only: direct (default), optIn (confirmed), notSet or optOut.</param>
 public sealed record SimulatedContactInput(string Email, string? FirstName = null, string? LastName = null, string? CustomerNumber = null, string? Status = null);

@@ -29,7 +29,8 @@ internal static class StandaloneHost
             args.Int("sare-port", 0),
             args.Int("minicrm-port", 0),
             args.Int("shoprenter-port", 0),
-            args.Get("shoprenter-client-secret") ?? defaults.ShoprenterClientSecret);
+            args.Get("shoprenter-client-secret") ?? defaults.ShoprenterClientSecret,
+            args.Int("mpluskassa-port", 0));
 
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

@@ -1,4 +1,5 @@
 using Simulators.MiniCrm;
+using Simulators.MplusKassa;
 using Simulators.Sare;
 using Simulators.Shoprenter;
 using Simulators.Shopware;
@@ -20,7 +21,10 @@ public sealed record StandaloneOptions(
     int SarePort = 0,
     int MiniCrmPort = 0,
     int ShoprenterPort = 0,
-    string ShoprenterClientSecret = "demo-shoprenter-client-secret")
+    string ShoprenterClientSecret = "demo-shoprenter-client-secret",
+    int MplusKassaPort = 0,
+    string MplusKassaIdent = "demo-ident",
+    string MplusKassaSecret = "demo-secret")
 {
     /// <summary>The Shoprenter app's ids, as the relay's Shoprenter:AppId and ClientId carry them.</summary>
     public const string ShoprenterAppId = "55";
@@ -40,7 +44,7 @@ public sealed record StandaloneOptions(
 }
 
 /// <summary>
-/// One Shopware shop, one Shoprenter shop, Spotler, SARE and MiniCRM on their own ports, as `Simulators serve` runs them
+/// One Shopware shop, one Shoprenter shop, Spotler, SARE, MiniCRM and an MplusKASSA till on their own ports, as `Simulators serve` runs them
 /// for the demo (and the demo's test runs them in process). Each answers its protocol and /_sim.
 /// </summary>
 public sealed class StandaloneSimulators : IAsyncDisposable
@@ -48,9 +52,10 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     private readonly HttpClient? _ownedRelayClient;
 
     private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm,
-        ShoprenterShopSimulator shoprenter)
+        ShoprenterShopSimulator shoprenter, MplusKassaSimulator till)
     {
         Shoprenter = shoprenter;
+        Till = till;
         _ownedRelayClient = ownedRelayClient;
         Shop = shop;
         Spotler = spotler;
@@ -63,6 +68,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     public SareSimulator Sare { get; }
     public MiniCrmSimulator MiniCrm { get; }
     public ShoprenterShopSimulator Shoprenter { get; }
+    public MplusKassaSimulator Till { get; }
 
     /// <param name="relay">Reaches the relay; null: a client for <see cref="StandaloneOptions.RelayUrl"/>.</param>
     public static async Task<StandaloneSimulators> StartAsync(StandaloneOptions options, HttpClient? relay = null)
@@ -85,7 +91,8 @@ public sealed class StandaloneSimulators : IAsyncDisposable
             ClientId = StandaloneOptions.ShoprenterClientId,
             ClientSecret = options.ShoprenterClientSecret,
         }, options.ShoprenterPort, relay);
-        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter);
+        var till = await MplusKassaSimulator.StartAsync(options.MplusKassaIdent, options.MplusKassaSecret, options.MplusKassaPort);
+        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter, till);
     }
 
     /// <summary>"name url" lines, the form `serve` prints and the demo reads.</summary>
@@ -96,6 +103,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         ("sare", Sare.BaseUrl),
         ("minicrm", MiniCrm.BaseUrl),
         ("shoprenter-shop", Shoprenter.BaseUrl),
+        ("mpluskassa", Till.BaseUrl),
     ];
 
     public async ValueTask DisposeAsync()
@@ -105,6 +113,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         await Sare.DisposeAsync();
         await MiniCrm.DisposeAsync();
         await Shoprenter.DisposeAsync();
+        await Till.DisposeAsync();
         _ownedRelayClient?.Dispose();
     }
 }

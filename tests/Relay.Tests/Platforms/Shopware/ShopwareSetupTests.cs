@@ -90,7 +90,17 @@ public sealed class ShopwareSetupTests
             "read:order", "read:order_customer", "read:order_delivery", "read:order_line_item", "read:order_transaction",
             "read:payment_method", "read:sales_channel", "read:shipping_method", "read:state_machine", "read:state_machine_state", "read:webhook",
             "update:newsletter_recipient", "update:webhook",
-        }, permissions);
+            // A till books a new customer with the order's billing address.
+            "read:order_address", "read:country",
+            // The till flows (ShopwareCatalog): products, variants, properties, categories, taxes, stock.
+            "create:category", "create:product", "create:product_category", "create:product_configurator_setting", "create:product_option",
+            "create:product_visibility", "create:property_group", "create:property_group_option", "create:tax",
+            "read:category", "read:product", "read:property_group", "read:property_group_option", "read:tax",
+            "update:category", "update:product", "update:product_configurator_setting", "update:property_group", "update:property_group_option",
+        }.Order().ToArray(), permissions);
+        // The shop simulator grants what the manifest asks for, no less (the tests would meet permission errors) and no more.
+        Assert.Equal(permissions, Simulators.Shopware.ShopwareAdminApi.ManifestPermissions
+            .Select(p => p.Split(':') is [var entity, var privilege] ? $"{privilege}:{entity}" : p).Order().ToArray());
         Assert.Equal("__RELAY_BASE_URL__/shopware/register", manifest.Descendants("registrationUrl").Single().Value);
         Assert.Equal("__RELAY_BASE_URL__/shopware/module", (string)manifest.Descendants("module").Single().Attribute("source")!);
     }
