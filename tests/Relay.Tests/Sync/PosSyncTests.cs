@@ -245,7 +245,12 @@ public sealed class PosSyncTests : IAsyncLifetime
         var order = Assert.Single(_till.Orders);
         Assert.Equal(("10001", 999999L), (order.ExtId, order.EmployeeNumber));
         Assert.Equal(("PAYPAL", 2420L), Assert.Single(order.Payments));
-        Assert.Equal("anna@example.com", Assert.Single(_till.Relations).Email);
+        // The shared order carries net unit prices; the till books gross ones, in cents.
+        Assert.Equal((5001L, 1L, 2420L), Assert.Single(order.Lines));
+        // The customer is made from the shop's order as the shared order reader reads it, billing address included.
+        var relation = Assert.Single(_till.Relations);
+        Assert.Equal(("anna@example.com", "Anna de Vries", "Kerkstraat 1", "1011AA", "Amsterdam"),
+            (relation.Email, relation.Name, relation.Address, relation.Zipcode, relation.City));
         var booked = Assert.Single(await ActivityAsync(), a => a.Kind == "pos.order" && a.Outcome == ActivityOutcome.Ok && a.Message.Contains("booked"));
         Assert.Equal("a***@example.com", booked.MaskedEmail);
     }
