@@ -48,6 +48,9 @@ public sealed record AdminPosInput
     public int? PollSeconds { get; init; }
 }
 
+/// <summary>The shop's order statuses the till's order flow can start from, or why they could not be loaded.</summary>
+public sealed record AdminPosOrderStatuses(IReadOnlyList<Orders.OrderStatus> Statuses, string? Message);
+
 /// <param name="Waiting">Orders the till cannot take yet, with why.</param>
 public sealed record AdminPosStatus(
     DateTimeOffset? LastRunAt, DateTimeOffset? LastSuccessAt, string? LastError, long ProductsWritten, long StockWritten, long OrdersQueued,
@@ -67,6 +70,8 @@ public static class AdminPosApi
         group.MapPut("", SaveAsync).WithName("AdminSavePos").ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/test", TestAsync).WithName("AdminTestPos");
         group.MapGet("/status", StatusAsync).WithName("AdminPosStatus");
+        group.MapGet("/order-statuses", OrderStatusesAsync).WithName("AdminPosOrderStatuses")
+            .WithSummary("The shop's order statuses (ids as the till's order statuses name them), read from the shop.");
         group.MapPost("/run", RunAsync).WithName("AdminRunPos");
         return group;
     }
@@ -174,6 +179,24 @@ public static class AdminPosApi
         catch (Exception e) when (AdminApi.Failure(e, provider.DisplayName, options.Value, ct) is { } failure)
         {
             return TypedResults.Ok(new ConnectionTestResult(false, failure.Outcome, failure.Message));
+        }
+    }
+
+    /// <summary>The shop's statuses through its platform's order reader, the one the till's order flow reads with.</summary>
+    internal static async Task<Ok<AdminPosOrderStatuses>> OrderStatusesAsync(ClaimsPrincipal user, ShopPlatforms platforms, IOptions<AdminOptions> options, CancellationToken ct)
+    {
+        var shopKey = ShopOf(user);
+        if (platforms.For(shopKey)?.Orders is not { } orders)
+            return TypedResults.Ok(new AdminPosOrderStatuses([], "The relay does not read this shop platform's orders yet."));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Value.TargetCallTimeout);
+        try
+        {
+            return TypedResults.Ok(new AdminPosOrderStatuses(await orders.ListStatusesAsync(shopKey, timeout.Token), null));
+        }
+        catch (Exception e) when (e is ShopApiException or ShopNotReachableException or HttpRequestException || e is OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return TypedResults.Ok(new AdminPosOrderStatuses([], $"The shop's order statuses could not be loaded: {TargetText.Safe(e.Message)}"));
         }
     }
 

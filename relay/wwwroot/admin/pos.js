@@ -70,6 +70,7 @@ function render() {
     field('pos-stock-calculation', t('pos.stockCalculation'), calculation),
     check('pos-manage-stock', t('pos.manageStock'), view.manageStock),
     field('pos-order-statuses', t('pos.orderStatuses'), h('input', { id: 'pos-order-statuses', value: view.orderStatuses.join(', ') }), t('pos.orderStatusesHint')),
+    h('p', { id: 'pos-shop-statuses', class: 'muted' }),
     check('pos-as-invoice', t('pos.asInvoice'), view.ordersAsInvoice),
     field('pos-default-debtor', t('pos.defaultDebtor'), h('input', { id: 'pos-default-debtor', type: 'number', min: '0', value: view.defaultDebtor ?? '' })),
     field('pos-payment-methods', t('pos.paymentMethods'), h('textarea', { id: 'pos-payment-methods', rows: '3', value: payments })),
@@ -80,6 +81,17 @@ function render() {
       h('button', { type: 'submit', id: 'pos-save', class: 'primary', text: t('save') })));
   renderTillFields();
   $('pos-test').addEventListener('click', test);
+  loadShopStatuses();
+}
+
+// The ids the field takes, as the shop has them ("payment:paid (Payment: Paid)"), read from the shop.
+async function loadShopStatuses() {
+  try {
+    const r = await api('GET', '/pos/order-statuses');
+    $('pos-shop-statuses').textContent = r.message ?? t('pos.shopStatuses', { statuses: r.statuses.map((s) => `${s.id} (${s.name})`).join(', ') });
+  } catch (error) {
+    $('pos-shop-statuses').textContent = error.message;
+  }
 }
 
 // One rule a line, "shop field = till field"; a rule's transforms and overwrite choice stay while its line does.

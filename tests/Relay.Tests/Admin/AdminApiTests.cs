@@ -51,6 +51,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         (HttpMethod.Put, "/admin/api/pos", new { expectedVersion = 0 }),
         (HttpMethod.Post, "/admin/api/pos/test", new { }),
         (HttpMethod.Get, "/admin/api/pos/status", null),
+        (HttpMethod.Get, "/admin/api/pos/order-statuses", null),
         (HttpMethod.Post, "/admin/api/pos/run", null),
     ];
 

@@ -467,6 +467,8 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         await page.FillAsync("#pos-opt-employeeNumber", "4711");
         await page.FillAsync("#pos-opt-branchNumber", "2");
         await page.FillAsync("#pos-payment-methods", "PayPal = PAYPAL\nInvoice = OP_REKENING");
+        // The statuses the field takes, as the shop has them.
+        await Expect(page.Locator("#pos-shop-statuses")).ToContainTextAsync("payment:paid (Payment: Paid)");
         await page.FillAsync("#pos-order-statuses", "payment:paid, payment:authorized");
         await page.SelectOptionAsync("#pos-stock-calculation", "free");
         await page.UncheckAsync("#pos-manage-stock");
