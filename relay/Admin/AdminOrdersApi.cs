@@ -43,7 +43,7 @@ public static partial class AdminApi
         var (account, provider, errors) = await ProbeAccountAsync(probe, shopKey, settings, targets, options.Value);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The order statuses were not loaded");
         if (platforms.For(shopKey)?.Orders is not { } shopOrders)
-            return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", "The relay does not read this shop platform's orders yet."));
+            return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", NoShopOrders));
         if (account is null || provider is null)
             return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "configuration", "Choose a system that keeps orders first."));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -55,19 +55,31 @@ public static partial class AdminApi
                 return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, "unsupported", $"{provider.DisplayName} keeps no orders: only contacts are synced."));
             target = await orderTarget.ListOrderStatusesAsync(timeout.Token);
         }
-        catch (Exception e) when (AdminApi.Failure(e, provider.DisplayName, options.Value, ct) is { } failure)
+        catch (Exception e) when (Failure(e, provider.DisplayName, options.Value, ct) is { } failure)
         {
             return TypedResults.Ok(new AdminOrderStatuses([], [], [], false, failure.Outcome, failure.Message));
         }
-        IReadOnlyList<OrderStatus> shop;
-        try { shop = await shopOrders.ListStatusesAsync(shopKey, timeout.Token); }
-        catch (Exception e) when (e is ShopApiException or ShopNotReachableException or HttpRequestException || e is OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            return TypedResults.Ok(new AdminOrderStatuses([], target, [], false, "shop", $"The shop's order statuses could not be loaded: {TargetText.Safe(e.Message)}"));
-        }
+        var (shop, shopFailure) = await ShopOrderStatusesAsync(shopOrders, shopKey, timeout.Token, ct);
+        if (shopFailure is not null) return TypedResults.Ok(new AdminOrderStatuses([], target, [], false, "shop", shopFailure));
         var pairs = (await settings.GetWithoutCredentialsAsync(shopKey)).Orders.StatusPairs;
         var unpaired = shop.Select(s => s.Id).Where(id => !pairs.ContainsKey(id)).ToList();
         return TypedResults.Ok(new AdminOrderStatuses(shop, target, unpaired, true, "ok", null));
+    }
+
+    internal const string NoShopOrders = "The relay does not read this shop platform's orders yet.";
+
+    /// <summary>The shop's order statuses, or why the shop could not give them (words for the page, never an error).</summary>
+    internal static async Task<(IReadOnlyList<OrderStatus> Statuses, string? Failure)> ShopOrderStatusesAsync(
+        IShopOrders orders, string shopKey, CancellationToken timeout, CancellationToken request)
+    {
+        try
+        {
+            return (await orders.ListStatusesAsync(shopKey, timeout), null);
+        }
+        catch (Exception e) when (e is ShopApiException or ShopNotReachableException or HttpRequestException || e is OperationCanceledException && !request.IsCancellationRequested)
+        {
+            return ([], $"The shop's order statuses could not be loaded: {TargetText.Safe(e.Message)}");
+        }
     }
 
     internal static async Task<Ok<AdminOrderSyncView>> GetOrderSyncAsync(ClaimsPrincipal user, OrderSyncJobs jobs, TimeProvider time) =>

@@ -186,18 +186,11 @@ public static class AdminPosApi
     internal static async Task<Ok<AdminPosOrderStatuses>> OrderStatusesAsync(ClaimsPrincipal user, ShopPlatforms platforms, IOptions<AdminOptions> options, CancellationToken ct)
     {
         var shopKey = ShopOf(user);
-        if (platforms.For(shopKey)?.Orders is not { } orders)
-            return TypedResults.Ok(new AdminPosOrderStatuses([], "The relay does not read this shop platform's orders yet."));
+        if (platforms.For(shopKey)?.Orders is not { } orders) return TypedResults.Ok(new AdminPosOrderStatuses([], AdminApi.NoShopOrders));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.Value.TargetCallTimeout);
-        try
-        {
-            return TypedResults.Ok(new AdminPosOrderStatuses(await orders.ListStatusesAsync(shopKey, timeout.Token), null));
-        }
-        catch (Exception e) when (e is ShopApiException or ShopNotReachableException or HttpRequestException || e is OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            return TypedResults.Ok(new AdminPosOrderStatuses([], $"The shop's order statuses could not be loaded: {TargetText.Safe(e.Message)}"));
-        }
+        var (statuses, failure) = await AdminApi.ShopOrderStatusesAsync(orders, shopKey, timeout.Token, ct);
+        return TypedResults.Ok(new AdminPosOrderStatuses(statuses, failure));
     }
 
     /// <summary>The last sync, its counts, the orders that wait and the till's dead letters.</summary>
