@@ -22,6 +22,6 @@ public sealed class ShopwarePlatform(ShopwareContacts contacts, ShopwareReconcil
     public IReadOnlyList<string> AdminFrameAncestors(Uri shopUrl) => [];
     public IReadOnlyList<string> AdminScriptSources => [];
 
-    /// <summary>Products, variants, categories, taxes and stock through <c>_action/sync</c>; orders through search.</summary>
+    /// <summary>Products, variants, categories, taxes and stock through <c>_action/sync</c> (a till's orders come through <see cref="Orders"/>).</summary>
     public IShopCatalog Catalog => catalog;
 }
