@@ -57,6 +57,19 @@ public sealed class ShopwareManifestSchemaTests : IDisposable
         Assert.Equal(older.ToString(), newer.ToString());
     }
 
+    [Theory]
+    [InlineData("6.5")]
+    [InlineData("6.7.10")]
+    public void Each_build_asks_for_every_permission_the_shop_simulator_grants_the_till_flows_included(string shopware)
+    {
+        var permissions = XDocument.Load(Render(shopware)).Descendants("permissions").Elements()
+            .Select(p => $"{p.Value}:{p.Name.LocalName}").Order(StringComparer.Ordinal).ToArray();
+
+        // No less (the tests would meet permission errors a real shop would not) and no more.
+        Assert.Equal(Simulators.Shopware.ShopwareAdminApi.ManifestPermissions.Order(StringComparer.Ordinal).ToArray(), permissions);
+        Assert.Contains("product:create", permissions);
+    }
+
     private string Render(string shopware)
     {
         var folder = Path.Combine(_out, shopware);

@@ -98,9 +98,6 @@ public sealed class ShopwareSetupTests
             "read:category", "read:product", "read:property_group", "read:property_group_option", "read:tax",
             "update:category", "update:product", "update:product_configurator_setting", "update:property_group", "update:property_group_option",
         }.Order().ToArray(), permissions);
-        // The shop simulator grants what the manifest asks for, no less (the tests would meet permission errors) and no more.
-        Assert.Equal(permissions, Simulators.Shopware.ShopwareAdminApi.ManifestPermissions
-            .Select(p => p.Split(':') is [var entity, var privilege] ? $"{privilege}:{entity}" : p).Order().ToArray());
         Assert.Equal("__RELAY_BASE_URL__/shopware/register", manifest.Descendants("registrationUrl").Single().Value);
         Assert.Equal("__RELAY_BASE_URL__/shopware/module", (string)manifest.Descendants("module").Single().Attribute("source")!);
     }
