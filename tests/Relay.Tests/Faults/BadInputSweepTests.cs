@@ -348,7 +348,9 @@ public sealed class BadInputSweepTests(ITestOutputHelper output)
     private static async Task<List<string>> SnapshotAsync(RelayApplication relay, IRelayStore store)
     {
         var lines = new List<string>();
-        foreach (var key in await store.ListKeysAsync(StoreKeys.Prefix))
+        // A shop's call budget (its pacing bucket) is spent by the reads that are valid whatever junk came with
+        // them (the Till tab's GET of the shop's order statuses): bookkeeping of calls, not data the requests changed.
+        foreach (var key in (await store.ListKeysAsync(StoreKeys.Prefix)).Where(k => !k.EndsWith(":api-pace", StringComparison.Ordinal)))
         {
             var value = await store.GetAsync(key);
             lines.Add(value is not null
