@@ -41,15 +41,17 @@ public sealed record StandaloneOptions(
 
 /// <summary>
 /// One Shopware shop, one Shoprenter shop, Spotler, SARE and MiniCRM on their own ports, as `Simulators serve` runs them
-/// for the demo (and the demo's test runs them in process). Each answers its protocol and /_sim.
+/// for the demo (and the demo's test runs them in process), and a second Shopware shop whose merchant keeps orders in
+/// MiniCRM (a shop has one target). Each answers its protocol and /_sim.
 /// </summary>
 public sealed class StandaloneSimulators : IAsyncDisposable
 {
     private readonly HttpClient? _ownedRelayClient;
 
     private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm,
-        ShoprenterShopSimulator shoprenter)
+        ShoprenterShopSimulator shoprenter, ShopwareShopSimulator ordersShop)
     {
+        OrdersShop = ordersShop;
         Shoprenter = shoprenter;
         _ownedRelayClient = ownedRelayClient;
         Shop = shop;
@@ -63,6 +65,9 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     public SareSimulator Sare { get; }
     public MiniCrmSimulator MiniCrm { get; }
     public ShoprenterShopSimulator Shoprenter { get; }
+
+    /// <summary>The second Shopware shop (same app, its own shop id): the demo connects it to MiniCRM.</summary>
+    public ShopwareShopSimulator OrdersShop { get; }
 
     /// <param name="relay">Reaches the relay; null: a client for <see cref="StandaloneOptions.RelayUrl"/>.</param>
     public static async Task<StandaloneSimulators> StartAsync(StandaloneOptions options, HttpClient? relay = null)
@@ -85,7 +90,8 @@ public sealed class StandaloneSimulators : IAsyncDisposable
             ClientId = StandaloneOptions.ShoprenterClientId,
             ClientSecret = options.ShoprenterClientSecret,
         }, options.ShoprenterPort, relay);
-        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter);
+        var ordersShop = await ShopwareShopSimulator.StartAsync(relay, new ShopwareShopSimulatorOptions { AppName = options.AppName, AppSecret = options.AppSecret });
+        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter, ordersShop);
     }
 
     /// <summary>"name url" lines, the form `serve` prints and the demo reads.</summary>
@@ -96,6 +102,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         ("sare", Sare.BaseUrl),
         ("minicrm", MiniCrm.BaseUrl),
         ("shoprenter-shop", Shoprenter.BaseUrl),
+        ("shopware-orders-shop", OrdersShop.Origin),
     ];
 
     public async ValueTask DisposeAsync()
@@ -105,6 +112,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         await Sare.DisposeAsync();
         await MiniCrm.DisposeAsync();
         await Shoprenter.DisposeAsync();
+        await OrdersShop.DisposeAsync();
         _ownedRelayClient?.Dispose();
     }
 }
