@@ -122,11 +122,24 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
         PlaceOrder("953", status: "4", new DateTimeOffset(2026, 2, 5, 9, 0, 0, TimeSpan.Zero));
         // Paid in another currency: counted, but not in the total of the buyer's main currency.
         PlaceOrder("954", status: "2", new DateTimeOffset(2025, 11, 1, 9, 0, 0, TimeSpan.Zero), currencyId: "2");
+        // Another customer's 60 orders: the orders take two pages of 50.
+        _bed.Shop.SeedUser("stala.klientka@example.pl");
+        for (var i = 0; i < 60; i++)
+            _bed.Shop.Orders[(1000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)] =
+                new SimOrder((1000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), "stala.klientka@example.pl", "3", new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero).AddDays(i), 10m, 0m);
 
         await _bed.Get<FullSync>().StartAsync(_bed.ShopKey);
         Assert.Equal(FullSyncRunOutcome.Finished, await _bed.Get<FullSyncRunner>().RunAsync(_bed.ShopKey, "test"));
 
         Assert.Equal(("2025-11-01", "2026-01-05", "3", "113.16 PLN"), Figures());
+        var regular = Assert.Single(_spotler.Contacts.Values, c => c.Properties.GetValueOrDefault("email") == "stala.klientka@example.pl").Properties;
+        Assert.Equal(("60", "600.00 PLN"), (regular["profileField2"], regular["profileField3"]));
+        // The figures need no lines, and the shop's statuses and currencies are read once for all the pages.
+        var calls = _bed.Shop.Read(shop => shop.Requests.Select(r => r.Path).ToList());
+        Assert.Equal(2, calls.Count(p => p.EndsWith("/orders", StringComparison.Ordinal)));
+        Assert.DoesNotContain(calls, p => p.EndsWith("/order-products", StringComparison.Ordinal));
+        Assert.Single(calls, p => p.EndsWith("/statuses", StringComparison.Ordinal));
+        Assert.Single(calls, p => p.EndsWith("/currencies", StringComparison.Ordinal));
         var withoutOrders = Assert.Single(_spotler.Contacts.Values, c => c.Properties.GetValueOrDefault("email") == "bez.zamowien@example.pl");
         Assert.False(withoutOrders.Properties.ContainsKey("profileField2"));
     }
