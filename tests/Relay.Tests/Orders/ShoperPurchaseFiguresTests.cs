@@ -1,4 +1,3 @@
-using Relay.Mapping;
 using Relay.Pipeline;
 using Relay.Settings;
 using Relay.Sync;
@@ -31,16 +30,6 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
         _bed = await ShoperTestbed.StartAsync(manualTime: false, shop: o => o.ShopLicense = "purchase" + Guid.NewGuid().ToString("N"), settings: settings);
         await _bed.InstallAsync();
         _spotler = await SpotlerSimulator.StartAsync("ck", "cs");
-        var mapping = new FieldMapping
-        {
-            Rules =
-            [
-                new FieldRule { Target = "firstPurchaseDate", Sources = [ShopFields.FirstOrderAt], Transforms = ["date:yyyy-MM-dd"] },
-                new FieldRule { Target = "lastPurchaseDate", Sources = [ShopFields.LastOrderAt], Transforms = ["date:yyyy-MM-dd"] },
-                new FieldRule { Target = "profileField2", Sources = [ShopFields.OrderCount] },
-                new FieldRule { Target = "profileField3", Sources = [ShopFields.TotalSpent, ShopFields.TotalSpentCurrency] },
-            ],
-        };
         var target = new TargetSettings
         {
             Kind = "spotler",
@@ -48,7 +37,7 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
             Credentials = new Dictionary<string, string> { ["consumerKey"] = "ck", ["consumerSecret"] = "cs" },
         };
         var (outcome, _) = await _bed.Get<ShopSettingsStore>().SaveAsync(_bed.ShopKey,
-            new ShopSettings { Target = target, SyncEnabled = true, Customers = mapping, Subscribers = mapping }, 0);
+            new ShopSettings { Target = target, SyncEnabled = true, Customers = OrderTestData.PurchaseMapping, Subscribers = OrderTestData.PurchaseMapping }, 0);
         Assert.Equal(SaveOutcome.Saved, outcome);
     }
 
