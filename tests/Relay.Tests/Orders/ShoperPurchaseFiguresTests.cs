@@ -12,7 +12,7 @@ namespace Relay.Tests.Orders;
 /// Purchase figures for a Shoper shop: order.create, order.paid, order.status and order.edit name an order,
 /// which is read again from REST; the buyer's first and last order, number of orders and total spent move in
 /// Spotler through the mapping. An order delivered again counts once, one whose status is of type 4 ("not
-/// completed": cancelled) drops out, and a full sync fills the figures from the shop's orders. On the
+/// completed": cancelled) or that order.delete names drops out, and a full sync fills the figures from the shop's orders. On the
 /// embedded store and on Redis.
 /// </summary>
 public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
@@ -60,7 +60,7 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
 
     private async Task DeliverAsync(string eventName, SimOrder order)
     {
-        using var response = await _bed.Client.SendAsync(_bed.Shop.BuildWebhookDelivery(eventName, _bed.Shop.OrderWebhookBody(_bed.Shop.Orders[order.OrderId])));
+        using var response = await _bed.Client.SendAsync(_bed.Shop.BuildWebhookDelivery(eventName, _bed.Shop.OrderWebhookBody(_bed.Shop.Orders.GetValueOrDefault(order.OrderId) ?? order)));
         Assert.True(response.IsSuccessStatusCode, $"webhook refused: {(int)response.StatusCode}");
         await _bed.Get<QueueWorker>().ProcessOnceAsync();
     }
@@ -74,7 +74,7 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
     private int SpotlerWrites() => _spotler.Requests.Count(r => r.Method is "POST" or "PUT");
 
     [Fact]
-    public async Task Order_webhooks_move_the_figures_a_redelivered_order_counts_once_and_a_cancelled_one_drops_out()
+    public async Task Order_webhooks_move_the_figures_a_redelivered_order_counts_once_and_a_cancelled_or_deleted_one_drops_out()
     {
         _bed.Shop.SeedUser(Buyer, firstname: "Anna", lastname: "Nowak");
 
@@ -98,6 +98,11 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
         SetStatus("902", "4");
         await DeliverAsync("order.status", second);
         Assert.Equal(("2026-03-01", "2026-03-01", "1", "56.58 PLN"), Figures());
+
+        // Deleted in the shop: the delete still names the buyer, and the order no longer counts.
+        _bed.Shop.Orders.Remove("901");
+        await DeliverAsync("order.delete", first);
+        Assert.Equal("0", Figures().Count);
         Assert.Empty(await _bed.Get<global::Relay.Storage.IRelayStore>().ListDeadLettersAsync(_bed.ShopKey, 10));
     }
 
