@@ -1,8 +1,10 @@
+using Relay.Mapping;
 using Relay.Pipeline;
 using Relay.Settings;
 using Relay.Sync;
 using Relay.Tests.Infrastructure;
 using Relay.Tests.Platforms.Shoper;
+using Simulators.Sare;
 using Simulators.Shoper;
 using Simulators.Spotler;
 
@@ -11,7 +13,7 @@ namespace Relay.Tests.Orders;
 /// <summary>
 /// Purchase figures for a Shoper shop: order.create, order.paid, order.status and order.edit name an order,
 /// which is read again from REST; the buyer's first and last order, number of orders and total spent move in
-/// Spotler through the mapping. An order delivered again counts once, one whose status is of type 4 ("not
+/// Spotler (and in SARE, as custom properties) through the mapping. An order delivered again counts once, one whose status is of type 4 ("not
 /// completed": cancelled) or that order.delete names drops out, and a full sync fills the figures from the shop's orders. On the
 /// embedded store and on Redis.
 /// </summary>
@@ -136,6 +138,44 @@ public abstract class ShoperPurchaseFiguresTests : IAsyncLifetime
         Assert.Single(calls, p => p.EndsWith("/currencies", StringComparison.Ordinal));
         var withoutOrders = Assert.Single(_spotler.Contacts.Values, c => c.Properties.GetValueOrDefault("email") == "bez.zamowien@example.pl");
         Assert.False(withoutOrders.Properties.ContainsKey("profileField2"));
+    }
+
+    [Fact]
+    public async Task In_SARE_the_figures_are_custom_properties_of_the_subscriber()
+    {
+        await using var sare = await SareSimulator.StartAsync();
+        var store = _bed.Get<ShopSettingsStore>();
+        var current = await store.GetAsync(_bed.ShopKey);
+        var mapping = new FieldMapping
+        {
+            Rules =
+            [
+                new FieldRule { Target = "first_order", Sources = [ShopFields.FirstOrderAt], Transforms = ["date:yyyy-MM-dd"] },
+                new FieldRule { Target = "orders", Sources = [ShopFields.OrderCount] },
+                new FieldRule { Target = "spent", Sources = [ShopFields.TotalSpent] },
+            ],
+        };
+        var (outcome, _) = await store.SaveAsync(_bed.ShopKey, current with
+        {
+            Target = new TargetSettings
+            {
+                Kind = "sare",
+                BaseUrl = sare.BaseUrl,
+                Credentials = new Dictionary<string, string> { ["uid"] = "12345", ["apiKey"] = "0f8fad5b-d9cb-469f-a165-70867728950e" },
+            },
+            Customers = mapping,
+            Subscribers = mapping,
+        }, current.Version);
+        Assert.Equal(SaveOutcome.Saved, outcome);
+        _bed.Shop.SeedUser(Buyer, newsletter: true, firstname: "Anna", lastname: "Nowak");
+
+        var first = PlaceOrder("971", status: "2", new DateTimeOffset(2026, 5, 1, 10, 0, 0, TimeSpan.Zero));
+        await DeliverAsync("order.create", first);
+        Assert.Equal(("2026-05-01", "1", "56.58"), (sare.Subscribers[Buyer].PropCust["first_order"], sare.Subscribers[Buyer].PropCust["orders"], sare.Subscribers[Buyer].PropCust["spent"]));
+
+        SetStatus("971", "4");
+        await DeliverAsync("order.status", first);
+        Assert.Equal(("0", "0.00"), (sare.Subscribers[Buyer].PropCust["orders"], sare.Subscribers[Buyer].PropCust["spent"]));
     }
 }
 
