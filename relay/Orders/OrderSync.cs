@@ -63,6 +63,17 @@ public sealed class OrderSync(OrderLedger ledger, PurchaseFigures purchases, Con
     }
 
     /// <summary>
+    /// An order deleted in the shop (a platform whose delete event still names the buyer): it no longer counts in
+    /// the buyer's purchase figures, and the buyer is pushed when they changed. What a target keeps of the order stays.
+    /// </summary>
+    public async Task ForgetLiveAsync(SyncContext ctx, string orderId, string? email, string? eventId, CancellationToken ct)
+    {
+        if (!PurchaseFigures.Mapped(ctx.Settings) || email is null) return;
+        var deleted = new ShopOrder { Id = orderId, Number = orderId, StatusId = "", Currency = "", Email = email, Voided = true };
+        if (await purchases.ApplyAsync(ctx.ShopKey, deleted)) await PushBuyerAsync(ctx, deleted, eventId, ct);
+    }
+
+    /// <summary>
     /// The buyer's customer record, now carrying the changed figures, to the target. A guest without an
     /// account has no customer record: the figures wait for the next sync of the address's subscriber record.
     /// </summary>

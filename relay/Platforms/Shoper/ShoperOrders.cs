@@ -11,8 +11,16 @@ namespace Relay.Platforms.Shoper;
 /// status change) and edits arrive through the webhooks. A coupon is the order's <c>promo_code</c>, worth
 /// what the lines and shipping come to above the order's sum.
 /// </summary>
-public sealed class ShoperOrders(IServiceProvider services, ShoperContacts contacts) : IShopOrders
+public sealed class ShoperOrders(IServiceProvider services, ShoperContacts contacts, TimeProvider time) : IShopOrders
 {
+    /// <summary>How long a shop's currencies and statuses are used before they are read again (a name not among them is read at once).</summary>
+    private static readonly TimeSpan LookupsKept = TimeSpan.FromMinutes(5);
+
+    /// <summary>A shop's currency ids → ISO codes, its status ids, and those of type 4 ("not completed": cancelled, rejected, returned).</summary>
+    private sealed record Lookups(IReadOnlyDictionary<string, string> Currencies, IReadOnlySet<string> Statuses, IReadOnlySet<string> Voided, DateTimeOffset ReadAt);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lookups> _lookups = new(StringComparer.Ordinal);
+
     private ShoperClient Client => services.GetRequiredService<ShoperClient>();
 
     public async Task<IReadOnlyList<OrderStatus>> ListStatusesAsync(string shopKey, CancellationToken ct)
@@ -33,38 +41,67 @@ public sealed class ShoperOrders(IServiceProvider services, ShoperContacts conta
     public async Task<ShopOrder?> GetAsync(string shopKey, string orderId, CancellationToken ct)
     {
         var page = await Client.ListAsync<JsonElement>(shopKey, "orders", 1, 1, new Dictionary<string, object?> { ["order_id"] = orderId }, ct);
-        return page.List.Count == 0 ? null : (await ToOrdersAsync(shopKey, page.List, ct))[0];
+        return page.List.Count == 0 ? null : (await ToOrdersAsync(shopKey, page.List, withLines: true, ct))[0];
     }
 
-    public async Task<OrderPage> ReadChangedAsync(string shopKey, DateTimeOffset? since, string? position, CancellationToken ct)
+    public Task<OrderPage> ReadChangedAsync(string shopKey, DateTimeOffset? since, string? position, CancellationToken ct) =>
+        ReadAsync(shopKey, since, position, withLines: true, ct);
+
+    /// <summary>Without order-products: a page of 50 orders is then one call (its lines would be a few more) in Shoper's small bucket.</summary>
+    public Task<OrderPage> ReadSummariesAsync(string shopKey, string? position, CancellationToken ct) =>
+        ReadAsync(shopKey, null, position, withLines: false, ct);
+
+    private async Task<OrderPage> ReadAsync(string shopKey, DateTimeOffset? since, string? position, bool withLines, CancellationToken ct)
     {
         var number = position is null ? 1 : int.Parse(position, CultureInfo.InvariantCulture);
         Dictionary<string, object?>? filters = null;
         if (since is { } from)
             filters = new() { ["status_date"] = new Dictionary<string, object?> { [">="] = ZonelessTime.Write(from, await contacts.ZoneOfAsync(shopKey), "yyyy-MM-dd HH:mm:ss") } };
         var page = await Client.ListAsync<JsonElement>(shopKey, "orders", number, ShoperClient.MaxPageSize, filters, ct);
-        var orders = await ToOrdersAsync(shopKey, page.List, ct);
+        var orders = await ToOrdersAsync(shopKey, page.List, withLines, ct);
         return new OrderPage(orders, number >= page.Pages || page.List.Count < ShoperClient.MaxPageSize ? null : (number + 1).ToString(CultureInfo.InvariantCulture), page.Count);
     }
 
-    private async Task<List<ShopOrder>> ToOrdersAsync(string shopKey, IReadOnlyList<JsonElement> rows, CancellationToken ct)
+    private async Task<List<ShopOrder>> ToOrdersAsync(string shopKey, IReadOnlyList<JsonElement> rows, bool withLines, CancellationToken ct)
     {
         if (rows.Count == 0) return [];
         var zone = await contacts.ZoneOfAsync(shopKey);
+        var lookups = await LookupsAsync(shopKey, rows, ct);
+        var byOrder = Enumerable.Empty<JsonElement>().ToLookup(l => JsonFields.Str(l, "order_id"));
+        if (withLines)
+        {
+            var ids = rows.Select(r => JsonFields.Str(r, "order_id")).OfType<string>().ToArray();
+            var lines = new List<JsonElement>();
+            await foreach (var line in Client.ListAllAsync(shopKey, "order-products", new Dictionary<string, object?> { ["order_id"] = new Dictionary<string, object?> { ["in"] = ids } }, ct))
+                lines.Add(line);
+            byOrder = lines.ToLookup(l => JsonFields.Str(l, "order_id"));
+        }
+        // Status type 4 is "not completed" (cancelled, rejected, returned): such an order counts in no purchase figures.
+        return rows.Select(r => ToOrder(r, byOrder[JsonFields.Str(r, "order_id")], lookups.Currencies, zone))
+            .Select(o => lookups.Voided.Contains(o.StatusId) ? o with { Voided = true } : o).ToList();
+    }
+
+    /// <summary>
+    /// The shop's currencies and statuses, read once for a run of pages (two calls of Shoper's small bucket each
+    /// time otherwise), again after a few minutes or as soon as an order names a currency or status not among them.
+    /// </summary>
+    private async Task<Lookups> LookupsAsync(string shopKey, IReadOnlyList<JsonElement> rows, CancellationToken ct)
+    {
+        if (_lookups.TryGetValue(shopKey, out var kept) && time.GetUtcNow() - kept.ReadAt < LookupsKept
+            && rows.All(r => (JsonFields.Str(r, "currency_id") is not { } c || kept.Currencies.ContainsKey(c)) && (JsonFields.Str(r, "status_id") is not { } s || kept.Statuses.Contains(s))))
+            return kept;
         var currencies = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (var currency in Client.ListAllAsync(shopKey, "currencies", null, ct))
             if (JsonFields.Str(currency, "currency_id") is { } id && JsonFields.Str(currency, "name") is { } code) currencies[id] = code;
-        // Status type 4 is "not completed" (cancelled, rejected, returned): such an order counts in no purchase figures.
+        var statuses = new HashSet<string>(StringComparer.Ordinal);
         var voided = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var status in Client.ListAllAsync(shopKey, "statuses", null, ct))
-            if (JsonFields.Str(status, "type") == "4" && JsonFields.Str(status, "status_id") is { } id) voided.Add(id);
-        var ids = rows.Select(r => JsonFields.Str(r, "order_id")).OfType<string>().ToArray();
-        var lines = new List<JsonElement>();
-        await foreach (var line in Client.ListAllAsync(shopKey, "order-products", new Dictionary<string, object?> { ["order_id"] = new Dictionary<string, object?> { ["in"] = ids } }, ct))
-            lines.Add(line);
-        var byOrder = lines.ToLookup(l => JsonFields.Str(l, "order_id"));
-        return rows.Select(r => ToOrder(r, byOrder[JsonFields.Str(r, "order_id")], currencies, zone))
-            .Select(o => voided.Contains(o.StatusId) ? o with { Voided = true } : o).ToList();
+        {
+            if (JsonFields.Str(status, "status_id") is not { } id) continue;
+            statuses.Add(id);
+            if (JsonFields.Str(status, "type") == "4") voided.Add(id);
+        }
+        return _lookups[shopKey] = new Lookups(currencies, statuses, voided, time.GetUtcNow());
     }
 
     public static ShopOrder ToOrder(JsonElement row, IEnumerable<JsonElement> products, IReadOnlyDictionary<string, string> currencies, TimeZoneInfo zone)

@@ -69,8 +69,11 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
             if ((JsonFields.Str(body, "order_id") ?? JsonFields.Str(body, "orderId")) is not { } orderId)
                 throw new PermanentFailureException($"A Shoper {eventName} webhook without order_id.");
             if (deleted)
+            {
                 await sync.LogAsync(ctx, Orders.OrderSync.ActivityKind, ActivityOutcome.Skipped,
                     $"Order {orderId} was deleted in the shop; what the target has of it stays (its status there is the last one sent).", email, evt.EventId);
+                await orders.ForgetLiveAsync(ctx, orderId, email, evt.EventId, ct);
+            }
             else
                 await orders.SendLiveAsync(ctx, orderId, evt.EventId, ct);
             return;

@@ -14,7 +14,7 @@ namespace Relay.Tests.Demo;
 public sealed class DemoTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task The_README_demo_installs_syncs_forwards_a_webhook_and_pulls_an_unsubscribe_back()
+    public async Task The_README_demo_installs_syncs_forwards_a_webhook_pulls_an_unsubscribe_back_and_sends_an_order_to_MiniCRM()
     {
         const string appName = "RelayConnector";
         const string appSecret = "app-secret-for-the-demo-test";
@@ -43,7 +43,8 @@ public sealed class DemoTests(ITestOutputHelper output)
         {
             result = await new DemoScript(new DemoEndpoints(client, operatorKey, new Uri(simulators.Shop.Origin), simulators.Spotler.BaseUrl,
                 options.SpotlerConsumerKey, options.SpotlerConsumerSecret, ShoprenterOrigin: new Uri(simulators.Shoprenter.BaseUrl),
-                Till: new DemoTill(simulators.Till.BaseUrl, options.MplusKassaIdent, options.MplusKassaSecret)), printed).RunAsync();
+                Till: new DemoTill(simulators.Till.BaseUrl, options.MplusKassaIdent, options.MplusKassaSecret),
+                OrdersShopOrigin: new Uri(simulators.OrdersShop.Origin), MiniCrmUrl: simulators.MiniCrm.BaseUrl), printed).RunAsync();
         }
         finally
         {
@@ -74,6 +75,17 @@ public sealed class DemoTests(ITestOutputHelper output)
         Assert.Equal(["kata.nagy@example.hu", "laszlo.toth@example.hu", "marta.szabo@example.hu"], shoprenter.SpotlerContacts.Select(c => c.Email));
         Assert.Equal(["laszlo.toth@example.hu"], shoprenter.SpotlerContacts.Where(c => c.Permissions["Nieuwsbrief"]).Select(c => c.Email));
         Assert.False(simulators.Shoprenter.Read(s => s.Subscribers.Values.Single(v => v.Email == "kata.nagy@example.hu").Subscribed));
+
+        // The order placed in the second shop, in MiniCRM once, paid, with its coupon and shipping as lines.
+        var orders = result.Orders!;
+        Assert.InRange(orders.WebhookStatus, 200, 299);
+        Assert.Contains("order:open", orders.Unpaired);
+        Assert.DoesNotContain("payment:paid", orders.Unpaired);
+        Assert.Equal(("Successful", "HUF"), (orders.MiniCrmStatus, orders.CurrencyCode));
+        Assert.Equal(["Mug", "Coupon: \"SUMMER10\"", "Shipping: Standard"], orders.ItemNames);
+        var sent = Assert.Single(simulators.MiniCrm.Orders.Values);
+        Assert.Equal(["Finalize", "Complete", "Paid"], sent.Steps);
+        Assert.Contains(simulators.MiniCrm.Contacts.Values, p => p.Fields.GetValueOrDefault("Email") == "eva.kiss@example.hu");
     }
 
     private static int FreePort()

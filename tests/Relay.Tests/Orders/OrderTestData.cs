@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Relay.Mapping;
 using Relay.Orders;
 using Relay.Settings;
 using Simulators.Shopware;
@@ -8,6 +9,18 @@ namespace Relay.Tests.Orders;
 /// <summary>Orders as a Shopware shop holds them, and the MiniCRM settings the order tests save.</summary>
 public static class OrderTestData
 {
+    /// <summary>The purchase fields onto Spotler properties: dates as days, the total with its currency ("58.42 HUF").</summary>
+    public static readonly FieldMapping PurchaseMapping = new()
+    {
+        Rules =
+        [
+            new FieldRule { Target = "firstPurchaseDate", Sources = [ShopFields.FirstOrderAt], Transforms = ["date:yyyy-MM-dd"] },
+            new FieldRule { Target = "lastPurchaseDate", Sources = [ShopFields.LastOrderAt], Transforms = ["date:yyyy-MM-dd"] },
+            new FieldRule { Target = "profileField2", Sources = [ShopFields.OrderCount] },
+            new FieldRule { Target = "profileField3", Sources = [ShopFields.TotalSpent, ShopFields.TotalSpentCurrency] },
+        ],
+    };
+
     /// <summary>Paid orders go as Successful, refunded or cancelled ones as Failed, open ones as Draft.</summary>
     public static OrderSettings Pairing(params string[] sendFrom) => new()
     {

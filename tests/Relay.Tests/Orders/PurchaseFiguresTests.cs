@@ -1,4 +1,3 @@
-using Relay.Mapping;
 using Relay.Orders;
 using Relay.Sync;
 using Relay.Tests.Infrastructure;
@@ -23,17 +22,6 @@ public abstract class PurchaseFiguresTests : IAsyncLifetime
     public async Task InitializeAsync() => _bed = await SyncTestbed.StartAsync(StoreSettings);
 
     public async Task DisposeAsync() => await _bed.DisposeAsync();
-
-    private static readonly FieldMapping PurchaseMapping = new()
-    {
-        Rules =
-        [
-            new FieldRule { Target = "firstPurchaseDate", Sources = [ShopFields.FirstOrderAt], Transforms = ["date:yyyy-MM-dd"] },
-            new FieldRule { Target = "lastPurchaseDate", Sources = [ShopFields.LastOrderAt], Transforms = ["date:yyyy-MM-dd"] },
-            new FieldRule { Target = "profileField2", Sources = [ShopFields.OrderCount] },
-            new FieldRule { Target = "profileField3", Sources = [ShopFields.TotalSpent, ShopFields.TotalSpentCurrency] },
-        ],
-    };
 
     private Task ConfigureAsync() => _bed.ConfigureAsync(_bed.SpotlerTarget(), s => s with { Customers = PurchaseMapping, Subscribers = PurchaseMapping });
 

@@ -64,7 +64,7 @@ internal static class DemoCommand
             environment["Secrets__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
         var clock = Stopwatch.StartNew();
-        Console.WriteLine("Shop relay demo: a Shopware shop and Spotler Mail+ (simulators) kept in step by the relay.");
+        Console.WriteLine("Shop relay demo: Shopware and Shoprenter shops, Spotler Mail+, an MplusKASSA till and MiniCRM (simulators) kept in step by the relay.");
         DemoProcess? relay = null, simulators = null;
         try
         {
@@ -78,7 +78,8 @@ internal static class DemoCommand
             var addresses = simulators.Output.Select(l => l.Split(' ', 2)).Where(p => p.Length == 2 && p[1].StartsWith("http", StringComparison.Ordinal))
                 .ToDictionary(p => p[0], p => p[1]);
             Console.WriteLine($"   relay       {relayUrl}  (pid {relay.ProcessId}, {(string.IsNullOrEmpty(redis) ? "embedded store: not durable" : "Redis " + RedisHost(redis))})");
-            Console.WriteLine($"   simulators  shop {addresses["shopware-shop"]}, Shoprenter shop {addresses["shoprenter-shop"]}, Spotler {addresses["spotler"]}  (pid {simulators.ProcessId})");
+            Console.WriteLine($"   simulators  shop {addresses["shopware-shop"]}, Shoprenter shop {addresses["shoprenter-shop"]}, Spotler {addresses["spotler"]}, " +
+                              $"till {addresses["mpluskassa"]}, orders shop {addresses["shopware-orders-shop"]}, MiniCRM {addresses["minicrm"]}  (pid {simulators.ProcessId})");
             Console.WriteLine($"   started in {clock.Elapsed.TotalSeconds:0.0} s");
 
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(relayUrl), Timeout = TimeSpan.FromSeconds(30) };
@@ -88,7 +89,8 @@ internal static class DemoCommand
             var script = new DemoScript(new DemoEndpoints(client, operatorKey, new Uri(addresses["shopware-shop"]), addresses["spotler"],
                 spotlerDefaults.SpotlerConsumerKey, spotlerDefaults.SpotlerConsumerSecret,
                 () => relayProcess.Output.Where(l => l.Contains(" Relay.", StringComparison.Ordinal)).ToList(), new Uri(addresses["shoprenter-shop"]),
-                new DemoTill(addresses["mpluskassa"], spotlerDefaults.MplusKassaIdent, spotlerDefaults.MplusKassaSecret)), Console.Out);
+                new DemoTill(addresses["mpluskassa"], spotlerDefaults.MplusKassaIdent, spotlerDefaults.MplusKassaSecret),
+                new Uri(addresses["shopware-orders-shop"]), addresses["minicrm"]), Console.Out);
             await script.RunAsync(stop.Token);
             return 0;
         }

@@ -12,6 +12,7 @@ namespace Simulators.Demo;
 /// <param name="ShopOrigin">The Shopware shop simulator, for its /_sim routes.</param>
 /// <param name="SpotlerApiUrl">Spotler's API base as the merchant enters it in the admin page.</param>
 /// <param name="RelayLog">The relay's recent log lines, when the demo can see them (a child process).</param>
+/// <param name="OrdersShopOrigin">A second Shopware shop simulator, connected to MiniCRM at <paramref name="MiniCrmUrl"/> for the orders part.</param>
 public sealed record DemoEndpoints(
     HttpClient Relay,
     string OperatorKey,
@@ -21,7 +22,9 @@ public sealed record DemoEndpoints(
     string SpotlerConsumerSecret,
     Func<IReadOnlyList<string>>? RelayLog = null,
     Uri? ShoprenterOrigin = null,
-    DemoTill? Till = null);
+    DemoTill? Till = null,
+    Uri? OrdersShopOrigin = null,
+    string? MiniCrmUrl = null);
 
 /// <summary>The MplusKASSA till simulator: its address (host and port, as the merchant enters it) and its ident/secret.</summary>
 public sealed record DemoTill(string Url, string Ident, string Secret);
@@ -39,7 +42,11 @@ public sealed record DemoResult(
     int DeadLetters,
     IReadOnlyList<string> Activity,
     IReadOnlyList<string> ShopProductsFromTill,
-    ShoprenterDemoResult? Shoprenter = null);
+    ShoprenterDemoResult? Shoprenter = null,
+    OrdersDemoResult? Orders = null);
+
+/// <summary>What the orders part of the demo saw: the statuses left unpaired, and the order as MiniCRM holds it.</summary>
+public sealed record OrdersDemoResult(string ShopKey, IReadOnlyList<string> Unpaired, int WebhookStatus, string MiniCrmStatus, string CurrencyCode, IReadOnlyList<string> ItemNames);
 
 /// <summary>What the Shoprenter part of the demo saw.</summary>
 public sealed record ShoprenterDemoResult(string ShopKey, int InstallStatus, long SyncedRecords, IReadOnlyList<SpotlerContactView> SpotlerContacts, int WebhookStatus);
@@ -113,16 +120,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         foreach (var r in recipients) Line($"  {r!["email"],-26} {r["status"]}");
 
         Step("The merchant opens the app's page in the Shopware administration");
-        var moduleUrl = (await SimAsync(HttpMethod.Get, ShopControl("module-url"), null, ct))["url"]!.GetValue<string>();
-        string session;
-        using (var opened = await Relay.GetAsync(moduleUrl, ct))
-        {
-            var location = opened.Headers.Location?.OriginalString ?? "";
-            if (opened.StatusCode != HttpStatusCode.Redirect || !location.Contains("#session=", StringComparison.Ordinal))
-                throw Failed($"the module link answered {(int)opened.StatusCode} {location}");
-            session = location[(location.IndexOf("#session=", StringComparison.Ordinal) + "#session=".Length)..];
-            Line($"GET /shopware/module?shop-id=…&shopware-shop-signature=… -> 302 {location[..location.IndexOf('#')]}#session=<token>");
-        }
+        var session = await ModuleSessionAsync(ShopControl("module-url"), ct);
         Line("the page's API calls carry that token, which opens this one shop only");
 
         Step("... enters the Spotler Mail+ account, tests it and switches the sync on");
@@ -190,6 +188,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         var shopwareContacts = await SpotlerContactsAsync(ct);
         var shoprenter = endpoints.ShoprenterOrigin is { } shoprenterOrigin ? await ShoprenterStepsAsync(shoprenterOrigin, target, ct) : null;
         var fromTill = endpoints.Till is { } till ? await TillStepsAsync(till, session, ct) : [];
+        var orders = endpoints is { OrdersShopOrigin: { } ordersShop, MiniCrmUrl: { } miniCrm } ? await OrderStepsAsync(ordersShop, miniCrm, ct) : null;
 
         Step("What the operator sees (Authorization: Bearer <Operator:ApiKey>)");
         var queue = await WaitForAsync("the queue to drain", async () =>
@@ -204,7 +203,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         var status = await AdminAsync(HttpMethod.Get, "/admin/api/status", session, null, ct);
         Line($"GET /admin/api/status -> shop {status["shopStatus"]}, token {status["tokenHealth"]}, webhooks arriving: {status["webhooksArriving"]}, dead letters {status["deadLetters"]}");
         var activity = (await AdminAsync(HttpMethod.Get, "/admin/api/activity?limit=12", session, null, ct)).AsArray()
-            .Select(a => $"{a!["at"]!.GetValue<DateTimeOffset>():HH:mm:ss} {a["kind"],-9} {a["outcome"],-8} {a["maskedEmail"],-22} {a["message"]}")
+            .Select(a => $"{a!["at"]!.GetValue<DateTimeOffset>():HH:mm:ss} {a["kind"],-11} {a["outcome"],-8} {a["maskedEmail"],-22} {a["message"]}")
             .ToList();
         Line("GET /admin/api/activity (the merchant's activity log, addresses masked), newest first:");
         foreach (var a in activity) Line("  " + a);
@@ -218,7 +217,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         output.WriteLine();
         output.WriteLine($"Done in {_clock.Elapsed.TotalSeconds:0.0} s.");
         return new DemoResult(shopKey, done, failures, shopwareContacts, webhookStatus, true,
-            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity, fromTill, shoprenter);
+            bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity, fromTill, shoprenter, orders);
     }
 
     /// <summary>The till: the merchant connects MplusKASSA on the page; a product with sizes and its stock reach the shop; a paid order reaches the till once.</summary>
@@ -280,6 +279,73 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         var status = await AdminAsync(HttpMethod.Get, "/admin/api/pos/status", session, null, ct);
         Line($"GET /admin/api/pos/status -> last sync {status["lastSuccessAt"]}, {status["productsWritten"]} products, {status["stockWritten"]} stock changes, {status["ordersQueued"]} order(s), {status["waiting"]!.AsArray().Count} waiting");
         return products.Select(p => p!["productNumber"]!.GetValue<string>()).OrderBy(n => n.StartsWith('P') ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// A second Shopware shop whose merchant keeps orders in MiniCRM: the install, MiniCRM connected and tested, the
+    /// shop's and MiniCRM's order statuses loaded and paired (paid orders are sent), then a customer's checkout:
+    /// checkout.order.placed reaches the relay, which reads the order and creates it in MiniCRM through its
+    /// Orders API, at MiniCRM's 60 calls a minute.
+    /// </summary>
+    private async Task<OrdersDemoResult> OrderStepsAsync(Uri origin, string miniCrmUrl, CancellationToken ct)
+    {
+        Uri Control(string path) => new(origin, $"{SimulatorControl.Prefix}/{path}");
+
+        Step("A second Shopware shop, whose merchant keeps customers and orders in MiniCRM, installs the app");
+        var install = await SimAsync(HttpMethod.Post, Control("install"), null, ct);
+        if (install["succeeded"]?.GetValue<bool>() != true) throw Failed($"the install did not succeed: {install.ToJsonString()}");
+        var shopKey = "shopware:" + install["shopId"]!.GetValue<string>();
+        Line($"registration handshake -> {install["confirmationStatus"]}; the relay knows {shopKey}");
+        var session = await ModuleSessionAsync(Control("module-url"), ct);
+
+        Step("... connects MiniCRM, loads both sides' order statuses and pairs them");
+        // The MiniCRM simulator's account, as `serve` starts it.
+        var target = new JsonObject
+        {
+            ["kind"] = "minicrm",
+            ["baseUrl"] = miniCrmUrl,
+            ["credentials"] = new JsonObject { ["systemId"] = "12345", ["apiKey"] = "minicrm-api-key" },
+        };
+        var test = await AdminAsync(HttpMethod.Post, "/admin/api/targets/test", session, new JsonObject { ["target"] = target.DeepClone() }, ct);
+        if (test["ok"]?.GetValue<bool>() != true) throw Failed($"the MiniCRM connection test failed: {test.ToJsonString()}");
+        Line($"POST /admin/api/targets/test -> ok: {test["message"]}");
+        var statuses = await AdminAsync(HttpMethod.Post, "/admin/api/orders/statuses", session, new JsonObject { ["target"] = target.DeepClone() }, ct);
+        if (statuses["ok"]?.GetValue<bool>() != true) throw Failed($"the order statuses were not loaded: {statuses.ToJsonString()}");
+        Line($"POST /admin/api/orders/statuses -> shop: {string.Join(", ", statuses["shop"]!.AsArray().Select(x => x!["id"]!.GetValue<string>()))}");
+        Line($"   MiniCRM: {string.Join(", ", statuses["target"]!.AsArray().Select(x => x!["id"]!.GetValue<string>()))}");
+        var pairs = new JsonObject
+        {
+            ["payment:open"] = "Draft", ["payment:paid"] = "Successful", ["payment:refunded"] = "Failed",
+            ["order:completed"] = "Successful", ["order:cancelled"] = "Failed",
+        };
+        var loaded = await AdminAsync(HttpMethod.Get, "/admin/api/settings", session, null, ct);
+        await AdminAsync(HttpMethod.Put, "/admin/api/settings", session, new JsonObject
+        {
+            ["expectedVersion"] = loaded["version"]!.GetValue<int>(),
+            ["target"] = target,
+            ["syncEnabled"] = true,
+            ["orders"] = new JsonObject { ["enabled"] = true, ["statusPairs"] = pairs.DeepClone(), ["sendFrom"] = new JsonArray("payment:paid") },
+        }, ct);
+        Line($"PUT /admin/api/settings -> orders on, sent once paid; paired: {string.Join(", ", pairs.Select(p => $"{p.Key} -> {p.Value}"))}");
+        var saved = await AdminAsync(HttpMethod.Get, "/admin/api/orders/statuses", session, null, ct);
+        var unpaired = saved["unpaired"]!.AsArray().Select(x => x!.GetValue<string>()).ToList();
+        Line($"GET /admin/api/orders/statuses -> unpaired (their orders wait, reported, never guessed): {string.Join(", ", unpaired)}");
+
+        Step("Éva checks out in the shop: checkout.order.placed, and the order arrives in MiniCRM");
+        var placed = await SimAsync(HttpMethod.Post, Control("orders"), new JsonObject
+        {
+            ["number"] = "10042", ["email"] = "eva.kiss@example.hu", ["firstName"] = "Éva", ["lastName"] = "Kiss", ["coupon"] = "SUMMER10",
+        }, ct);
+        var webhookStatus = placed["relayStatus"]!.GetValue<int>();
+        Line($"shop: order 10042, two mugs, coupon SUMMER10, shipping, paid by card; POST /shopware/webhook checkout.order.placed -> {webhookStatus}");
+        var miniCrmOrders = new Uri(new Uri(miniCrmUrl), $"{SimulatorControl.Prefix}/orders");
+        var order = await WaitForAsync("the order to reach MiniCRM as Successful", async () =>
+            (await SimAsync(HttpMethod.Get, miniCrmOrders, null, ct)).AsArray().FirstOrDefault(o => o!["Status"]?.GetValue<string>() == "Successful"), ct);
+        var items = order!["Items"]!.AsArray();
+        Line($"MiniCRM: order {order["Id"]} of Person {order["CustomerId"]}, {order["CurrencyCode"]}, status {order["Status"]} (created, then Finalize, Complete, Paid):");
+        foreach (var item in items) Line($"  {item!["Name"],-20} {item["Quantity"],3} × {item["PriceNet"],8} net, {item["VAT"]} VAT");
+        return new OrdersDemoResult(shopKey, unpaired, webhookStatus, order["Status"]!.GetValue<string>(), order["CurrencyCode"]!.GetValue<string>(),
+            items.Select(i => i!["Name"]!.GetValue<string>()).ToList());
     }
 
     /// <summary>
@@ -349,6 +415,18 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         var status = await AdminAsync(HttpMethod.Get, "/admin/api/status", session, null, ct);
         Line($"GET /admin/api/status -> {status["platformName"]} shop {status["shopStatus"]}, token {status["tokenHealth"]}");
         return new ShoprenterDemoResult(shopKey, installStatus, done, (await SpotlerContactsAsync(ct)).Where(c => c.Email?.EndsWith(".hu", StringComparison.Ordinal) == true).ToList(), webhookStatus);
+    }
+
+    /// <summary>The merchant opens the app's page in the Shopware administration: a signed module link, answered with the session token.</summary>
+    private async Task<string> ModuleSessionAsync(Uri moduleUrlControl, CancellationToken ct)
+    {
+        var moduleUrl = (await SimAsync(HttpMethod.Get, moduleUrlControl, null, ct))["url"]!.GetValue<string>();
+        using var opened = await Relay.GetAsync(moduleUrl, ct);
+        var location = opened.Headers.Location?.OriginalString ?? "";
+        if (opened.StatusCode != HttpStatusCode.Redirect || !location.Contains("#session=", StringComparison.Ordinal))
+            throw Failed($"the module link answered {(int)opened.StatusCode} {location}");
+        Line($"GET /shopware/module?shop-id=…&shopware-shop-signature=… -> 302 {location[..location.IndexOf('#')]}#session=<token>");
+        return location[(location.IndexOf("#session=", StringComparison.Ordinal) + "#session=".Length)..];
     }
 
     private static JsonObject SrContact(string email, string firstName, string lastName, bool subscribed = true) =>

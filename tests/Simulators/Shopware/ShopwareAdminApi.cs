@@ -291,9 +291,7 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                 && filter.GetRawText().Contains("\"email\"", StringComparison.Ordinal)
                 ? Matches(entity, JsonDocument.Parse("{}").RootElement)
                 : Matches(entity, criteria.RootElement);
-            var found = Search(rows, criteria.RootElement);
-            if (entity == "order") WithoutUnaskedAssociations(found, criteria.RootElement);
-            return Results.Json(found);
+            return Results.Json(Search(rows, criteria.RootElement), entity == "order" ? OrderJson(criteria.RootElement) : Json);
         });
 
         app.MapPost("/api/_action/sync", async (HttpRequest request) =>
@@ -502,7 +500,6 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
     private static object Error(string status, string code, string detail) =>
         new { errors = new[] { new { status, code, title = "Error", detail } } };
 
-    /// <summary>Criteria: filter (equals, equalsAny, prefix, contains, range), sort, page/limit, total-count-mode.</summary>
     /// <summary>
     /// A row read field by field for filters and sorts, serialized whole only when it is on the page:
     /// paging through 10,000 rows must not serialize all of them for every page.
@@ -520,16 +517,49 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
                 // A field of an association ("stateMachine.technicalName"), as the DAL resolves it.
                 if (field.IndexOf('.') is var dot and > 0)
                     return _fields[field] = field[(dot + 1)..].Split('.').Aggregate(this[field[..dot]], (node, name) => node is JsonObject o ? o[name] : null);
-                var property = Properties.GetOrAdd((entity.GetType(), field), key => key.Item1.GetProperties().FirstOrDefault(p =>
-                    string.Equals(p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
-                        .Cast<System.Text.Json.Serialization.JsonPropertyNameAttribute>().FirstOrDefault()?.Name ?? Json.PropertyNamingPolicy!.ConvertName(p.Name),
-                        key.Item2, StringComparison.Ordinal)));
+                var property = PropertyOf(field);
                 var value = property?.GetValue(entity);
                 return _fields[field] = value is null ? null : JsonSerializer.SerializeToNode(value, property!.PropertyType, Json);
             }
         }
 
-        public JsonObject ToJson() => JsonSerializer.SerializeToNode(entity, entity.GetType(), Json)!.AsObject();
+        /// <summary>
+        /// What a sort on the field compares, by its type as the database's index does (times as times, numbers as
+        /// numbers, text ordinal); a field of an association by its JSON. Not kept: a search sorts its matches once.
+        /// </summary>
+        public object? SortKey(string field)
+        {
+            if (field.Contains('.') || PropertyOf(field) is not { } property) return this[field]?.ToJsonString();
+            var value = property.GetValue(entity);
+            return value is null or string or DateTimeOffset or DateTime or decimal or int or long or bool or double ? value : this[field]?.ToJsonString();
+        }
+
+        private System.Reflection.PropertyInfo? PropertyOf(string field) =>
+            Properties.GetOrAdd((entity.GetType(), field), key => key.Item1.GetProperties().FirstOrDefault(p =>
+                string.Equals(p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
+                    .Cast<System.Text.Json.Serialization.JsonPropertyNameAttribute>().FirstOrDefault()?.Name ?? Json.PropertyNamingPolicy!.ConvertName(p.Name),
+                    key.Item2, StringComparison.Ordinal)));
+
+        public object Entity => entity;
+    }
+
+    /// <summary>Orders sorts: each field's keys (nulls first, as MySQL sorts them ascending), then the next field's.</summary>
+    private sealed class SortKeys(bool[] descending) : IComparer<object?[]>
+    {
+        public int Compare(object?[]? x, object?[]? y)
+        {
+            for (var i = 0; i < descending.Length; i++)
+            {
+                var (a, b) = (x![i], y![i]);
+                var order = a is null ? (b is null ? 0 : -1)
+                    : b is null ? 1
+                    : a is string sa && b is string sb ? string.CompareOrdinal(sa, sb)
+                    : a.GetType() == b.GetType() && a is IComparable comparable ? comparable.CompareTo(b)
+                    : string.CompareOrdinal(a.ToString(), b.ToString());
+                if (order != 0) return descending[i] ? -order : order;
+            }
+            return 0;
+        }
     }
 
     /// <summary>
@@ -558,16 +588,14 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         }
         var matches = rows.Select(r => new Row(r))
             .Where(row => !criteria.TryGetProperty("filter", out var filters) || filters.EnumerateArray().All(f => Matches(row, f))).ToList();
-        if (criteria.TryGetProperty("sort", out var sorts))
+        if (criteria.TryGetProperty("sort", out var sorts) && sorts.GetArrayLength() > 0)
         {
-            foreach (var sort in sorts.EnumerateArray().Reverse())
-            {
-                var field = sort.GetProperty("field").GetString()!;
-                var descending = sort.TryGetProperty("order", out var order) && string.Equals(order.GetString(), "DESC", StringComparison.OrdinalIgnoreCase);
-                matches = (descending
-                    ? matches.OrderByDescending(r => r[field]?.ToJsonString(), StringComparer.Ordinal)
-                    : matches.OrderBy(r => r[field]?.ToJsonString(), StringComparer.Ordinal)).ToList();
-            }
+            var fields = sorts.EnumerateArray().Select(sort => sort.GetProperty("field").GetString()!).ToArray();
+            var descending = sorts.EnumerateArray()
+                .Select(sort => sort.TryGetProperty("order", out var order) && string.Equals(order.GetString(), "DESC", StringComparison.OrdinalIgnoreCase)).ToArray();
+            // Stable, like the rows' insertion order for equal keys.
+            matches = matches.Select(row => (Row: row, Keys: fields.Select(row.SortKey).ToArray()))
+                .OrderBy(r => r.Keys, new SortKeys(descending)).Select(r => r.Row).ToList();
         }
         if (entity is "customer" or "newsletter-recipient" or "order")
         {
@@ -580,27 +608,43 @@ public sealed class ShopwareAdminApi(TimeProvider time, TimeSpan tokenLifetime)
         return matches;
     }
 
-    private static JsonObject Search(List<Row> matches, JsonElement criteria)
+    /// <summary>Criteria: filter (equals, equalsAny, prefix, contains, range), sort, page/limit, total-count-mode. The page's entities are written straight to the answer.</summary>
+    private static object Search(List<Row> matches, JsonElement criteria)
     {
         var limit = criteria.TryGetProperty("limit", out var l) ? l.GetInt32() : 25;
         var page = criteria.TryGetProperty("page", out var p) ? p.GetInt32() : 1;
-        var data = matches.Skip((page - 1) * limit).Take(limit).ToList();
+        var data = matches.Skip((page - 1) * limit).Take(limit).Select(row => row.Entity).ToList();
         var exact = criteria.TryGetProperty("total-count-mode", out var mode)
                     && (mode.ValueKind == JsonValueKind.Number ? mode.GetInt32() == 1 : mode.GetString() == "exact");
-        var array = new JsonArray();
-        foreach (var row in data) array.Add(row.ToJson());
-        return new JsonObject { ["total"] = exact ? matches.Count : data.Count, ["data"] = array, ["aggregations"] = new JsonArray() };
+        return new { total = exact ? matches.Count : data.Count, data, aggregations = Array.Empty<object>() };
     }
 
-    /// <summary>The Admin API loads an order's associations only when the criteria ask for them.</summary>
-    private static void WithoutUnaskedAssociations(JsonObject result, JsonElement criteria)
+    private static readonly ConcurrentDictionary<string, JsonSerializerOptions> OrderJsons = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The Admin API loads an order's associations only when the criteria ask for them; the others are null.
+    /// Left out while serializing (not serialized and then blanked): a page of 500 orders need not write their lines.
+    /// </summary>
+    private static JsonSerializerOptions OrderJson(JsonElement criteria)
     {
         var asked = criteria.TryGetProperty("associations", out var a) && a.ValueKind == JsonValueKind.Object
-            ? a.EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal)
+            ? a.EnumerateObject().Select(p => p.Name).Where(SimulatedOrder.AssociationNames.Contains).Distinct().Order(StringComparer.Ordinal).ToArray()
             : [];
-        foreach (var row in result["data"]!.AsArray())
-            foreach (var name in SimulatedOrder.AssociationNames.Where(n => !asked.Contains(n)))
-                row!.AsObject()[name] = null;
+        return OrderJsons.GetOrAdd(string.Join(',', asked), _ => new JsonSerializerOptions(Json)
+        {
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+            {
+                Modifiers =
+                {
+                    info =>
+                    {
+                        if (info.Type != typeof(SimulatedOrder)) return;
+                        foreach (var property in info.Properties.Where(p => SimulatedOrder.AssociationNames.Contains(p.Name) && !asked.Contains(p.Name)))
+                            property.Get = _ => null;
+                    },
+                },
+            },
+        });
     }
 
     private static bool Matches(Row row, JsonElement filter)

@@ -45,15 +45,17 @@ public sealed record StandaloneOptions(
 
 /// <summary>
 /// One Shopware shop, one Shoprenter shop, Spotler, SARE, MiniCRM and an MplusKASSA till on their own ports, as `Simulators serve` runs them
-/// for the demo (and the demo's test runs them in process). Each answers its protocol and /_sim.
+/// for the demo (and the demo's test runs them in process), and a second Shopware shop whose merchant keeps orders in
+/// MiniCRM (a shop has one target). Each answers its protocol and /_sim.
 /// </summary>
 public sealed class StandaloneSimulators : IAsyncDisposable
 {
     private readonly HttpClient? _ownedRelayClient;
 
     private StandaloneSimulators(HttpClient? ownedRelayClient, ShopwareShopSimulator shop, SpotlerSimulator spotler, SareSimulator sare, MiniCrmSimulator miniCrm,
-        ShoprenterShopSimulator shoprenter, MplusKassaSimulator till)
+        ShoprenterShopSimulator shoprenter, MplusKassaSimulator till, ShopwareShopSimulator ordersShop)
     {
+        OrdersShop = ordersShop;
         Shoprenter = shoprenter;
         Till = till;
         _ownedRelayClient = ownedRelayClient;
@@ -69,6 +71,9 @@ public sealed class StandaloneSimulators : IAsyncDisposable
     public MiniCrmSimulator MiniCrm { get; }
     public ShoprenterShopSimulator Shoprenter { get; }
     public MplusKassaSimulator Till { get; }
+
+    /// <summary>The second Shopware shop (same app, its own shop id): the demo connects it to MiniCRM.</summary>
+    public ShopwareShopSimulator OrdersShop { get; }
 
     /// <param name="relay">Reaches the relay; null: a client for <see cref="StandaloneOptions.RelayUrl"/>.</param>
     public static async Task<StandaloneSimulators> StartAsync(StandaloneOptions options, HttpClient? relay = null)
@@ -92,7 +97,8 @@ public sealed class StandaloneSimulators : IAsyncDisposable
             ClientSecret = options.ShoprenterClientSecret,
         }, options.ShoprenterPort, relay);
         var till = await MplusKassaSimulator.StartAsync(options.MplusKassaIdent, options.MplusKassaSecret, options.MplusKassaPort);
-        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter, till);
+        var ordersShop = await ShopwareShopSimulator.StartAsync(relay, new ShopwareShopSimulatorOptions { AppName = options.AppName, AppSecret = options.AppSecret });
+        return new StandaloneSimulators(owned, shop, spotler, sare, miniCrm, shoprenter, till, ordersShop);
     }
 
     /// <summary>"name url" lines, the form `serve` prints and the demo reads.</summary>
@@ -104,6 +110,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         ("minicrm", MiniCrm.BaseUrl),
         ("shoprenter-shop", Shoprenter.BaseUrl),
         ("mpluskassa", Till.BaseUrl),
+        ("shopware-orders-shop", OrdersShop.Origin),
     ];
 
     public async ValueTask DisposeAsync()
@@ -114,6 +121,7 @@ public sealed class StandaloneSimulators : IAsyncDisposable
         await MiniCrm.DisposeAsync();
         await Shoprenter.DisposeAsync();
         await Till.DisposeAsync();
+        await OrdersShop.DisposeAsync();
         _ownedRelayClient?.Dispose();
     }
 }
