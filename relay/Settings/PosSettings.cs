@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Relay.Mapping;
-using Relay.Secrets;
-using Relay.Storage;
 using Relay.Sync;
 using Relay.Targets;
 
