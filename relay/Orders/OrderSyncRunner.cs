@@ -38,7 +38,16 @@ public sealed class OrderSyncRunner(
                 await activity.LogAsync(shopKey, OrderSync.ActivityKind, ActivityOutcome.Skipped, $"Order sync not run: {reason}", null, null);
                 return FullSyncRunOutcome.Finished;
             }
-            var outcome = await RunPagesAsync(ctx!, owner, maxPages, ct);
+            if (ctx!.PauseOf(ShopFeature.ReadOrders) is { } pause)
+            {
+                // The run stays running and carries on from its position on a later tick, once the permission is back.
+                await problems.ReportAsync(shopKey, Job, pause.Reason);
+                var waiting = await jobs.GetAsync(shopKey);
+                if (waiting.State == SyncState.Running && waiting.Error != pause.Reason)
+                    await jobs.SaveAsync(shopKey, waiting with { Error = pause.Reason });
+                return FullSyncRunOutcome.Retrying;
+            }
+            var outcome = await RunPagesAsync(ctx, owner, maxPages, ct);
             await problems.ClearAsync(shopKey, Job);
             return outcome;
         }

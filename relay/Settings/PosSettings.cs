@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Relay.Mapping;
-using Relay.Secrets;
-using Relay.Storage;
 using Relay.Sync;
 using Relay.Targets;
 
@@ -11,7 +8,7 @@ namespace Relay.Settings;
 /// A shop's connection to its till and how the point-of-sale flows run: one versioned document beside
 /// the marketing settings, so a shop can have a marketing system and a till at once.
 /// </summary>
-public sealed record PosSettings
+public sealed record PosSettings : ISettingsDocument<PosSettings>
 {
     public const int MinPollSeconds = 2;
 
@@ -20,6 +17,10 @@ public sealed record PosSettings
 
     /// <summary>Which till and how to reach it (<see cref="IPosProvider.Kind"/>); credentials encrypted at rest, never returned.</summary>
     public TargetSettings? Till { get; init; }
+
+    TargetSettings? ISettingsDocument<PosSettings>.Account => Till;
+    PosSettings ISettingsDocument<PosSettings>.WithAccount(TargetSettings? account) => this with { Till = account };
+    PosSettings ISettingsDocument<PosSettings>.AsSaved(int version, DateTimeOffset at) => this with { Version = version, UpdatedAt = at };
 
     /// <summary>Off while the merchant sets up: nothing is pulled or booked.</summary>
     public bool Enabled { get; init; }
@@ -55,38 +56,4 @@ public sealed record PosSettings
     public PosOrderOptions OrderOptions => new(OrdersAsInvoice, DefaultDebtor, PaymentMethods);
 
     public TargetAccount? TillAccountFor(string shopKey) => Till is { } till ? till.ToAccount(shopKey) with { AccountId = $"{shopKey}/pos/{till.Kind}" } : null;
-}
-
-/// <summary>Reads and writes a shop's <see cref="PosSettings"/>; the till's credentials are encrypted on the way in.</summary>
-public sealed class PosSettingsStore(IRelayStore store, SecretProtector secrets, TimeProvider time)
-{
-    private static string Key(string shopKey) => StoreKeys.ShopItem(shopKey, "pos:settings");
-
-    public async Task<PosSettings> GetAsync(string shopKey)
-    {
-        var settings = await GetWithoutCredentialsAsync(shopKey, keepCiphertexts: true);
-        return settings.Till is { } till ? settings with { Till = ShopSettingsStore.Decrypt(till, secrets) } : settings;
-    }
-
-    /// <summary>The saved settings with the credentials' names but not their values: readable whatever the keys.</summary>
-    public Task<PosSettings> GetWithoutCredentialsAsync(string shopKey) => GetWithoutCredentialsAsync(shopKey, keepCiphertexts: false);
-
-    private async Task<PosSettings> GetWithoutCredentialsAsync(string shopKey, bool keepCiphertexts)
-    {
-        var json = await store.GetAsync(Key(shopKey));
-        if (json is null) return new PosSettings();
-        var settings = JsonSerializer.Deserialize<PosSettings>(json, JsonDefaults.Options)!;
-        // The names stay (the page shows which are set); the values do not.
-        return keepCiphertexts || settings.Till is not { } till ? settings : settings with { Till = till.MapCredentials(_ => "") };
-    }
-
-    public async Task<(SaveOutcome Outcome, PosSettings Settings)> SaveAsync(string shopKey, PosSettings settings, int expectedVersion)
-    {
-        var current = await GetAsync(shopKey);
-        if (current.Version != expectedVersion) return (SaveOutcome.VersionConflict, current);
-        var saved = settings with { Version = current.Version + 1, UpdatedAt = time.GetUtcNow() };
-        var stored = saved.Till is { } till ? saved with { Till = till.MapCredentials(secrets.Protect) } : saved;
-        await store.SetAsync(Key(shopKey), JsonSerializer.Serialize(stored, JsonDefaults.Options));
-        return (SaveOutcome.Saved, saved);
-    }
 }

@@ -7,7 +7,7 @@ namespace Relay.Settings;
 /// Everything a merchant configures for one shop. Stored as one versioned document; a save names
 /// the version it edited, so two admin tabs cannot silently overwrite each other.
 /// </summary>
-public sealed record ShopSettings
+public sealed record ShopSettings : ISettingsDocument<ShopSettings>
 {
     /// <summary>Bumped by every save; 0 means never saved.</summary>
     public int Version { get; init; }
@@ -15,6 +15,10 @@ public sealed record ShopSettings
 
     /// <summary>Which marketing system, and how to reach it. Credentials are encrypted at rest and never returned by an API.</summary>
     public TargetSettings? Target { get; init; }
+
+    TargetSettings? ISettingsDocument<ShopSettings>.Account => Target;
+    ShopSettings ISettingsDocument<ShopSettings>.WithAccount(TargetSettings? account) => this with { Target = account };
+    ShopSettings ISettingsDocument<ShopSettings>.AsSaved(int version, DateTimeOffset at) => this with { Version = version, UpdatedAt = at };
 
     /// <summary>Customers (accounts) and newsletter subscribers carry different fields, so they are mapped separately.</summary>
     public FieldMapping Customers { get; init; } = new();

@@ -36,7 +36,9 @@ public sealed class FullSyncRunner(
                 await jobs.FinishAsync(shopKey, (await jobs.GetAsync(shopKey)) with { State = SyncState.Failed, Error = skip });
                 return FullSyncRunOutcome.Finished;
             }
-            if (ctx.PauseOf(ShopFeature.ReadContacts) is { } pause)
+            // With purchase figures mapped the run starts by reading the shop's orders, so it needs that too.
+            if ((ctx.PauseOf(ShopFeature.ReadContacts)
+                 ?? (Orders.PurchaseFigures.Mapped(ctx.Settings) && ctx.Platform.Orders is not null ? ctx.PauseOf(ShopFeature.ReadOrders) : null)) is { } pause)
             {
                 // The job stays running and carries on from its cursor on a later tick, once the permission is back.
                 await problems.ReportAsync(shopKey, SyncProblems.FullSync, pause.Reason);

@@ -35,7 +35,12 @@ public sealed record PosRunResult(PosRunOutcome Outcome, int Products = 0, int R
 
 /// <summary>A shop's till, catalog and orders for one run, or why the shop has none.</summary>
 /// <param name="ShopClock">How far the shop's timestamps may be off: the order reads overlap by that much.</param>
-public sealed record PosContext(string ShopKey, PosSettings Settings, IPointOfSale Till, IPosProvider Provider, IShopCatalog Catalog, Orders.IShopOrders Orders, PartnerClock ShopClock);
+/// <param name="Pauses">The shop's features paused for lack of a permission (<see cref="ShopPauses"/>).</param>
+public sealed record PosContext(string ShopKey, PosSettings Settings, IPointOfSale Till, IPosProvider Provider, IShopCatalog Catalog, Orders.IShopOrders Orders,
+    PartnerClock ShopClock, IReadOnlyList<FeaturePause> Pauses)
+{
+    public FeaturePause? PauseOf(string feature) => Pauses.FirstOrDefault(p => p.Feature == feature);
+}
 
 /// <summary>
 /// Till → shop (products, categories, stock) and shop → queue (orders in the chosen states), for one shop
@@ -46,7 +51,7 @@ public sealed record PosContext(string ShopKey, PosSettings Settings, IPointOfSa
 /// down loses no order and a repeat never books one twice.
 /// </summary>
 public sealed class PosSync(
-    IRelayStore store, PosSettingsStore settings, PosFactory tills, ShopPlatforms platforms, Inbox inbox, ActivityLog activity,
+    IRelayStore store, PosSettingsStore settings, PosFactory tills, ShopPlatforms platforms, ShopPauses pauses, Inbox inbox, ActivityLog activity,
     SyncProblems problems, IOptions<SyncOptions> options, TimeProvider time, ILogger<PosSync> logger)
 {
     public const string OrderKind = "pos.order";
@@ -106,7 +111,8 @@ public sealed class PosSync(
         if (platforms.For(shopKey) is not { Catalog: { } catalog, Orders: { } orders } platform)
             return (null, $"The relay cannot write products into shops of platform '{ShopPlatforms.PlatformOf(shopKey)}' yet.");
         var account = saved.TillAccountFor(shopKey)!;
-        return (new PosContext(shopKey, saved, tills.Create(account), tills.Provider(account.Kind)!, catalog, orders, platform.Contacts.Clock), null);
+        return (new PosContext(shopKey, saved, tills.Create(account), tills.Provider(account.Kind)!, catalog, orders, platform.Contacts.Clock,
+            await pauses.ListAsync(shopKey)), null);
     }
 
     /// <summary>
@@ -134,10 +140,19 @@ public sealed class PosSync(
             if (state.Till != till) state = new PosState { Till = till, OrderCursor = state.OrderCursor };
             state = state with { LastRunAt = time.GetUtcNow() };
             var result = new PosRunResult(PosRunOutcome.Done);
-            if (ctx.Settings.SyncProducts) (state, result) = await CatalogAsync(ctx, state, result, ct);
-            if (ctx.Settings.SyncStock) (state, result) = await StockAsync(ctx, state, result, ct);
-            if (ctx.Settings.SyncOrders) (state, result) = await OrdersAsync(ctx, state, result, ct);
+            // A flow whose shop permission the merchant took away waits (its cursor stays); the others run.
+            var writeCatalog = ctx.Settings.SyncProducts || ctx.Settings.SyncStock ? ctx.PauseOf(ShopFeature.WriteCatalog) : null;
+            var readOrders = ctx.Settings.SyncOrders ? ctx.PauseOf(ShopFeature.ReadOrders) : null;
+            if (ctx.Settings.SyncProducts && writeCatalog is null) (state, result) = await CatalogAsync(ctx, state, result, ct);
+            if (ctx.Settings.SyncStock && writeCatalog is null) (state, result) = await StockAsync(ctx, state, result, ct);
+            if (ctx.Settings.SyncOrders && readOrders is null) (state, result) = await OrdersAsync(ctx, state, result, ct);
             await SaveStateAsync(shopKey, state with { LastSuccessAt = time.GetUtcNow(), LastError = null });
+            if (new[] { writeCatalog, readOrders }.OfType<FeaturePause>().Select(p => p.Reason).ToList() is { Count: > 0 } waits)
+            {
+                var reason = string.Join(" ", waits);
+                await problems.ReportAsync(shopKey, SyncProblems.PointOfSale, reason);
+                return result with { Reason = reason };
+            }
             await problems.ClearAsync(shopKey, SyncProblems.PointOfSale);
             return result;
         }

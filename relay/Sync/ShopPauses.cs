@@ -20,12 +20,20 @@ public static class ShopFeature
     /// <summary>Finding the relay's own webhooks in the shop and switching them back on.</summary>
     public const string WebhookUpkeep = "webhookUpkeep";
 
+    /// <summary>Reading orders: order events, the order sync, purchase figures and the orders a till books.</summary>
+    public const string ReadOrders = "readOrders";
+
+    /// <summary>Writing products, variants, categories and stock into the shop (a till's catalog).</summary>
+    public const string WriteCatalog = "writeCatalog";
+
     /// <summary>What the feature does, for messages (the admin page has its own translations).</summary>
     public static string Describe(string feature) => feature switch
     {
         ReadContacts => "Reading customers and subscribers from the shop",
         WriteOptOuts => "Writing unsubscribes and bounces into the shop",
         WebhookUpkeep => "Switching the relay's webhooks back on",
+        ReadOrders => "Reading orders from the shop",
+        WriteCatalog => "Writing products and stock into the shop",
         _ => feature,
     };
 }

@@ -18,6 +18,8 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
 {
     public bool Handles(string kind) => kind == ShoperEndpoints.WebhookKind || kind.StartsWith(ShoperEndpoints.WebhookKind + ":", StringComparison.Ordinal);
 
+    private static bool IsOrderEvent(string? name) => name?.StartsWith("order.", StringComparison.Ordinal) == true;
+
     private static string? EventOf(string kind) => kind.Length > ShoperEndpoints.WebhookKind.Length ? kind[(ShoperEndpoints.WebhookKind.Length + 1)..] : null;
 
     public async Task HandleAsync(QueueItem item, CancellationToken ct)
@@ -42,7 +44,7 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
                 await sync.LogAsync(evt.ShopKey, "shoper", ActivityOutcome.Skipped, skip!, null, evt.EventId);
                 return;
             }
-            ctx.ThrowIfPaused(ShopFeature.ReadContacts);
+            ctx.ThrowIfPaused(IsOrderEvent(EventOf(evt.Kind)) ? ShopFeature.ReadOrders : ShopFeature.ReadContacts);
             await ForwardAsync(ctx, body, evt, ct);
         }
         catch (Exception e) when (e is not PermanentFailureException && SyncFailures.IsPermanent(e))
@@ -64,7 +66,7 @@ public sealed class ShoperWebhookForwarder(SyncContexts contexts, ContactSync sy
 
         // order.create/edit/paid/status/delete: the body's keys are camelCase unlike REST, but order_id is there;
         // the order is read again from REST (lines, status, currency as the shop holds them now).
-        if (eventName?.StartsWith("order.", StringComparison.Ordinal) == true)
+        if (IsOrderEvent(eventName))
         {
             if ((JsonFields.Str(body, "order_id") ?? JsonFields.Str(body, "orderId")) is not { } orderId)
                 throw new PermanentFailureException($"A Shoper {eventName} webhook without order_id.");

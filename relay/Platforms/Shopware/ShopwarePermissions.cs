@@ -17,6 +17,23 @@ public static class ShopwarePermissions
         [ShopFeature.WriteOptOuts] = ["newsletter_recipient:read", "newsletter_recipient:update"],
         // Without the webhook health API, the relay finds its own webhooks and PATCHes active=true.
         [ShopFeature.WebhookUpkeep] = ["webhook:read", "webhook:update"],
+        // Orders are read with their lines, deliveries, payments, buyer, currency, states and billing address.
+        [ShopFeature.ReadOrders] =
+        [
+            "order:read", "order_line_item:read", "order_delivery:read", "order_transaction:read", "order_customer:read",
+            "currency:read", "payment_method:read", "shipping_method:read", "state_machine:read", "state_machine_state:read",
+            "order_address:read", "country:read",
+        ],
+        // A till's products are found by number and upserted through _action/sync with their options, categories and tax.
+        [ShopFeature.WriteCatalog] =
+        [
+            "product:read", "product:create", "product:update",
+            "property_group:read", "property_group:create", "property_group:update",
+            "property_group_option:read", "property_group_option:create", "property_group_option:update",
+            "product_option:create", "product_configurator_setting:create", "product_configurator_setting:update",
+            "category:read", "category:create", "category:update", "product_category:create",
+            "tax:read", "tax:create", "product_visibility:create",
+        ],
     };
 
     /// <summary>Each feature's required permissions that <paramref name="granted"/> lacks (empty when it has them all).</summary>

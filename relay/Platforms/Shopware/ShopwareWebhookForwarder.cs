@@ -34,8 +34,8 @@ public sealed class ShopwareWebhookForwarder(
                 await sync.LogAsync(evt.ShopKey, envelope.Event, ActivityOutcome.Skipped, skip!, null, evt.EventId);
                 return;
             }
-            // Every event is re-read from the shop: without that permission it waits in the queue.
-            ctx.ThrowIfPaused(ShopFeature.ReadContacts);
+            // Every event is re-read from the shop: without the permission to read it, it waits in the queue.
+            ctx.ThrowIfPaused(IsOrderEvent(envelope.Event) ? ShopFeature.ReadOrders : ShopFeature.ReadContacts);
             if (evt.Sequence is not { } sequence)
             {
                 await ForwardAsync(ctx, envelope, evt.EventId, _ => true, ct);
@@ -78,6 +78,9 @@ public sealed class ShopwareWebhookForwarder(
                 return [];
         }
     }
+
+    private static bool IsOrderEvent(string name) =>
+        name is "checkout.order.placed" or "order.written" || name.StartsWith("state_enter.order", StringComparison.Ordinal);
 
     private static string CustomerKey(string id) => "customer:" + id;
     private static string RecipientKey(string id) => "newsletter_recipient:" + id;

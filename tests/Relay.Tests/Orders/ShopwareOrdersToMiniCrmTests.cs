@@ -187,6 +187,35 @@ public sealed class ShopwareOrdersToMiniCrmTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_order_read_an_order_event_and_the_order_sync_wait_with_the_reason_and_carry_on_when_it_is_granted_again()
+    {
+        await ConfigureAsync();
+        var order = _bed.ShopApi.AddOrder(Order("10070"));
+        using (var revoked = await _bed.Shopware.Shop.RevokePermissionsAsync("order:read")) Assert.True(revoked.IsSuccessStatusCode);
+
+        await _bed.SendAsync("checkout.order.placed", Placed(order.Id));
+        await _bed.ProcessQueueAsync();
+        await _bed.Get<OrderSyncJobs>().StartAsync(_bed.ShopKey, "button");
+        Assert.Equal(FullSyncRunOutcome.Retrying, await _bed.Get<OrderSyncRunner>().RunAsync(_bed.ShopKey, "test"));
+
+        Assert.Empty(_minicrm.Orders);
+        Assert.Empty(await _bed.DeadLettersAsync());
+        var waiting = await _bed.Get<OrderSyncJobs>().GetAsync(_bed.ShopKey);
+        Assert.Equal(SyncState.Running, waiting.State);
+        Assert.Contains("order:read", waiting.Error);
+        Assert.Contains(await _bed.Get<SyncProblems>().ListAsync(_bed.ShopKey), p => p.Job == SyncProblems.Orders && p.Reason.Contains("order:read", StringComparison.Ordinal));
+
+        using (var granted = await _bed.Shopware.Shop.GrantPermissionsAsync("order:read")) Assert.True(granted.IsSuccessStatusCode);
+        _bed.Time.Advance(TimeSpan.FromMinutes(1));
+        await _bed.ProcessQueueAsync();
+        Assert.Equal(FullSyncRunOutcome.Finished, await _bed.Get<OrderSyncRunner>().RunAsync(_bed.ShopKey, "test"));
+
+        Assert.Equal("Successful", Assert.Single(_minicrm.Orders.Values).Status);
+        Assert.Equal(SyncState.Completed, (await _bed.Get<OrderSyncJobs>().GetAsync(_bed.ShopKey)).State);
+        Assert.Empty(await _bed.DeadLettersAsync());
+    }
+
+    [Fact]
     public async Task By_hand_an_order_placed_through_the_shop_simulators_sim_route_shows_in_MiniCRMs()
     {
         await ConfigureAsync();

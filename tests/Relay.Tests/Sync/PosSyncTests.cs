@@ -125,6 +125,30 @@ public sealed class PosSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_product_write_permission_the_catalog_waits_while_orders_still_go_to_the_till()
+    {
+        SeedTill();
+        await ConnectTillAsync();
+        using (var revoked = await _shop.Shop.RevokePermissionsAsync("product:create")) Assert.True(revoked.IsSuccessStatusCode);
+        PlaceOrder("30001", "paid");
+
+        var result = await RunAsync();
+        await ProcessQueueAsync();
+
+        Assert.Contains("product:create", result.Reason);
+        Assert.Equal(0, Catalog.SyncCalls);
+        Assert.Contains(await Get<SyncProblems>().ListAsync(ShopKey), p => p.Job == SyncProblems.PointOfSale && p.Reason.Contains("product:create", StringComparison.Ordinal));
+        Assert.Equal(1, result.Orders);
+
+        using (var granted = await _shop.Shop.GrantPermissionsAsync("product:create")) Assert.True(granted.IsSuccessStatusCode);
+        var resumed = await RunAsync();
+
+        Assert.True(resumed.Outcome == PosRunOutcome.Done && resumed.Reason is null, resumed.Reason);
+        Assert.NotNull(Catalog.ProductByNumber("P500"));
+        Assert.Empty(await Get<SyncProblems>().ListAsync(ShopKey));
+    }
+
+    [Fact]
     public async Task An_import_writes_products_in_bulk_not_one_call_each()
     {
         for (var i = 1; i <= 250; i++)

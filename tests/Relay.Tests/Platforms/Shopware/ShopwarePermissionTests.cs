@@ -96,6 +96,41 @@ public sealed class ShopwarePermissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Every_permission_a_feature_needs_is_one_the_manifest_asks_for()
+    {
+        var asked = Simulators.Shopware.ShopwareAdminApi.ManifestPermissions.ToHashSet(StringComparer.Ordinal);
+        foreach (var (feature, permissions) in Relay.Platforms.Shopware.ShopwarePermissions.Required)
+            Assert.All(permissions, p => Assert.True(asked.Contains(p), $"{feature} needs {p}, which the manifest does not ask for"));
+    }
+
+    [Fact]
+    public async Task Revoking_order_read_holds_order_events_while_customer_events_still_flow()
+    {
+        var customer = _bed.AddCustomer("flow@example.nl", "Floor", "Stroom");
+        await RevokeAsync("order:read");
+
+        var pause = Assert.Single(await PausesAsync());
+        Assert.Equal(ShopFeature.ReadOrders, pause.Feature);
+        Assert.Equal(["order:read"], pause.Missing);
+
+        var order = _bed.ShopApi.AddOrder(Relay.Tests.Orders.OrderTestData.Order("10060"));
+        await _bed.SendAsync("checkout.order.placed", Relay.Tests.Orders.OrderTestData.Placed(order.Id));
+        await _bed.SendCustomerWrittenAsync(customer.Id);
+        await _bed.ProcessQueueAsync();
+
+        Assert.Equal("Floor", _bed.Spotler.Contacts["flow@example.nl"].Properties["firstName"]);
+        Assert.DoesNotContain(_bed.ShopApi.Requests, r => r == "POST /api/search/order");
+        Assert.Equal(1, await WaitingInRetrySetAsync());
+        Assert.Empty(await _bed.DeadLettersAsync());
+
+        await GrantAsync("order:read");
+        _bed.Time.Advance(TimeSpan.FromMinutes(1));
+        await _bed.ProcessQueueAsync();
+        Assert.Equal(0, await WaitingInRetrySetAsync());
+        Assert.Empty(await _bed.DeadLettersAsync());
+    }
+
+    [Fact]
     public async Task Revoking_newsletter_update_pauses_the_pull_back_without_losing_the_unsubscribes_it_would_have_written()
     {
         var recipient = _bed.AddRecipient("later@example.nl", "direct");
