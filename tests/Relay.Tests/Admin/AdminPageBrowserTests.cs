@@ -401,10 +401,11 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
     public async Task Only_the_shop_itself_can_frame_the_page_and_it_hears_sw_app_loaded()
     {
         await using var shop = await fixture.InstallShopAsync();
-        // The shop's administration and a stranger's page: each frames the module URL, as the admin does.
-        string HostPage() => $$"""
+        // The shop's administration and a stranger's page: each frames a module link, as the admin does. Each
+        // page gets a link of its own (another user language): one link opened twice is a replay, refused with 401.
+        string HostPage(string userLanguage) => $$"""
             <!doctype html><html><body><script src="/listen.js"></script>
-            <iframe id="app" width="1000" height="700" src="{{fixture.Relay.BaseUrl + shop.ModuleUrl()}}"></iframe></body></html>
+            <iframe id="app" width="1000" height="700" src="{{fixture.Relay.BaseUrl + shop.ModuleUrl(userLanguage: userLanguage)}}"></iframe></body></html>
             """;
         static void MapHostPage(WebApplication app, Func<string> html)
         {
@@ -412,8 +413,8 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
             app.MapGet("/listen.js", () => Results.Content(
                 "window.messages = []; addEventListener('message', e => window.messages.push(e.data));", "text/javascript"));
         }
-        await using var shopAdmin = await SimulatorHost.StartAsync(app => MapHostPage(app, HostPage));
-        await using var stranger = await SimulatorHost.StartAsync(app => MapHostPage(app, HostPage));
+        await using var shopAdmin = await SimulatorHost.StartAsync(app => MapHostPage(app, () => HostPage("en-GB")));
+        await using var stranger = await SimulatorHost.StartAsync(app => MapHostPage(app, () => HostPage("nl-NL")));
         var directory = fixture.Relay.Get<ShopDirectory>();
         var info = (await directory.GetAsync(KeyOf(shop)))!;
         await directory.SaveAsync(info with { Url = shopAdmin.BaseUrl });
@@ -427,7 +428,7 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         // The policy is read from the relay's answer directly: Chromium's response event for a frame it then
         // blocks was not delivered reliably on a busy machine. What Chromium does with it is the error page below.
         using var http = new HttpClient();
-        // A link of its own (another user language): the one the frame just used may not be opened twice.
+        // A link of its own again: the ones the frames used may not be opened twice.
         using var answer = await http.GetAsync(fixture.Relay.BaseUrl + shop.ModuleUrl(userLanguage: "de-DE"));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         var policy = string.Join("; ", answer.Headers.GetValues("Content-Security-Policy"));
@@ -435,7 +436,8 @@ public sealed class AdminPageBrowserTests(AdminBrowserFixture fixture) : IClassF
         Assert.DoesNotContain(stranger.BaseUrl, policy);
         // Chromium replaces a frame its ancestors may not embed with its own error page; the console line it
         // also writes is not delivered reliably when the machine is busy, so the test waits for the error page.
-        var appFrame = page.Frames.Single(f => f != page.MainFrame);
+        // The frame of the iframe element now on the page (a frame list read at once may still hold the previous page's).
+        var appFrame = (await (await page.WaitForSelectorAsync("#app"))!.ContentFrameAsync())!;
         // Committed is enough: whether Chromium reports a load event for its own error page depends on timing.
         await appFrame.WaitForURLAsync(url => url.StartsWith("chrome-error:"), new() { WaitUntil = WaitUntilState.Commit });
         Assert.Empty(await appFrame.QuerySelectorAllAsync("body[data-ready]"));
