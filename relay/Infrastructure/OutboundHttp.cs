@@ -88,6 +88,7 @@ public static class OutboundHttp
     /// </summary>
     public static IHttpClientBuilder AddOutboundChain(this IHttpClientBuilder client, string section)
     {
+        client.Services.AddOutboundAddressOptions();
         client.ConfigureHttpClient(http =>
             {
                 http.BaseAddress = Unresolved;
@@ -97,6 +98,7 @@ public static class OutboundHttp
             // The factory's request logs carry paths such as contact/{externalId} or ?Email=…, which can be
             // an address; failures are reported by the callers, masked, instead.
             .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(services => OutboundAddressGuard.Handler(services.GetRequiredService<IOptions<OutboundAddressOptions>>().Value))
             .AddHttpMessageHandler(() => new OutboundCallHandler());
         client.AddResilienceHandler(client.Name, (pipeline, context) =>
                 Build(pipeline, context.ServiceProvider.GetRequiredService<IOptionsMonitor<OutboundHttpOptions>>().Get(section),
@@ -105,6 +107,14 @@ public static class OutboundHttp
             // a bare request of its own when it builds the handler.
             .SelectPipelineBy(_ => request => request.Options.TryGetValue(CallKey, out var call) ? call.Partner : "");
         return client;
+    }
+
+    /// <summary>Outbound:AllowPrivateNetworks, bound once however many clients use the chain.</summary>
+    public static IServiceCollection AddOutboundAddressOptions(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(IConfigureOptions<OutboundAddressOptions>)))
+            services.AddOptions<OutboundAddressOptions>().BindConfiguration(OutboundAddressOptions.Section);
+        return services;
     }
 
     public static OutboundCall Call(HttpRequestMessage request) =>
@@ -198,6 +208,10 @@ internal sealed class OutboundCallHandler : DelegatingHandler
         {
             throw new OutboundCallFailedException($"{Host(call)} did not answer in time.", "TIMEOUT", inner: e);
         }
+        catch (HttpRequestException e) when (Refusal(e) is { } refused)
+        {
+            throw new OutboundCallFailedException(refused.Message, "PRIVATE_ADDRESS", inner: e);
+        }
         catch (HttpRequestException e) when (e is not OutboundCallFailedException)
         {
             throw new OutboundCallFailedException($"{Host(call)} could not be reached ({e.HttpRequestError}).", "NETWORK", inner: e);
@@ -205,4 +219,11 @@ internal sealed class OutboundCallHandler : DelegatingHandler
     }
 
     private static string Host(OutboundCall call) => call.BaseUri.Host;
+
+    private static OutboundAddressRefusedException? Refusal(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is OutboundAddressRefusedException refused) return refused;
+        return null;
+    }
 }

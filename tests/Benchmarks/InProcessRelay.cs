@@ -23,6 +23,8 @@ internal sealed class InProcessRelay(Dictionary<string, string?> settings) : Web
             ["Logging:LogLevel:Default"] = "Warning",
             ["Pipeline:WorkersEnabled"] = "false",
             ["Sync:BackgroundEnabled"] = "false",
+            // The simulators listen on loopback.
+            ["Outbound:AllowPrivateNetworks"] = "true",
         };
         if (redis is not null) settings["Storage:Redis"] = redis.ConnectionString;
         foreach (var (key, value) in extra) settings[key] = value;

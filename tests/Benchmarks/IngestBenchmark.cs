@@ -52,6 +52,7 @@ internal static class IngestBenchmark
                 ["Shopware__AppName"] = AppName,
                 ["Shopware__AppSecret"] = appSecret,
                 ["Shopware__PublicBaseUrl"] = $"http://127.0.0.1:{relayPort}",
+                ["Outbound__AllowPrivateNetworks"] = "true",
                 ["Pipeline__WorkersEnabled"] = workers ? "true" : "false",
                 ["Pipeline__Partitions"] = partitions.ToString(),
                 ["Logging__LogLevel__Default"] = "Warning",

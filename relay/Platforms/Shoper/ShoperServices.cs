@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Refit;
 using Relay.Infrastructure;
 using Relay.Platforms.Shoper;
@@ -70,8 +71,10 @@ public static class ShoperServices
         services.AddTransient<ShoperOAuth>();
         services.AddTransient<ShoperClient>();
         // Redirects are looked at, not followed: the point is to learn where the shop really lives.
+        services.AddOutboundAddressOptions();
         services.AddHttpClient<ShoperShopUrlResolver>(c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(services =>
+                OutboundAddressGuard.Handler(services.GetRequiredService<IOptions<OutboundAddressOptions>>().Value, allowAutoRedirect: false));
         return services;
     }
 }

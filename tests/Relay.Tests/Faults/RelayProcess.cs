@@ -69,6 +69,7 @@ public sealed class RelayProcess : IAsyncDisposable
             ["Shopware__AppSecret"] = AppSecret,
             ["Shopware__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Outbound__AllowPrivateNetworks"] = "true",
             // As the relay runs in production (Dockerfile, scripts/run.sh): socket completions inline.
             [Relay.InlineIo.Variable] = "1",
         };

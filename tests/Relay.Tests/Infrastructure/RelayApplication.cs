@@ -23,6 +23,8 @@ public sealed class RelayApplication(
         ["Secrets:MasterKey"] = TestMasterKey,
         ["Operator:ApiKey"] = "operator-key-for-tests-0123456789",
         ["Logging:LogLevel:Default"] = "Warning",
+        // The simulators listen on loopback.
+        ["Outbound:AllowPrivateNetworks"] = "true",
     };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -26,7 +26,9 @@ public sealed class TargetTestHost : IDisposable
         Time = time ?? TimeProvider.System;
         Store = store ?? new EmbeddedRelayStore(Time, 1);
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        // The simulators listen on loopback.
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Outbound:AllowPrivateNetworks"] = "true" }).Build());
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton(Time);
         services.AddSingleton(Store);
