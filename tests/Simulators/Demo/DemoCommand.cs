@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Simulators.Standalone;
 
@@ -63,7 +62,7 @@ internal static class DemoCommand
             // On Redis the relay refuses to start without a master key; a throwaway one suits a demo.
             environment["Secrets__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-        var clock = Stopwatch.StartNew();
+        var started = TimeProvider.System.GetTimestamp();
         Console.WriteLine("Shop relay demo: Shopware and Shoprenter shops, Spotler Mail+, an MplusKASSA till and MiniCRM (simulators) kept in step by the relay.");
         DemoProcess? relay = null, simulators = null;
         try
@@ -80,7 +79,7 @@ internal static class DemoCommand
             Console.WriteLine($"   relay       {relayUrl}  (pid {relay.ProcessId}, {(string.IsNullOrEmpty(redis) ? "embedded store: not durable" : "Redis " + RedisHost(redis))})");
             Console.WriteLine($"   simulators  shop {addresses["shopware-shop"]}, Shoprenter shop {addresses["shoprenter-shop"]}, Spotler {addresses["spotler"]}, " +
                               $"till {addresses["mpluskassa"]}, orders shop {addresses["shopware-orders-shop"]}, MiniCRM {addresses["minicrm"]}  (pid {simulators.ProcessId})");
-            Console.WriteLine($"   started in {clock.Elapsed.TotalSeconds:0.0} s");
+            Console.WriteLine($"   started in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:0.0} s");
 
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(relayUrl), Timeout = TimeSpan.FromSeconds(30) };
             var relayProcess = relay;
@@ -110,7 +109,7 @@ internal static class DemoCommand
         {
             if (simulators is not null) await simulators.DisposeAsync();
             if (relay is not null) await relay.DisposeAsync();
-            Console.WriteLine($"Stopped the relay and the simulators ({clock.Elapsed.TotalSeconds:0.0} s in all).");
+            Console.WriteLine($"Stopped the relay and the simulators ({TimeProvider.System.GetElapsedTime(started).TotalSeconds:0.0} s in all).");
         }
     }
 

@@ -68,8 +68,8 @@ internal sealed class DemoProcess : IAsyncDisposable
     /// <summary>Waits for a line that satisfies <paramref name="ready"/>; fails with the output if the process exits first.</summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> ready, TimeSpan timeout, CancellationToken ct)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!deadline.IsCancellationRequested)
         {
             if (_output.FirstOrDefault(ready) is { } line) return line;
             if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{string.Join('\n', Output)}");
@@ -82,8 +82,8 @@ internal sealed class DemoProcess : IAsyncDisposable
     public async Task WaitForHttpAsync(string url, TimeSpan timeout, CancellationToken ct)
     {
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!deadline.IsCancellationRequested)
         {
             if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{string.Join('\n', Output)}");
             try

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -67,7 +66,9 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
 
     private readonly HttpClient _sim = new() { Timeout = StepTimeout };
     private readonly Uri _spotlerOrigin = new(new Uri(endpoints.SpotlerApiUrl).GetLeftPart(UriPartial.Authority));
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly long _started = TimeProvider.System.GetTimestamp();
+
+    private TimeSpan Elapsed => TimeProvider.System.GetElapsedTime(_started);
     private int _step;
 
     private HttpClient Relay => endpoints.Relay;
@@ -215,7 +216,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
         }
 
         output.WriteLine();
-        output.WriteLine($"Done in {_clock.Elapsed.TotalSeconds:0.0} s.");
+        output.WriteLine($"Done in {Elapsed.TotalSeconds:0.0} s.");
         return new DemoResult(shopKey, done, failures, shopwareContacts, webhookStatus, true,
             bram["status"]!.GetValue<string>(), Sum("waiting") + Sum("pending") + Sum("retrying"), dead.Count, activity, fromTill, shoprenter, orders);
     }
@@ -494,7 +495,7 @@ public sealed class DemoScript(DemoEndpoints endpoints, TextWriter output)
     private void Step(string title)
     {
         output.WriteLine();
-        output.WriteLine($"{++_step}. {title}  [{_clock.Elapsed.TotalSeconds:0.0} s]");
+        output.WriteLine($"{++_step}. {title}  [{Elapsed.TotalSeconds:0.0} s]");
     }
 
     private void Line(string text) => output.WriteLine("   " + text);

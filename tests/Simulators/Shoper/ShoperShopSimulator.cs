@@ -71,9 +71,9 @@ public sealed partial class ShoperShopSimulator : IAsyncDisposable
     }
 
     /// <summary>Now on the bucket's clock, in <see cref="BucketFrequency"/> ticks a second.</summary>
-    private long BucketNow() => Options.BucketTime is { } clock ? clock.GetUtcNow().UtcTicks : System.Diagnostics.Stopwatch.GetTimestamp();
+    private long BucketNow() => Options.BucketTime is { } clock ? clock.GetUtcNow().UtcTicks : TimeProvider.System.GetTimestamp();
 
-    private long BucketFrequency => Options.BucketTime is null ? System.Diagnostics.Stopwatch.Frequency : TimeSpan.TicksPerSecond;
+    private long BucketFrequency => Options.BucketTime is null ? TimeProvider.System.TimestampFrequency : TimeSpan.TicksPerSecond;
 
     public ShoperSimulatorOptions Options { get; }
 

@@ -374,7 +374,7 @@ public sealed class ShoprenterShopSimulator : IAsyncDisposable
     /// <summary>Now on the limiter's clock, in TimeSpan ticks.</summary>
     private long LimiterNow() => Options.LimiterTime is { } clock
         ? clock.GetUtcNow().UtcTicks
-        : (long)(System.Diagnostics.Stopwatch.GetTimestamp() * (TimeSpan.TicksPerSecond / (double)System.Diagnostics.Stopwatch.Frequency));
+        : (long)(TimeProvider.System.GetTimestamp() * (TimeSpan.TicksPerSecond / (double)TimeProvider.System.TimestampFrequency));
 
     private bool TokenValid(string token)
     {
